@@ -1,0 +1,407 @@
+//! One error type per stage. Caller misuse ([`ScopeError`],
+//! [`CloudEnvironmentError`], [`RequestError`]) is kept apart from what the
+//! registry says ([`ResponseError`]). No message ever contains a token.
+
+use core::fmt;
+
+/// Why a registry reference was refused by [`crate::resolve_scope`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScopeError {
+    /// The reference is empty or only whitespace.
+    Empty,
+    /// The reference is longer than [`crate::MAX_REFERENCE_LEN`].
+    TooLong,
+    /// The reference holds a byte outside printable ASCII.
+    NotAscii,
+    /// A scheme other than `https://` or `oci://`.
+    UnsupportedScheme {
+        /// The scheme as given, lower-cased.
+        scheme: String,
+    },
+    /// `user@` or `user:password@` before the host.
+    UserInfo,
+    /// A port other than 443.
+    Port {
+        /// The port as given (at most a few characters of it).
+        port: String,
+    },
+    /// An IPv4 or IPv6 address instead of a name.
+    IpAddress,
+    /// `localhost` or a name under it.
+    Localhost,
+    /// A host name that is not a valid DNS name.
+    InvalidHost {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `*.azurecr.de`: Azure Germany was retired in 2021.
+    RetiredCloud,
+    /// A registry endpoint that is not a login server.
+    NotLoginServer {
+        /// The host as given.
+        host: String,
+        /// The login server to use instead.
+        login_server: String,
+        /// What kind of endpoint the host is.
+        endpoint: &'static str,
+    },
+    /// A host not under a recognised registry suffix, or not of a registry's shape.
+    UnrecognisedHost {
+        /// The host as given (lower-cased).
+        host: String,
+        /// What was expected instead.
+        expected: String,
+    },
+}
+
+impl fmt::Display for ScopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the registry reference is empty"),
+            Self::TooLong => write!(
+                f,
+                "the registry reference is longer than {} bytes",
+                crate::MAX_REFERENCE_LEN
+            ),
+            Self::NotAscii => f.write_str(
+                "the registry reference holds a space, control or non-ASCII character; \
+                 registry hosts are ASCII (internationalised names are not used by ACR)",
+            ),
+            Self::UnsupportedScheme { scheme } if scheme == "http" => f.write_str(
+                "http:// is refused: it would send the token in clear text; use https:// or a bare host",
+            ),
+            Self::UnsupportedScheme { scheme } => write!(
+                f,
+                "unsupported scheme {scheme:?}: expected https://, oci:// or a bare host"
+            ),
+            Self::UserInfo => f.write_str(
+                "the registry reference carries user information before the host (user@ or \
+                 user:password@); pass credentials separately",
+            ),
+            Self::Port { port } => write!(
+                f,
+                "port {port:?} is refused: ACR login servers listen on 443 only"
+            ),
+            Self::IpAddress => f.write_str(
+                "an IP address is not a registry login server: expected a name such as myregistry.azurecr.io",
+            ),
+            Self::Localhost => f.write_str(
+                "localhost is not a registry login server: expected a name such as myregistry.azurecr.io",
+            ),
+            Self::InvalidHost { reason } => write!(f, "invalid registry host: {reason}"),
+            Self::RetiredCloud => f.write_str(
+                "*.azurecr.de belonged to Azure Germany, which was retired in 2021; \
+                 move the registry to another cloud",
+            ),
+            Self::NotLoginServer {
+                host,
+                login_server,
+                endpoint,
+            } => write!(
+                f,
+                "{host} is a registry {endpoint}, not a login server: authenticate against {login_server}"
+            ),
+            Self::UnrecognisedHost { host, expected } => {
+                write!(f, "{host} is not an Azure Container Registry login server: expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScopeError {}
+
+/// Why a custom cloud's environment file was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloudEnvironmentError {
+    /// Larger than [`crate::MAX_CLOUD_ENVIRONMENT_LEN`].
+    TooLarge,
+    /// Not a JSON object.
+    NotJson {
+        /// Where parsing failed (1-based), when the text is not JSON at all.
+        position: Option<(usize, usize)>,
+    },
+    /// A required field is absent.
+    MissingField {
+        /// The JSON field name.
+        field: &'static str,
+    },
+    /// A field has the wrong type or an invalid value.
+    InvalidField {
+        /// The JSON field name.
+        field: &'static str,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+impl CloudEnvironmentError {
+    /// The JSON field at fault, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingField { field } | Self::InvalidField { field, .. } => Some(field),
+            Self::TooLarge | Self::NotJson { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for CloudEnvironmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge => write!(
+                f,
+                "the cloud environment file is larger than {} bytes",
+                crate::MAX_CLOUD_ENVIRONMENT_LEN
+            ),
+            Self::NotJson {
+                position: Some((line, column)),
+            } => write!(
+                f,
+                "the cloud environment file is not valid JSON (line {line}, column {column})"
+            ),
+            Self::NotJson { position: None } => {
+                f.write_str("the cloud environment file is not a JSON object")
+            }
+            Self::MissingField { field } => {
+                write!(f, "the cloud environment file has no {field:?} field")
+            }
+            Self::InvalidField { field, expected } => {
+                write!(f, "the cloud environment field {field:?} must be {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CloudEnvironmentError {}
+
+/// Why a token or tenant argument was refused. Never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The token is empty or only whitespace.
+    EmptyToken,
+    /// The token is longer than [`crate::MAX_TOKEN_LEN`].
+    TokenTooLong,
+    /// The token holds a space, control character or non-ASCII byte.
+    TokenInvalidCharacter,
+    /// The tenant is not a GUID or domain name.
+    InvalidTenant,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptyToken => f.write_str("the token is empty"),
+            Self::TokenTooLong => write!(
+                f,
+                "the token is longer than {} bytes",
+                crate::MAX_TOKEN_LEN
+            ),
+            Self::TokenInvalidCharacter => f.write_str(
+                "the token holds a space, control or non-ASCII character (a token file with \
+                 more than a trailing newline?)",
+            ),
+            Self::InvalidTenant => write!(
+                f,
+                "the tenant must be a directory GUID or domain name of at most {} letters, digits, dots and hyphens",
+                crate::MAX_TENANT_LEN
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Why a request could not be built: always caller misuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The registry reference was refused.
+    Reference(ScopeError),
+    /// A token or tenant argument was refused.
+    Input(InputError),
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reference(e) => e.fmt(f),
+            Self::Input(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Reference(e) => Some(e),
+            Self::Input(e) => Some(e),
+        }
+    }
+}
+
+impl From<ScopeError> for RequestError {
+    fn from(e: ScopeError) -> Self {
+        Self::Reference(e)
+    }
+}
+
+impl From<InputError> for RequestError {
+    fn from(e: InputError) -> Self {
+        Self::Input(e)
+    }
+}
+
+/// One entry of an ACR error body: `{"errors":[{"code":..,"message":..}]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcrError {
+    /// E.g. `UNAUTHORIZED`, `DENIED`.
+    pub code: String,
+    /// The registry's explanation, truncated and with control characters replaced.
+    pub message: String,
+}
+
+/// The registry answered with a status other than 200.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// The errors of an ACR error body; empty when the body had another shape.
+    pub errors: Vec<AcrError>,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the registry refused with HTTP {}", self.status)?;
+        for (i, e) in self.errors.iter().enumerate() {
+            let sep = if i == 0 { ": " } else { "; " };
+            write!(f, "{sep}{}: {}", e.code, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Which part of a JWT a [`Malformed`] error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwtPart {
+    /// The first segment.
+    Header,
+    /// The second segment: the claims.
+    Payload,
+    /// The third segment.
+    Signature,
+}
+
+impl fmt::Display for JwtPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Payload => "payload",
+            Self::Signature => "signature",
+        })
+    }
+}
+
+/// A success response that breaks the protocol. Never contains the token or
+/// the values of its claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The body is larger than [`crate::MAX_RESPONSE_BODY_LEN`]; not parsed.
+    TooLarge,
+    /// The body is not a JSON object.
+    NotJson,
+    /// The body has no token field.
+    MissingToken {
+        /// The field looked for, e.g. `refresh_token`.
+        field: &'static str,
+    },
+    /// The token field is not a string.
+    TokenNotString {
+        /// The field, e.g. `refresh_token`.
+        field: &'static str,
+    },
+    /// The token is not three dot-separated segments.
+    NotAJwt {
+        /// How many segments it has.
+        segments: usize,
+    },
+    /// A segment is not base64url.
+    BadBase64 {
+        /// Which segment.
+        part: JwtPart,
+    },
+    /// The JWT header or payload is not a JSON object.
+    ClaimsNotJson {
+        /// Which segment.
+        part: JwtPart,
+    },
+    /// The payload has no `exp` claim.
+    MissingExpiry,
+    /// `exp` is not a non-negative NumericDate.
+    InvalidExpiry,
+    /// Another claim that is read has the wrong type.
+    InvalidClaim {
+        /// The claim name.
+        claim: &'static str,
+    },
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge => write!(
+                f,
+                "the response body is larger than the {} bytes allowed; it was not parsed",
+                crate::MAX_RESPONSE_BODY_LEN
+            ),
+            Self::NotJson => f.write_str("the response body is not a JSON object"),
+            Self::MissingToken { field } => write!(f, "the response has no {field:?} field"),
+            Self::TokenNotString { field } => write!(f, "the response's {field:?} is not a string"),
+            Self::NotAJwt { segments } => write!(
+                f,
+                "the token is not a JWT: expected 3 dot-separated segments, found {segments}"
+            ),
+            Self::BadBase64 { part } => write!(f, "the token's JWT {part} is not base64url"),
+            Self::ClaimsNotJson { part } => {
+                write!(f, "the token's JWT {part} is not a JSON object")
+            }
+            Self::MissingExpiry => f.write_str("the token has no \"exp\" claim"),
+            Self::InvalidExpiry => f.write_str(
+                "the token's \"exp\" claim is not a non-negative number of seconds",
+            ),
+            Self::InvalidClaim { claim } => {
+                write!(f, "the token's {claim:?} claim has an unexpected type")
+            }
+        }
+    }
+}
+
+/// Why a registry response did not yield a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The registry refused: a status other than 200.
+    Refused(Refusal),
+    /// The response broke the protocol.
+    Malformed(Malformed),
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(r) => r.fmt(f),
+            Self::Malformed(m) => m.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {}
+
+impl From<Malformed> for ResponseError {
+    fn from(m: Malformed) -> Self {
+        Self::Malformed(m)
+    }
+}

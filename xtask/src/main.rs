@@ -1,0 +1,184 @@
+//! `cargo xtask <command>`: the project's build, demo and test entry points.
+//!
+//! - `build`: builds the `pure` component to `target/components/acr_auth.wasm`
+//!   and fails if it imports anything.
+//! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
+//! - `test`: builds, then runs every test of the workspace.
+//!
+//! Each command installs the rustup targets it needs itself.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail, ensure};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use wit_component::{ComponentEncoder, DecodedWasm};
+
+/// The core-wasm target the components are built for: no WASI, no imports.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("build") => build().map(drop),
+        Some("demo") => demo(),
+        Some("test") => test(&args[1..]),
+        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]>"),
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// The cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Runs a command in the workspace root, failing on a non-zero exit.
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    ensure!(status.success(), "{cmd:?} failed: {status}");
+    Ok(())
+}
+
+/// A `cargo` command using the same cargo that runs xtask.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Builds the pure component and checks that it imports nothing.
+fn build() -> Result<PathBuf> {
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    run(cargo().args([
+        "rustc",
+        "--package",
+        "acr-auth",
+        "--lib",
+        "--release",
+        "--target",
+        WASM_TARGET,
+        "--features",
+        "component",
+        "--crate-type",
+        "cdylib",
+    ]))?;
+    let core = target_dir().join(WASM_TARGET).join("release/acr_auth.wasm");
+    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    let component = ComponentEncoder::default()
+        .module(&module)?
+        .validate(true)
+        .encode()
+        .context("encoding the component")?;
+    let imports = component_imports(&component)?;
+    ensure!(
+        imports.is_empty(),
+        "the pure component must import nothing, but imports {imports:?}"
+    );
+    let out_dir = target_dir().join("components");
+    std::fs::create_dir_all(&out_dir)?;
+    let out = out_dir.join("acr_auth.wasm");
+    std::fs::write(&out, &component)?;
+    println!(
+        "built {} ({} bytes, core module {} bytes, imports: none)",
+        out.display(),
+        component.len(),
+        module.len()
+    );
+    Ok(out)
+}
+
+/// The names of a component's top-level imports.
+fn component_imports(component: &[u8]) -> Result<Vec<String>> {
+    let DecodedWasm::Component(resolve, world) = wit_component::decode(component)? else {
+        bail!("the encoded bytes are not a component");
+    };
+    Ok(resolve.worlds[world]
+        .imports
+        .keys()
+        .map(|key| resolve.name_world_key(key))
+        .collect())
+}
+
+/// Builds the CLI (debug) with the freshly built component, returning its path.
+fn build_cli(component: &Path) -> Result<PathBuf> {
+    run(cargo()
+        .args(["build", "--package", "acr-auth-cli"])
+        .env("ACR_AUTH_COMPONENT", component))?;
+    Ok(target_dir().join("debug/acr-auth"))
+}
+
+/// Runs every test of the workspace.
+fn test(extra: &[String]) -> Result<()> {
+    let component = build()?;
+    let cli = build_cli(&component)?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("ACR_AUTH_COMPONENT", &component)
+        .env("ACR_AUTH_CLI", &cli))
+}
+
+/// Shows the main job: scope, exchange request and token parsing, each run
+/// through the component by the CLI.
+fn demo() -> Result<()> {
+    let component = build()?;
+    let cli = build_cli(&component)?;
+    let dir = target_dir().join("demo");
+    std::fs::create_dir_all(&dir)?;
+
+    let token_file = dir.join("entra-token.txt");
+    std::fs::write(&token_file, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.example-entra-token.sig\n")?;
+
+    // An exchange response whose refresh token carries the claims ACR issues.
+    let claims = serde_json::json!({
+        "jti": "2f7d3e6a-0c2b-4a35-9b7e-3d1f0a9c8b21",
+        "sub": "00000000-0000-0000-0000-000000000000",
+        "nbf": 1_767_222_000,
+        "exp": 1_767_232_800,
+        "iat": 1_767_222_000,
+        "iss": "Azure Container Registry",
+        "aud": "myregistry.azurecr.io",
+        "version": "1.0",
+        "grant_type": "refresh_token",
+        "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    });
+    let jwt = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(b"example signature"),
+    );
+    let response_file = dir.join("exchange-response.json");
+    std::fs::write(&response_file, serde_json::json!({ "refresh_token": jwt }).to_string())?;
+
+    let steps: [(&str, Vec<&std::ffi::OsStr>); 4] = [
+        ("which token does an image reference need?", vec!["scope".as_ref(), "MyRegistry.azurecr.io/team/app:1.2".as_ref()]),
+        ("and in the China cloud?", vec!["scope".as_ref(), "oci://myregistry.azurecr.cn/charts".as_ref()]),
+        (
+            "the request that trades an Entra token for an ACR refresh token",
+            vec![
+                "exchange-request".as_ref(),
+                "myregistry.azurecr.io".as_ref(),
+                "--entra-token-file".as_ref(),
+                token_file.as_os_str(),
+                "--tenant".as_ref(),
+                "72f988bf-86f1-41af-91ab-2d7cd011db47".as_ref(),
+            ],
+        ),
+        ("reading the registry's answer", vec!["parse-refresh-token".as_ref(), response_file.as_os_str()]),
+    ];
+    for (what, args) in steps {
+        let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+        println!("\n# {what}\n$ acr-auth {}", shown.join(" "));
+        run(Command::new(&cli).args(&args))?;
+    }
+    Ok(())
+}
