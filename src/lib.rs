@@ -13,6 +13,28 @@
 //! 3. read the response: [`parse_refresh_token`] returns the credential and
 //!    when it expires.
 //!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let scope = acr_auth::resolve_scope("MyRegistry.azurecr.io/team/app:1.2", None)?;
+//! assert_eq!(scope.login_server, "myregistry.azurecr.io");
+//! assert_eq!(scope.scope, acr_auth::ACR_SCOPE);
+//!
+//! // The caller obtains an Entra token for `scope.scope`, then sends this:
+//! let request = acr_auth::build_exchange_request(&scope.login_server, "<entra token>", None, None);
+//! assert!(request.is_err(), "tokens are checked: this one has a space");
+//! let request = acr_auth::build_exchange_request(&scope.login_server, "eyJ0eXAi.e30.c2ln", None, None)?;
+//! assert_eq!(request.url, "https://myregistry.azurecr.io/oauth2/exchange");
+//!
+//! // ... and passes the registry's answer back (here a refresh token whose
+//! // payload is {"exp":1767232800}).
+//! let body = br#"{"refresh_token":"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3NjcyMzI4MDB9.c2ln"}"#;
+//! let credential = acr_auth::parse_refresh_token(200, body)?;
+//! assert_eq!(credential.expires_at, 1_767_232_800);
+//! assert_eq!(format!("{:?}", credential.password), "Secret([redacted])");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Nothing here performs I/O, reads a clock or draws randomness: the caller
 //! drives the protocol. Tokens travel as [`Secret`], which never formats.
 //! The same functions are exported by the `acr:auth` WebAssembly component

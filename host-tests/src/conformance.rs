@@ -1,0 +1,295 @@
+//! Runs one input through the native library and through the component and
+//! turns each result into the same JSON shape, so that a test can require
+//! both to agree and both to match the expected answer of a case file.
+//!
+//! Case files live in `host-tests/cases/`; other hosts read the same files.
+
+use std::fmt::Debug;
+use std::sync::OnceLock;
+
+use acr_auth_cli::wit::{exchange, scope, token};
+use acr_auth_cli::{Runtime, credential_json, request_json, scope_json};
+use serde_json::{Value, json};
+
+/// The component, compiled once per test binary.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new().expect("the embedded component compiles"))
+}
+
+/// The cases of `host-tests/cases/<name>.json`.
+pub fn cases(name: &str) -> Vec<Value> {
+    let path = format!("{}/cases/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A case's string input `key`: either a string, or
+/// `{"repeat": "<text>", "times": N}` for inputs too long to write out.
+pub fn input(case: &Value, key: &str) -> Option<String> {
+    match case.get(key)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => {
+            let text = o["repeat"].as_str().expect("repeat is a string");
+            let times = o["times"].as_u64().expect("times is a number");
+            let prefix = o.get("prefix").and_then(Value::as_str).unwrap_or_default();
+            let suffix = o.get("suffix").and_then(Value::as_str).unwrap_or_default();
+            Some(format!("{prefix}{}{suffix}", text.repeat(times as usize)))
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+/// The kebab-case name of an enum variant from its `Debug` form:
+/// `ScopeErrorKind::NotAscii` and `NotAscii { .. }` are both `not-ascii`.
+pub fn kind_name(value: &impl Debug) -> String {
+    let debug = format!("{value:?}");
+    let head = debug.split(['{', '(', ' ']).next().unwrap_or_default();
+    let ident = head.rsplit("::").next().unwrap_or_default();
+    let mut name = String::new();
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('-');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+/// An error as JSON: its kind and message.
+fn error_json(kind: String, message: String) -> Value {
+    json!({ "error": kind, "message": message })
+}
+
+/// A case's custom cloud, parsed by the native library and by the component.
+pub fn custom_cloud(case: &Value) -> (Option<acr_auth::CloudEnvironment>, Option<scope::CloudEnvironment>) {
+    match case.get("cloud_environment") {
+        None | Some(Value::Null) => (None, None),
+        Some(env) => {
+            let text = env.to_string();
+            let native = acr_auth::parse_cloud_environment(&text).expect("the case's environment parses natively");
+            let wasm = runtime()
+                .parse_cloud_environment(&text)
+                .expect("no trap")
+                .expect("the case's environment parses in the component");
+            (Some(native), Some(wasm))
+        }
+    }
+}
+
+/// `resolve-scope` through the native library.
+pub fn scope_native(reference: &str, env: Option<&acr_auth::CloudEnvironment>) -> Value {
+    match acr_auth::resolve_scope(reference, env) {
+        Ok(r) => json!({
+            "login_server": r.login_server,
+            "cloud": kind_name(&r.cloud),
+            "scope": r.scope,
+            "audience": kind_name(&r.audience),
+            "authority_host": r.authority_host,
+        }),
+        Err(e) => error_json(kind_name(&e), e.to_string()),
+    }
+}
+
+/// `resolve-scope` through the component.
+pub fn scope_wasm(reference: &str, env: Option<&scope::CloudEnvironment>) -> Value {
+    match runtime().resolve_scope(reference, env).expect("no trap") {
+        Ok(r) => scope_json(&r),
+        Err(e) => error_json(kind_name(&e.kind), e.message),
+    }
+}
+
+/// `parse-cloud-environment` through the native library.
+pub fn cloud_environment_native(json: &str) -> Value {
+    match acr_auth::parse_cloud_environment(json) {
+        Ok(env) => json!({
+            "name": env.name,
+            "container_registry_dns_suffix": env.container_registry_dns_suffix,
+            "resource_manager_endpoint": env.resource_manager_endpoint,
+            "active_directory_endpoint": env.active_directory_endpoint,
+            "acr_audience": env.acr_audience,
+        }),
+        Err(e) => json!({ "error": kind_name(&e), "field": e.field(), "message": e.to_string() }),
+    }
+}
+
+/// `parse-cloud-environment` through the component.
+pub fn cloud_environment_wasm(json: &str) -> Value {
+    match runtime().parse_cloud_environment(json).expect("no trap") {
+        Ok(env) => json!({
+            "name": env.name,
+            "container_registry_dns_suffix": env.container_registry_dns_suffix,
+            "resource_manager_endpoint": env.resource_manager_endpoint,
+            "active_directory_endpoint": env.active_directory_endpoint,
+            "acr_audience": env.acr_audience,
+        }),
+        Err(e) => json!({ "error": kind_name(&e.kind), "field": e.field, "message": e.message }),
+    }
+}
+
+/// `build-exchange-request` through the native library.
+pub fn exchange_native(
+    reference: &str,
+    token: &str,
+    tenant: Option<&str>,
+    env: Option<&acr_auth::CloudEnvironment>,
+) -> Value {
+    match acr_auth::build_exchange_request(reference, token, tenant, env) {
+        Ok(r) => {
+            let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
+            json!({
+                "method": r.method,
+                "url": r.url,
+                "headers": headers,
+                "body": String::from_utf8_lossy(r.body.expose()),
+            })
+        }
+        Err(acr_auth::RequestError::Reference(e)) => {
+            error_json(format!("reference:{}", kind_name(&e)), e.to_string())
+        }
+        Err(acr_auth::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e)), e.to_string()),
+        Err(other) => panic!("unexpected error variant {other:?}"),
+    }
+}
+
+/// `build-exchange-request` through the component.
+pub fn exchange_wasm(
+    reference: &str,
+    token: &str,
+    tenant: Option<&str>,
+    env: Option<&scope::CloudEnvironment>,
+) -> Value {
+    match runtime()
+        .build_exchange_request(reference, token, tenant, env)
+        .expect("no trap")
+    {
+        Ok(r) => request_json(&r),
+        Err(exchange::RequestError::Reference(e)) => {
+            error_json(format!("reference:{}", kind_name(&e.kind)), e.message)
+        }
+        Err(exchange::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e.kind)), e.message),
+    }
+}
+
+/// `parse-refresh-token` through the native library; the password is
+/// included so that tests can check it is the token the server sent.
+pub fn refresh_native(status: u16, body: &[u8]) -> Value {
+    match acr_auth::parse_refresh_token(status, body) {
+        Ok(c) => json!({
+            "username": c.username,
+            "password": c.password.expose(),
+            "expires_at": c.expires_at,
+            "issued_at": c.issued_at,
+            "login_server": c.login_server,
+            "tenant": c.tenant,
+        }),
+        Err(acr_auth::ResponseError::Refused(r)) => json!({
+            "error": "refused",
+            "status": r.status,
+            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+            "message": r.to_string(),
+        }),
+        Err(acr_auth::ResponseError::Malformed(m)) => {
+            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
+        }
+        Err(other) => panic!("unexpected error variant {other:?}"),
+    }
+}
+
+/// `parse-refresh-token` through the component.
+pub fn refresh_wasm(status: u16, body: &[u8]) -> Value {
+    match runtime().parse_refresh_token(status, body).expect("no trap") {
+        Ok(c) => {
+            let mut out = credential_json(&c);
+            out["password"] = json!(c.password);
+            out
+        }
+        Err(token::ResponseError::Refused(r)) => json!({
+            "error": "refused",
+            "status": r.status,
+            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+            "message": r.message,
+        }),
+        Err(token::ResponseError::Malformed(m)) => {
+            error_json(format!("malformed:{}", kind_name(&m.kind)), m.message)
+        }
+    }
+}
+
+/// Checks an observation against a case's expectation: every key of
+/// `expect` must be present with the same value; `error` cases compare the
+/// kind and, when given, require `message_contains` in the message.
+pub fn check(case: &Value, observed: &Value) {
+    let name = case["name"].as_str().unwrap_or("unnamed case");
+    if let Some(kind) = case.get("error") {
+        assert_eq!(observed.get("error"), Some(kind), "{name}: {observed:#}");
+        let message = observed["message"].as_str().unwrap_or_default();
+        for needle in case.get("message_contains").and_then(Value::as_array).into_iter().flatten() {
+            let needle = needle.as_str().expect("message_contains holds strings");
+            assert!(message.contains(needle), "{name}: {message:?} lacks {needle:?}");
+        }
+        for secret in case.get("message_lacks").and_then(Value::as_array).into_iter().flatten() {
+            let secret = secret.as_str().expect("message_lacks holds strings");
+            assert!(!message.contains(secret), "{name}: {message:?} leaks {secret:?}");
+        }
+        if let Some(field) = case.get("field") {
+            assert_eq!(observed.get("field"), Some(field), "{name}: {observed:#}");
+        }
+    } else {
+        let expect = case["expect"].as_object().unwrap_or_else(|| panic!("{name}: no expect or error"));
+        assert!(observed.get("error").is_none(), "{name}: unexpected error {observed:#}");
+        for (key, want) in expect {
+            assert_eq!(observed.get(key), Some(want), "{name}: field {key} of {observed:#}");
+        }
+    }
+}
+
+/// The response body of a `parse-refresh-token` case and the token it
+/// carries. A case gives `body` as text, `token_segments` to join with dots,
+/// or `jwt` (`header`, `payload`, `signature` text) to encode here: base64url
+/// without padding unless `padded`, the standard alphabet if
+/// `standard_alphabet`; `require_chars` must then occur in the payload segment.
+pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let token = if let Some(segments) = case.get("token_segments") {
+        let segments: Vec<&str> = segments
+            .as_array()
+            .expect("token_segments is an array")
+            .iter()
+            .map(|s| s.as_str().expect("segments are strings"))
+            .collect();
+        segments.join(".")
+    } else if let Some(jwt) = case.get("jwt") {
+        let flag = |key| jwt.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let engine = match (flag("standard_alphabet"), flag("padded")) {
+            (false, false) => &URL_SAFE_NO_PAD,
+            (false, true) => &URL_SAFE,
+            (true, false) => &STANDARD_NO_PAD,
+            (true, true) => &STANDARD,
+        };
+        let payload = engine.encode(jwt["payload"].to_string());
+        if let Some(chars) = jwt.get("require_chars").and_then(Value::as_str) {
+            for c in chars.chars() {
+                assert!(payload.contains(c), "{}: payload segment lacks {c:?}", case["name"]);
+            }
+        }
+        if flag("padded") {
+            assert!(payload.ends_with('='), "{}: payload segment is not padded", case["name"]);
+        }
+        let signature = jwt["signature"].as_str().expect("signature is text");
+        format!(
+            "{}.{payload}.{}",
+            engine.encode(jwt["header"].to_string()),
+            engine.encode(signature)
+        )
+    } else {
+        return (input(case, "body").expect("a body").into_bytes(), None);
+    };
+    (json!({ "refresh_token": token }).to_string().into_bytes(), Some(token))
+}

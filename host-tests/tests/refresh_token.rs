@@ -1,0 +1,109 @@
+//! `parse-refresh-token`: every case of `cases/refresh-token.json` through the
+//! native library and the component, plus tokens signed here with
+//! `jsonwebtoken` whose claims are known.
+
+use acr_auth_host_tests::conformance::{cases, check, refresh_native, refresh_wasm, response_body};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Value, json};
+
+#[test]
+fn refresh_token_cases_agree_and_match() {
+    let cases = cases("refresh-token");
+    assert!(cases.len() >= 38, "the case file lost cases");
+    for case in &cases {
+        let status = case["status"].as_u64().expect("a status") as u16;
+        let (body, token) = response_body(case);
+        let native = refresh_native(status, &body);
+        let wasm = refresh_wasm(status, &body);
+        assert_eq!(native, wasm, "{}: native and component differ", case["name"]);
+        check(case, &native);
+        if let Some(refusal) = case.get("expect_refusal") {
+            assert_eq!(native["status"], refusal["status"], "{}", case["name"]);
+            assert_eq!(native["errors"], refusal["errors"], "{}", case["name"]);
+        }
+        match (&token, native.get("error")) {
+            (Some(token), None) => assert_eq!(native["password"], json!(token), "{}", case["name"]),
+            (Some(token), Some(_)) => {
+                let message = native["message"].as_str().unwrap_or_default();
+                for segment in token.split('.').filter(|s| s.len() >= 4) {
+                    assert!(!message.contains(segment), "{}: message leaks the token", case["name"]);
+                }
+            }
+            (None, _) => {}
+        }
+    }
+}
+
+/// Signs `claims` as ACR would (the algorithm does not matter to a client).
+fn signed(claims: &Value, algorithm: Algorithm) -> (String, Vec<u8>) {
+    let key = b"a test key that only this test knows, 32+ bytes long";
+    let token = jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(key))
+        .expect("signing works");
+    // jsonwebtoken itself must read the same claims back: an independent decoder.
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let decoded = jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_secret(key), &validation)
+        .expect("the signed token verifies");
+    assert_eq!(&decoded.claims, claims);
+    let body = json!({ "refresh_token": token }).to_string().into_bytes();
+    (token, body)
+}
+
+#[test]
+fn signed_tokens_yield_their_claims() {
+    for (algorithm, exp, iat) in [
+        (Algorithm::HS256, 1_767_232_800_u64, 1_767_222_000_u64),
+        (Algorithm::HS384, 4_102_444_800, 4_102_434_000),
+        (Algorithm::HS512, 10_800, 0),
+    ] {
+        let claims = json!({
+            "jti": "c1f0d0a4-93a8-4e86-9a0a-1b9b8f1f2d3e",
+            "sub": "00000000-0000-0000-0000-000000000000",
+            "nbf": iat,
+            "exp": exp,
+            "iat": iat,
+            "iss": "Azure Container Registry",
+            "aud": "contoso.azurecr.io",
+            "version": "1.0",
+            "grant_type": "refresh_token",
+            "tenant": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            "permissions": { "actions": ["read", "write"], "notActions": null },
+        });
+        let (token, body) = signed(&claims, algorithm);
+        for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+            assert_eq!(
+                observed,
+                json!({
+                    "username": "00000000-0000-0000-0000-000000000000",
+                    "password": token,
+                    "expires_at": exp,
+                    "issued_at": iat,
+                    "login_server": "contoso.azurecr.io",
+                    "tenant": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+                })
+            );
+        }
+    }
+}
+
+#[test]
+fn signed_token_with_fractional_exp_rounds_down() {
+    let (_, body) = signed(&json!({ "exp": 1_767_232_800.5, "iat": 1_767_222_000.25 }), Algorithm::HS256);
+    for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+        assert_eq!(observed["expires_at"], json!(1_767_232_800_u64));
+        assert_eq!(observed["issued_at"], json!(1_767_222_000_u64));
+    }
+}
+
+#[test]
+fn signed_token_without_exp_is_refused_without_leaking_it() {
+    let (token, body) = signed(&json!({ "iat": 1_767_222_000, "aud": "contoso.azurecr.io" }), Algorithm::HS256);
+    for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+        assert_eq!(observed["error"], "malformed:missing-expiry");
+        let message = observed["message"].as_str().expect("a message");
+        assert!(token.split('.').all(|segment| !message.contains(segment)));
+        assert!(!message.contains("contoso"), "claim values stay out of messages");
+    }
+}
