@@ -187,6 +187,13 @@ pub enum InputError {
     TokenInvalidCharacter,
     /// The tenant is not a GUID or domain name.
     InvalidTenant,
+    /// No scopes, or more than [`crate::MAX_SCOPES`].
+    ScopeCount,
+    /// A scope is not `repository:<name>:<actions>` or `registry:catalog:*`.
+    InvalidScope {
+        /// The scope as given (at most 64 bytes of it).
+        scope: String,
+    },
 }
 
 impl fmt::Display for InputError {
@@ -206,6 +213,16 @@ impl fmt::Display for InputError {
                 f,
                 "the tenant must be a directory GUID or domain name of at most {} letters, digits, dots and hyphens",
                 crate::MAX_TENANT_LEN
+            ),
+            Self::ScopeCount => write!(
+                f,
+                "a token request needs 1 to {} scopes",
+                crate::MAX_SCOPES
+            ),
+            Self::InvalidScope { scope } => write!(
+                f,
+                "invalid scope {scope:?}: expected repository:<name>:<actions> (actions among pull, \
+                 push, delete, metadata_read, metadata_write, *) or registry:catalog:*"
             ),
         }
     }
@@ -250,6 +267,72 @@ impl From<ScopeError> for RequestError {
 impl From<InputError> for RequestError {
     fn from(e: InputError) -> Self {
         Self::Input(e)
+    }
+}
+
+/// Why a `WWW-Authenticate` challenge was refused by [`crate::parse_challenge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChallengeError {
+    /// Longer than [`crate::MAX_CHALLENGE_LEN`].
+    TooLong,
+    /// Not RFC 7235 syntax.
+    Syntax {
+        /// What is wrong.
+        reason: &'static str,
+        /// The byte offset where it went wrong.
+        offset: usize,
+    },
+    /// No `Bearer` challenge in the header.
+    NoBearer,
+    /// The Bearer challenge lacks a required parameter.
+    MissingParameter {
+        /// `realm` or `service`.
+        name: &'static str,
+    },
+    /// A parameter occurs twice in the Bearer challenge (RFC 7235 forbids it).
+    DuplicateParameter {
+        /// The parameter, lower-cased.
+        name: String,
+    },
+    /// The realm is not an `https://` URL.
+    InsecureRealm,
+    /// The realm's host is not a recognised ACR login server.
+    Realm(ScopeError),
+}
+
+impl fmt::Display for ChallengeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLong => write!(
+                f,
+                "the WWW-Authenticate header is longer than {} bytes",
+                crate::MAX_CHALLENGE_LEN
+            ),
+            Self::Syntax { reason, offset } => {
+                write!(f, "malformed WWW-Authenticate header at byte {offset}: {reason}")
+            }
+            Self::NoBearer => f.write_str("the WWW-Authenticate header has no Bearer challenge"),
+            Self::MissingParameter { name } => {
+                write!(f, "the Bearer challenge has no {name:?} parameter")
+            }
+            Self::DuplicateParameter { name } => {
+                write!(f, "the Bearer challenge repeats the {name:?} parameter")
+            }
+            Self::InsecureRealm => f.write_str(
+                "the challenge's realm is not an https:// URL: no token is sent over plain HTTP",
+            ),
+            Self::Realm(e) => write!(f, "the challenge's realm is refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ChallengeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Realm(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

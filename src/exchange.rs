@@ -1,5 +1,6 @@
-//! Building the request that trades an Entra access token for an ACR refresh
-//! token.
+//! Building the requests that trade tokens with a registry: an Entra access
+//! token for an ACR refresh token (`/oauth2/exchange`), and a refresh token for
+//! a repository-scoped access token (`/oauth2/token`).
 
 use crate::http::FORM_CONTENT_TYPE;
 use crate::{CloudEnvironment, InputError, Request, RequestError, Secret};
@@ -11,6 +12,13 @@ pub const MAX_TOKEN_LEN: usize = 32 * 1024;
 
 /// The longest tenant accepted: a domain name's 253 bytes.
 pub const MAX_TENANT_LEN: usize = 253;
+
+/// The most scopes one token request may ask for.
+pub const MAX_SCOPES: usize = 32;
+
+/// The longest scope accepted, in bytes: a repository name's 255 bytes plus
+/// the resource type and actions.
+const MAX_SCOPE_LEN: usize = 512;
 
 /// Builds `POST https://<login-server>/oauth2/exchange`.
 ///
@@ -37,12 +45,102 @@ pub fn build_exchange_request(
     if let Some(tenant) = tenant {
         form.append_pair("tenant", tenant);
     }
-    Ok(Request {
+    Ok(form_post(&login_server, "/oauth2/exchange", form.finish()))
+}
+
+/// Builds `POST https://<login-server>/oauth2/token`, which trades an ACR
+/// refresh token for an access token limited to `scopes`.
+///
+/// The form holds, in this order, `grant_type=refresh_token`,
+/// `service=<login-server>`, one `scope` field per scope and
+/// `refresh_token=<refresh_token>`. Each scope is
+/// `repository:<name>:<action>[,<action>...]` (actions `pull`, `push`,
+/// `delete`, `metadata_read`, `metadata_write`, `*`) or `registry:catalog:*`;
+/// 1 to [`MAX_SCOPES`] of them.
+pub fn build_token_request<S: AsRef<str>>(
+    reference: &str,
+    refresh_token: &str,
+    scopes: &[S],
+    custom_cloud: Option<&CloudEnvironment>,
+) -> Result<Request, RequestError> {
+    let (login_server, _) = crate::scope::login_server(reference, custom_cloud)?;
+    check_token(refresh_token)?;
+    if scopes.is_empty() || scopes.len() > MAX_SCOPES {
+        return Err(InputError::ScopeCount.into());
+    }
+    for scope in scopes {
+        check_scope(scope.as_ref())?;
+    }
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(refresh_token.len() + 256));
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("service", &login_server);
+    for scope in scopes {
+        form.append_pair("scope", scope.as_ref());
+    }
+    form.append_pair("refresh_token", refresh_token);
+    Ok(form_post(&login_server, "/oauth2/token", form.finish()))
+}
+
+/// A form POST to a login server.
+fn form_post(login_server: &str, path: &str, form: String) -> Request {
+    Request {
         method: "POST",
-        url: format!("https://{login_server}/oauth2/exchange"),
+        url: format!("https://{login_server}{path}"),
         headers: vec![("content-type", FORM_CONTENT_TYPE), ("accept", "application/json")],
-        body: Secret::new(form.finish().into_bytes()),
-    })
+        body: Secret::new(form.into_bytes()),
+    }
+}
+
+/// Checks one token-request scope.
+pub(crate) fn check_scope(scope: &str) -> Result<(), InputError> {
+    let valid = scope.len() <= MAX_SCOPE_LEN
+        && match scope.split(':').collect::<Vec<_>>().as_slice() {
+            ["registry", "catalog", "*"] => true,
+            ["repository", name, actions] => {
+                is_repository_name(name)
+                    && actions.split(',').all(|a| {
+                        matches!(a, "pull" | "push" | "delete" | "metadata_read" | "metadata_write" | "*")
+                    })
+            }
+            _ => false,
+        };
+    if valid {
+        Ok(())
+    } else {
+        let shown = scope.get(..64).unwrap_or(scope);
+        Err(InputError::InvalidScope { scope: shown.escape_default().to_string() })
+    }
+}
+
+/// An OCI repository name: `/`-separated components of lower-case letters and
+/// digits, joined inside a component by `.`, `_`, `__` or runs of `-`.
+fn is_repository_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('/').all(|component| {
+            let bytes = component.as_bytes();
+            let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+            let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
+                return false;
+            };
+            if !alnum(first) || !alnum(last) {
+                return false;
+            }
+            // Between alphanumerics: `.`, `_`, `__` or any run of `-`.
+            let mut separator = String::new();
+            for &b in bytes {
+                if alnum(&b) {
+                    if !matches!(separator.as_str(), "" | "." | "_" | "__") && !separator.bytes().all(|s| s == b'-') {
+                        return false;
+                    }
+                    separator.clear();
+                } else if matches!(b, b'.' | b'_' | b'-') {
+                    separator.push(b as char);
+                } else {
+                    return false;
+                }
+            }
+            true
+        })
 }
 
 /// Checks a token argument: non-empty, bounded, printable ASCII.

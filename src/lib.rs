@@ -43,10 +43,12 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod challenge;
 mod cloud;
 mod error;
 mod exchange;
 mod http;
+mod login;
 mod scope;
 mod secret;
 mod token;
@@ -56,13 +58,22 @@ mod token;
 #[allow(unsafe_code)]
 mod component;
 
+pub use challenge::{Challenge, MAX_CHALLENGE_LEN, parse_challenge};
 pub use cloud::{CloudEnvironment, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environment};
 pub use error::{
-    AcrError, CloudEnvironmentError, InputError, JwtPart, Malformed, Refusal, RequestError,
+    AcrError, ChallengeError, CloudEnvironmentError, InputError, JwtPart, Malformed, Refusal, RequestError,
     ResponseError, ScopeError,
 };
-pub use exchange::{MAX_TENANT_LEN, MAX_TOKEN_LEN, build_exchange_request};
+pub use exchange::{MAX_SCOPES, MAX_TENANT_LEN, MAX_TOKEN_LEN, build_exchange_request, build_token_request};
 pub use http::Request;
+pub use login::{
+    DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, LoginError,
+    LoginErrorKind, LoginOptions, LoginResult, Response, Stage, Timeouts, Transport, TransportError,
+    TransportErrorKind, login,
+};
 pub use scope::{ACR_SCOPE, Audience, Cloud, MAX_REFERENCE_LEN, ResolvedScope, resolve_scope};
 pub use secret::Secret;
-pub use token::{Credential, MAX_RESPONSE_BODY_LEN, REFRESH_TOKEN_USERNAME, parse_refresh_token};
+pub use token::{
+    AccessToken, Credential, MAX_RESPONSE_BODY_LEN, REFRESH_TOKEN_USERNAME, parse_access_token,
+    parse_refresh_token,
+};

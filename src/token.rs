@@ -1,4 +1,5 @@
-//! Reading the registry's answers: the refresh token and when it expires.
+//! Reading the registry's answers: the refresh or access token and when it
+//! expires.
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -52,15 +53,63 @@ pub struct Credential {
 /// is a [`ResponseError::Refused`] carrying the ACR errors of the body.
 pub fn parse_refresh_token(status: u16, body: &[u8]) -> Result<Credential, ResponseError> {
     let token = token_field(status, body, "refresh_token")?;
-    let claims = jwt_claims(&token)?;
+    let claims = Claims::read(&token)?;
     Ok(Credential {
         username: REFRESH_TOKEN_USERNAME,
-        expires_at: numeric_date(&claims, "exp")?.ok_or(Malformed::MissingExpiry)?,
-        issued_at: numeric_date(&claims, "iat")?,
-        login_server: audience(&claims)?,
-        tenant: string_claim(&claims, "tenant")?,
+        expires_at: claims.expires_at,
+        issued_at: claims.issued_at,
+        login_server: claims.audience,
+        tenant: claims.tenant,
         password: Secret::new(token),
     })
+}
+
+/// A repository-scoped access token from `/oauth2/token`, sent as
+/// `Authorization: Bearer <token>` to the registry API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// The access token.
+    pub token: Secret<String>,
+    /// The JWT `exp`: unix seconds, a fraction rounded down.
+    pub expires_at: u64,
+    /// The JWT `iat`, when present.
+    pub issued_at: Option<u64>,
+    /// The JWT `aud`: the login server the token is for, when present.
+    pub login_server: Option<String>,
+}
+
+/// Reads an `/oauth2/token` response into an access token, as
+/// [`parse_refresh_token`] reads an exchange response.
+pub fn parse_access_token(status: u16, body: &[u8]) -> Result<AccessToken, ResponseError> {
+    let token = token_field(status, body, "access_token")?;
+    let claims = Claims::read(&token)?;
+    Ok(AccessToken {
+        expires_at: claims.expires_at,
+        issued_at: claims.issued_at,
+        login_server: claims.audience,
+        token: Secret::new(token),
+    })
+}
+
+/// The claims a client reads from an ACR token.
+struct Claims {
+    expires_at: u64,
+    issued_at: Option<u64>,
+    audience: Option<String>,
+    tenant: Option<String>,
+}
+
+impl Claims {
+    /// Reads the claims of a JWT without verifying its signature.
+    fn read(token: &str) -> Result<Self, Malformed> {
+        let claims = jwt_claims(token)?;
+        Ok(Self {
+            expires_at: numeric_date(&claims, "exp")?.ok_or(Malformed::MissingExpiry)?,
+            issued_at: numeric_date(&claims, "iat")?,
+            audience: audience(&claims)?,
+            tenant: string_claim(&claims, "tenant")?,
+        })
+    }
 }
 
 /// The string field `field` of a 200 response's JSON object body.

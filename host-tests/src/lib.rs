@@ -2,3 +2,4 @@
 //! the native library and the component.
 
 pub mod conformance;
+pub mod acr_server;

@@ -1,8 +1,13 @@
-//! A wasmtime host for the `acr:auth` component's `pure` world.
+//! Wasmtime hosts for the `acr:auth` components.
 //!
-//! [`Runtime`] compiles the component once and gives every call a fresh,
-//! memory-limited store, so one bad input cannot affect the next call. The
-//! `acr-auth` command is built on it; so are the conformance tests.
+//! [`Runtime`] runs the `pure` world, which imports nothing;
+//! [`client::ClientRuntime`] runs the `client` world, linking `wasi:http` with
+//! the host's own TLS and address rules. Each compiles its component once and
+//! gives every call a fresh, memory-limited store, so one bad input cannot
+//! affect the next call. The `acr-auth` command is built on them; so are the
+//! tests.
+
+pub mod client;
 
 use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
@@ -12,17 +17,17 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 /// The generated bindings of the `pure` world.
 pub mod wit {
     wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
-    pub use exports::acr::auth::{exchange, http, scope, token};
+    pub use exports::acr::auth::{challenge, exchange, http, scope, token};
 }
 
-use wit::{exchange, http, scope, token};
+use wit::{challenge, exchange, http, scope, token};
 
 /// The component this host was built with (`cargo xtask build` writes it).
 pub const COMPONENT: &[u8] = include_bytes!(env!("ACR_AUTH_COMPONENT"));
 
 /// The most linear memory one call may use. The component needs well under
 /// a megabyte for the largest input it accepts.
-const MEMORY_LIMIT: usize = 16 << 20;
+pub(crate) const MEMORY_LIMIT: usize = 16 << 20;
 
 /// A compiled component, ready to instantiate once per call.
 pub struct Runtime {
@@ -88,6 +93,42 @@ impl Runtime {
         let (mut store, pure) = self.instance()?;
         pure.acr_auth_exchange()
             .call_build_exchange_request(&mut store, reference, entra_token, tenant, custom_cloud)
+            .map_err(Into::into)
+    }
+
+    /// Calls `build-token-request`.
+    pub fn build_token_request(
+        &self,
+        reference: &str,
+        refresh_token: &str,
+        scopes: &[String],
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<http::Request, exchange::RequestError>> {
+        let (mut store, pure) = self.instance()?;
+        pure.acr_auth_exchange()
+            .call_build_token_request(&mut store, reference, refresh_token, scopes, custom_cloud)
+            .map_err(Into::into)
+    }
+
+    /// Calls `parse-access-token`.
+    pub fn parse_access_token(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<Result<token::AccessToken, token::ResponseError>> {
+        let (mut store, pure) = self.instance()?;
+        pure.acr_auth_token().call_parse_access_token(&mut store, status, body).map_err(Into::into)
+    }
+
+    /// Calls `parse-challenge`.
+    pub fn parse_challenge(
+        &self,
+        header: &str,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<challenge::Challenge, challenge::ChallengeError>> {
+        let (mut store, pure) = self.instance()?;
+        pure.acr_auth_challenge()
+            .call_parse_challenge(&mut store, header, custom_cloud)
             .map_err(Into::into)
     }
 
@@ -157,6 +198,49 @@ pub fn credential_json(credential: &token::Credential) -> Value {
         "login_server": credential.login_server,
         "tenant": credential.tenant,
     })
+}
+
+/// `acr-auth parse-challenge` output.
+pub fn challenge_json(c: &challenge::Challenge) -> Value {
+    json!({
+        "realm": c.realm,
+        "service": c.service,
+        "scopes": c.scopes,
+        "login_server": c.login_server,
+        "exchange_url": c.exchange_url,
+    })
+}
+
+/// `acr-auth login` output: the credential, token included, for a
+/// credential helper or `docker login --password-stdin` to consume.
+pub fn login_json(result: &client::wit::login::LoginResult) -> Value {
+    let mut out = json!({
+        "login_server": result.login_server,
+        "username": result.credential.username,
+        "password": result.credential.password,
+        "expires_at": result.credential.expires_at,
+    });
+    if let Some(access) = &result.access_token {
+        out["access_token"] = json!(access.token);
+        out["access_token_expires_at"] = json!(access.expires_at);
+    }
+    out
+}
+
+/// A login error as one line: stage, message, status and correlation id.
+pub fn login_error_message(e: &client::wit::login::LoginError) -> String {
+    use client::wit::login::Stage;
+    let stage = match e.stage {
+        Stage::Input => "checking the arguments",
+        Stage::Discovery => "challenge discovery (GET /v2/)",
+        Stage::Exchange => "token exchange (POST /oauth2/exchange)",
+        Stage::Token => "access token (POST /oauth2/token)",
+    };
+    let mut message = format!("{stage} failed: {}", e.message);
+    if let Some(id) = &e.correlation_id {
+        message.push_str(&format!(" (correlation id {id})"));
+    }
+    message
 }
 
 /// The message of a request error.

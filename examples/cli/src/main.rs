@@ -8,8 +8,12 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use acr_auth_cli::client::{ClientRuntime, ConnectTo, Network, wit::login::LoginOptions};
 use acr_auth_cli::wit::scope::CloudEnvironment;
-use acr_auth_cli::{Runtime, credential_json, request_error_message, request_json, response_error_message, scope_json};
+use acr_auth_cli::{
+    Runtime, challenge_json, credential_json, login_error_message, login_json, request_error_message,
+    request_json, response_error_message, scope_json,
+};
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -46,6 +50,43 @@ enum Command {
         /// The Entra tenant (directory) ID or domain.
         #[arg(long, value_name = "ID")]
         tenant: Option<String>,
+        /// A custom cloud's environment file.
+        #[arg(long, value_name = "FILE")]
+        cloud_config: Option<PathBuf>,
+    },
+    /// Log in: trade an Entra token for an ACR refresh token (and access tokens) over HTTPS.
+    Login {
+        /// A registry host, image reference, oci:// or https:// URL.
+        reference: String,
+        /// A file holding the Entra access token (a trailing newline is ignored).
+        #[arg(long, value_name = "FILE")]
+        entra_token_file: PathBuf,
+        /// The Entra tenant (directory) ID or domain.
+        #[arg(long, value_name = "ID")]
+        tenant: Option<String>,
+        /// A repository scope for an access token, e.g. repository:team/app:pull (repeatable).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Confirm the registry's Bearer challenge at /v2/ first.
+        #[arg(long)]
+        discover: bool,
+        /// Connect, first-byte and between-bytes timeout for each request, in seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+        /// Connect to ADDR:PORT instead of HOST:PORT, as curl does (repeatable).
+        #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+        connect_to: Vec<ConnectTo>,
+        /// Trust only these PEM CA certificates instead of the system's roots.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// A custom cloud's environment file.
+        #[arg(long, value_name = "FILE")]
+        cloud_config: Option<PathBuf>,
+    },
+    /// Parse a WWW-Authenticate header and print its Bearer challenge.
+    ParseChallenge {
+        /// The header value, e.g. 'Bearer realm="https://r.azurecr.io/oauth2/token",service="r.azurecr.io"'.
+        header: String,
         /// A custom cloud's environment file.
         #[arg(long, value_name = "FILE")]
         cloud_config: Option<PathBuf>,
@@ -100,13 +141,56 @@ fn run(command: Command) -> Result<Value> {
         }
         Command::ExchangeRequest { reference, entra_token_file, tenant, cloud_config } => {
             let cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
-            let token = String::from_utf8(read_input(&entra_token_file)?)
-                .map_err(|_| anyhow!("the token file is not UTF-8 text"))?;
-            let token = token.trim_end_matches(['\n', '\r']);
+            let token = read_token(&entra_token_file)?;
             let request = runtime
-                .build_exchange_request(&reference, token, tenant.as_deref(), cloud.as_ref())?
+                .build_exchange_request(&reference, &token, tenant.as_deref(), cloud.as_ref())?
                 .map_err(|e| anyhow!(request_error_message(&e).to_owned()))?;
             Ok(request_json(&request))
+        }
+        Command::Login {
+            reference,
+            entra_token_file,
+            tenant,
+            scopes,
+            discover,
+            timeout,
+            connect_to,
+            cacert,
+            cloud_config,
+        } => {
+            let custom_cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
+            let token = read_token(&entra_token_file)?;
+            let ca = cacert.as_deref().map(read_input).transpose()?;
+            let timeout_ms = timeout
+                .map(|secs| {
+                    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+                        Ok((secs * 1000.0).round() as u64)
+                    } else {
+                        Err(anyhow!("--timeout must be between 0 and 3600 seconds"))
+                    }
+                })
+                .transpose()?;
+            let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+            let options = LoginOptions {
+                tenant,
+                scopes,
+                discover,
+                custom_cloud: custom_cloud.map(Into::into),
+                connect_timeout_ms: timeout_ms,
+                first_byte_timeout_ms: timeout_ms,
+                between_bytes_timeout_ms: timeout_ms,
+            };
+            let result = client
+                .login(&reference, &token, &options)?
+                .map_err(|e| anyhow!(login_error_message(&e)))?;
+            Ok(login_json(&result))
+        }
+        Command::ParseChallenge { header, cloud_config } => {
+            let cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
+            let challenge = runtime
+                .parse_challenge(&header, cloud.as_ref())?
+                .map_err(|e| anyhow!(e.message))?;
+            Ok(challenge_json(&challenge))
         }
         Command::ParseRefreshToken { status, file } => {
             let body = read_input(&file)?;
@@ -127,6 +211,12 @@ fn custom_cloud(runtime: &Runtime, path: Option<&Path>) -> Result<Option<CloudEn
         .parse_cloud_environment(&json)?
         .map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;
     Ok(Some(env))
+}
+
+/// Reads a token file, without its trailing newline.
+fn read_token(path: &Path) -> Result<String> {
+    let token = String::from_utf8(read_input(path)?).map_err(|_| anyhow!("the token file is not UTF-8 text"))?;
+    Ok(token.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// Reads a file, or standard input for `-`, up to [`MAX_INPUT_LEN`] bytes plus one.

@@ -1,15 +1,40 @@
-//! The `pure` world's exports: a thin layer that converts between the
-//! generated WIT types and the library's own. No logic lives here.
+//! The components' exports: a thin layer that converts between the generated
+//! WIT types and the library's own. No logic lives here.
+//!
+//! Feature `component` builds the `pure` world; feature `client` builds the
+//! `client` world, which exports the same interfaces plus `login`.
 
+#[cfg(not(feature = "client"))]
 mod wit {
     wit_bindgen::generate!({ path: "wit", world: "pure" });
-    pub(super) use exports::acr::auth::{exchange, http, scope, token};
+    pub(super) use exports::acr::auth::{challenge, exchange, http, scope, token};
 }
 
-use wit::{exchange, http, scope, token};
+#[cfg(feature = "client")]
+mod client;
+
+#[cfg(feature = "client")]
+mod wit {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "client",
+        with: {
+            "wasi:http/types@0.2.12": wasi::http::types,
+            "wasi:http/outgoing-handler@0.2.12": wasi::http::outgoing_handler,
+            "wasi:io/error@0.2.12": wasi::io::error,
+            "wasi:io/poll@0.2.12": wasi::io::poll,
+            "wasi:io/streams@0.2.12": wasi::io::streams,
+            "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+        },
+    });
+    pub(super) use exports::acr::auth::{challenge, exchange, http, login, scope, token};
+}
+
+use wit::{challenge, exchange, http, scope, token};
 
 use crate::{
-    CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError, ScopeError,
+    ChallengeError, CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError,
+    ScopeError,
 };
 
 /// The component: every export delegates to the native library.
@@ -69,7 +94,41 @@ impl exchange::Guest for Component {
             tenant.as_deref(),
             custom_cloud.as_ref(),
         )?;
-        Ok(http::Request {
+        Ok(request.into())
+    }
+
+    fn build_token_request(
+        reference: String,
+        refresh_token: String,
+        scopes: Vec<String>,
+        custom_cloud: Option<scope::CloudEnvironment>,
+    ) -> Result<http::Request, exchange::RequestError> {
+        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let request = crate::build_token_request(&reference, &refresh_token, &scopes, custom_cloud.as_ref())?;
+        Ok(request.into())
+    }
+}
+
+impl challenge::Guest for Component {
+    fn parse_challenge(
+        www_authenticate: String,
+        custom_cloud: Option<scope::CloudEnvironment>,
+    ) -> Result<challenge::Challenge, challenge::ChallengeError> {
+        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let c = crate::parse_challenge(&www_authenticate, custom_cloud.as_ref())?;
+        Ok(challenge::Challenge {
+            realm: c.realm,
+            service: c.service,
+            scopes: c.scopes,
+            login_server: c.login_server,
+            exchange_url: c.exchange_url,
+        })
+    }
+}
+
+impl From<crate::Request> for http::Request {
+    fn from(request: crate::Request) -> Self {
+        Self {
             method: request.method.to_owned(),
             url: request.url,
             headers: request
@@ -81,21 +140,47 @@ impl exchange::Guest for Component {
                 })
                 .collect(),
             body: request.body.into_exposed(),
-        })
+        }
     }
 }
 
 impl token::Guest for Component {
     fn parse_refresh_token(status: u16, body: Vec<u8>) -> Result<token::Credential, token::ResponseError> {
-        let credential = crate::parse_refresh_token(status, &body)?;
-        Ok(token::Credential {
+        Ok(crate::parse_refresh_token(status, &body)?.into())
+    }
+
+    fn parse_access_token(status: u16, body: Vec<u8>) -> Result<token::AccessToken, token::ResponseError> {
+        Ok(crate::parse_access_token(status, &body)?.into())
+    }
+}
+
+impl From<crate::Credential> for token::Credential {
+    fn from(credential: crate::Credential) -> Self {
+        Self {
             username: credential.username.to_owned(),
             password: credential.password.into_exposed(),
             expires_at: credential.expires_at,
             issued_at: credential.issued_at,
             login_server: credential.login_server,
             tenant: credential.tenant,
-        })
+        }
+    }
+}
+
+impl From<crate::AccessToken> for token::AccessToken {
+    fn from(access: crate::AccessToken) -> Self {
+        Self {
+            token: access.token.into_exposed(),
+            expires_at: access.expires_at,
+            issued_at: access.issued_at,
+            login_server: access.login_server,
+        }
+    }
+}
+
+impl From<crate::AcrError> for token::AcrError {
+    fn from(e: crate::AcrError) -> Self {
+        Self { code: e.code, message: e.message }
     }
 }
 
@@ -155,11 +240,13 @@ impl From<RequestError> for exchange::RequestError {
         match e {
             RequestError::Reference(e) => Self::Reference(e.into()),
             RequestError::Input(e) => Self::Input(exchange::InputError {
-                kind: match e {
+                kind: match &e {
                     InputError::EmptyToken => K::EmptyToken,
                     InputError::TokenTooLong => K::TokenTooLong,
                     InputError::TokenInvalidCharacter => K::TokenInvalidCharacter,
                     InputError::InvalidTenant => K::InvalidTenant,
+                    InputError::ScopeCount => K::ScopeCount,
+                    InputError::InvalidScope { .. } => K::InvalidScope,
                 },
                 message: e.to_string(),
             }),
@@ -174,11 +261,7 @@ impl From<ResponseError> for token::ResponseError {
             ResponseError::Refused(refusal) => Self::Refused(token::Refusal {
                 message: refusal.to_string(),
                 status: refusal.status,
-                errors: refusal
-                    .errors
-                    .into_iter()
-                    .map(|e| token::AcrError { code: e.code, message: e.message })
-                    .collect(),
+                errors: refusal.errors.into_iter().map(Into::into).collect(),
             }),
             ResponseError::Malformed(m) => Self::Malformed(token::Malformed {
                 kind: match m {
@@ -196,5 +279,22 @@ impl From<ResponseError> for token::ResponseError {
                 message: m.to_string(),
             }),
         }
+    }
+}
+
+impl From<ChallengeError> for challenge::ChallengeError {
+    fn from(e: ChallengeError) -> Self {
+        use challenge::ChallengeErrorKind as K;
+        let message = e.to_string();
+        let (kind, realm_error) = match e {
+            ChallengeError::TooLong => (K::TooLong, None),
+            ChallengeError::Syntax { .. } => (K::Syntax, None),
+            ChallengeError::NoBearer => (K::NoBearer, None),
+            ChallengeError::MissingParameter { .. } => (K::MissingParameter, None),
+            ChallengeError::DuplicateParameter { .. } => (K::DuplicateParameter, None),
+            ChallengeError::InsecureRealm => (K::InsecureRealm, None),
+            ChallengeError::Realm(e) => (K::RealmHost, Some(e.into())),
+        };
+        Self { kind, realm_error, message }
     }
 }

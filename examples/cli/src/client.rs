@@ -1,0 +1,334 @@
+//! A wasmtime host for the `client` world: it links `wasi:http` and sends
+//! the component's requests itself, over TLS with the roots it chooses and to
+//! the addresses it chooses (`--cacert`, `--connect-to`).
+//!
+//! The host refuses anything but `https://`; the component already sends
+//! tokens only to ACR login servers.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use http_body_util::BodyExt as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use crate::MEMORY_LIMIT;
+
+/// The generated bindings of the `client` world.
+pub mod wit {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "client",
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::sync::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+    });
+    pub use exports::acr::auth::{login, scope};
+}
+
+use wit::login;
+
+/// The `pure` world's custom cloud, as the `client` world's bindings type it.
+impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
+    fn from(env: crate::wit::scope::CloudEnvironment) -> Self {
+        Self {
+            name: env.name,
+            container_registry_dns_suffix: env.container_registry_dns_suffix,
+            resource_manager_endpoint: env.resource_manager_endpoint,
+            active_directory_endpoint: env.active_directory_endpoint,
+            acr_audience: env.acr_audience,
+        }
+    }
+}
+
+/// The client component this host was built with.
+pub const CLIENT_COMPONENT: &[u8] = include_bytes!(env!("ACR_AUTH_CLIENT_COMPONENT"));
+
+/// Used when the guest sets no timeout; the component always sets all three.
+const FALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `--connect-to HOST:PORT:ADDR:PORT`, as in curl: requests for HOST:PORT
+/// connect to ADDR:PORT instead. An empty HOST or PORT matches any; an empty
+/// ADDR or PORT keeps the original. TLS still verifies the original HOST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTo {
+    host: Option<String>,
+    port: Option<u16>,
+    to_host: Option<String>,
+    to_port: Option<u16>,
+}
+
+impl std::str::FromStr for ConnectTo {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let [host, port, to_host, to_port] = parts.as_slice() else {
+            bail!("--connect-to takes HOST:PORT:ADDR:PORT, not {s:?}");
+        };
+        let port_of = |p: &str| -> Result<Option<u16>> {
+            if p.is_empty() { Ok(None) } else { Ok(Some(p.parse().with_context(|| format!("bad port {p:?}"))?)) }
+        };
+        let host_of = |h: &str| (!h.is_empty()).then(|| h.to_ascii_lowercase());
+        Ok(Self {
+            host: host_of(host),
+            port: port_of(port)?,
+            to_host: host_of(to_host),
+            to_port: port_of(to_port)?,
+        })
+    }
+}
+
+/// How the host reaches servers.
+#[derive(Clone)]
+pub struct Network {
+    tls: Arc<rustls::ClientConfig>,
+    connect_to: Vec<ConnectTo>,
+}
+
+impl Network {
+    /// Trusts `ca_pem`'s certificates only (as curl's `--cacert`), or the
+    /// system's roots when `None`.
+    pub fn new(ca_pem: Option<&[u8]>, connect_to: Vec<ConnectTo>) -> Result<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        match ca_pem {
+            Some(pem) => {
+                let certs: Vec<CertificateDer<'static>> = rustls::pki_types::pem::PemObject::pem_slice_iter(pem)
+                    .collect::<Result<_, _>>()
+                    .context("reading the CA certificates")?;
+                if certs.is_empty() {
+                    bail!("the CA file holds no PEM certificate");
+                }
+                for cert in certs {
+                    roots.add(cert).context("adding a CA certificate")?;
+                }
+            }
+            None => {
+                let native = rustls_native_certs::load_native_certs();
+                let (added, _) = roots.add_parsable_certificates(native.certs);
+                if added == 0 {
+                    bail!("no system root certificates found; pass --cacert");
+                }
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .context("TLS configuration")?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self { tls: Arc::new(tls), connect_to })
+    }
+
+    /// Where to connect for `host:port`.
+    fn address(&self, host: &str, port: u16) -> (String, u16) {
+        let rule = self.connect_to.iter().find(|r| {
+            r.host.as_deref().is_none_or(|h| h == host) && r.port.is_none_or(|p| p == port)
+        });
+        match rule {
+            Some(r) => (r.to_host.clone().unwrap_or_else(|| host.to_owned()), r.to_port.unwrap_or(port)),
+            None => (host.to_owned(), port),
+        }
+    }
+}
+
+/// The store state of one login.
+struct State {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: Hooks,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// The host's `wasi:http` send hook.
+struct Hooks {
+    network: Network,
+}
+
+impl WasiHttpHooks for Hooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Box<
+        dyn Future<Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>>
+            + Send,
+    > {
+        drop(fut);
+        let network = self.network.clone();
+        Box::new(async move { send(network, request, options.unwrap_or_default()).await })
+    }
+}
+
+/// Sends one request over a fresh TLS connection.
+async fn send(
+    network: Network,
+    mut request: http::Request<WasiBody>,
+    options: RequestOptions,
+) -> Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError> {
+    if request.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
+        return Err(HttpError::HttpRequestDenied);
+    }
+    let host = request.uri().host().ok_or(HttpError::HttpRequestUriInvalid)?.to_ascii_lowercase();
+    let port = request.uri().port_u16().unwrap_or(443);
+    let (address, address_port) = network.address(&host, port);
+    let connect_timeout = options.connect_timeout.unwrap_or(FALLBACK_TIMEOUT);
+    let first_byte_timeout = options.first_byte_timeout.unwrap_or(FALLBACK_TIMEOUT);
+    let between_bytes_timeout = options.between_bytes_timeout.unwrap_or(FALLBACK_TIMEOUT);
+
+    let connect = async {
+        let tcp = TcpStream::connect((address.as_str(), address_port)).await.map_err(HttpError::Connect)?;
+        let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        let tls = tokio_rustls::TlsConnector::from(network.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(HttpError::Tls)?;
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .map_err(HttpError::from)
+    };
+    let (mut sender, connection) = tokio::time::timeout(connect_timeout, connect)
+        .await
+        .map_err(|_| HttpError::ConnectionTimeout)??;
+    let driver = tokio::spawn(connection);
+
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
+        .await
+        .map_err(|_| HttpError::ConnectionReadTimeout)?
+        .map_err(HttpError::from)?;
+    let response = response.map(|incoming| {
+        TimedBody { inner: incoming, timeout: between_bytes_timeout, deadline: Box::pin(tokio::time::sleep(between_bytes_timeout)) }
+            .boxed_unsync()
+    });
+    let io = async move {
+        match driver.await {
+            Ok(result) => result.map_err(HttpError::from),
+            Err(_) => Err(HttpError::ConnectionTerminated),
+        }
+    };
+    Ok((response, Box::new(io)))
+}
+
+/// A response body that fails when no chunk arrives within `timeout`.
+struct TimedBody {
+    inner: hyper::body::Incoming,
+    timeout: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for TimedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = tokio::time::Instant::now() + self.timeout;
+                self.deadline.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+/// A compiled client component and the network it may use.
+pub struct ClientRuntime {
+    engine: Engine,
+    pre: wit::ClientPre<State>,
+    network: Network,
+}
+
+impl ClientRuntime {
+    /// Compiles the embedded client component.
+    pub fn new(network: Network) -> Result<Self> {
+        Self::from_component(CLIENT_COMPONENT, network)
+    }
+
+    /// Compiles a client component from its bytes.
+    pub fn from_component(bytes: &[u8], network: Network) -> Result<Self> {
+        let engine = Engine::default();
+        let component = Component::new(&engine, bytes)
+            .map_err(anyhow::Error::from)
+            .context("compiling the acr-auth client component")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi_http::p2::add_to_linker_sync(&mut linker)?;
+        let pre = wit::ClientPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Self { engine, pre, network })
+    }
+
+    /// The same compiled component with another network: compiling is the
+    /// expensive part, so long-running hosts compile once.
+    pub fn with_network(&self, network: Network) -> Self {
+        Self { engine: self.engine.clone(), pre: self.pre.clone(), network }
+    }
+
+    /// Runs `login` in a fresh, memory-limited store.
+    pub fn login(
+        &self,
+        reference: &str,
+        entra_token: &str,
+        options: &login::LoginOptions,
+    ) -> Result<Result<login::LoginResult, login::LoginError>> {
+        let state = State {
+            table: ResourceTable::new(),
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            hooks: Hooks { network: self.network.clone() },
+            // The encoder adds small shim instances beside the main module.
+            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(8).build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        let client = self.pre.instantiate(&mut store)?;
+        Ok(client.acr_auth_login().call_login(&mut store, reference, entra_token, options)?)
+    }
+}
+
+/// Resolves `host:port` pairs of `--connect-to` for tests: the socket
+/// address a rule sends `host:443` to.
+pub fn connect_to_rule(host: &str, to: SocketAddr) -> ConnectTo {
+    ConnectTo {
+        host: Some(host.to_ascii_lowercase()),
+        port: Some(443),
+        to_host: Some(to.ip().to_string()),
+        to_port: Some(to.port()),
+    }
+}

@@ -1,0 +1,971 @@
+//! A fake Azure Container Registry on 127.0.0.1, for tests.
+//!
+//! [`TestAcr`] is a real HTTPS server (rustls, HTTP/1.1) that answers the parts of the ACR
+//! protocol this project talks to: the `/v2/` challenge, `/oauth2/exchange` (Entra token to
+//! refresh token), `/oauth2/token` (refresh token to repository-scoped access token) and
+//! manifest pulls. It checks every request strictly, as a test oracle should, records every
+//! request it sees, and can be told to misbehave per endpoint (see [`Behaviour`]).
+//!
+//! It runs on its own tokio runtime in a background thread, so plain synchronous tests can
+//! use it, and it stops when the [`TestAcr`] value is dropped. It generates a throwaway CA
+//! at start; clients trust [`TestAcr::ca_pem`], connect to [`TestAcr::addr`] and send the
+//! registry host name ([`TestAcr::host`]) as SNI.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use hyper::http::request::Parts;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use jsonwebtoken::{EncodingKey, Header};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::crypto::{CryptoProvider, SecureRandom};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+
+/// The Entra access token the server expects at `/oauth2/exchange` unless
+/// [`TestAcrBuilder::entra_token`] sets another.
+pub const DEFAULT_ENTRA_TOKEN: &str = "test-entra-access-token";
+
+/// The `tenant` claim of refresh tokens when no tenant is configured, as ACR always names one.
+pub const DEFAULT_TENANT: &str = "5b1e0f8c-2d4a-4c6e-9f10-3a7b8c9d0e1f";
+
+/// The `x-ms-correlation-request-id` the server puts on every response it builds itself, and
+/// that [`Behaviour::acr_error`] sets, so tests can check a client reports it.
+pub const CORRELATION_ID: &str = "c0441e1a-7e57-4ac2-8000-00000000c0de";
+
+/// The most request body bytes the server reads; a larger body is answered 413.
+pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// Lifetime ACR documents for refresh tokens: 3 hours.
+const REFRESH_TOKEN_LIFETIME: u64 = 3 * 60 * 60;
+
+/// Lifetime of access tokens from `/oauth2/token`: 75 minutes, as ACR issues them.
+const ACCESS_TOKEN_LIFETIME: u64 = 75 * 60;
+
+/// The error body ACR sends with an unauthenticated request.
+const UNAUTHORIZED_MESSAGE: &str =
+    "authentication required, visit https://aka.ms/acr/authorization for more information.";
+
+/// The media type of the manifests served.
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// How an OAuth endpoint (`/oauth2/exchange` or `/oauth2/token`) answers, so tests can drive a
+/// client through the failures a real registry or a hostile network produce.
+///
+/// Every request is recorded whatever the behaviour, after its body has been read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Behaviour {
+    /// Check the request strictly and answer as ACR does.
+    #[default]
+    Normal,
+    /// Answer with this status, body and headers, whatever the request.
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// Response body, sent as is.
+        body: String,
+        /// Response headers, sent as given (plus `content-length`).
+        headers: Vec<(String, String)>,
+    },
+    /// Answer 200 with this body (not JSON, a missing field, a wrong type...).
+    Body(String),
+    /// Answer 200 with a body of this many bytes, streamed and never held in memory, with
+    /// `content-length` set; for testing that a client bounds what it reads.
+    HugeBody {
+        /// Body length in bytes.
+        bytes: u64,
+        /// Send it chunked, without `content-length`, so that a client only
+        /// learns the size by reading.
+        chunked: bool,
+    },
+    /// Read the request, then never send a response; the connection stays open until the
+    /// server is dropped. For testing client time-outs.
+    NeverAnswer,
+    /// Answer with a redirect to `location`; a client must not follow it with a token.
+    Redirect {
+        /// The `Location` header.
+        location: String,
+        /// The status, e.g. 302 or 307.
+        status: u16,
+    },
+}
+
+impl Behaviour {
+    /// A [`Behaviour::Status`] with ACR's error body `{"errors":[{"code":..,"message":..}]}`,
+    /// a JSON content type and `x-ms-correlation-request-id: `[`CORRELATION_ID`].
+    pub fn acr_error(status: u16, code: &str, message: &str) -> Self {
+        Self::Status {
+            status,
+            body: acr_error_body(code, message),
+            headers: vec![
+                (
+                    "content-type".into(),
+                    "application/json; charset=utf-8".into(),
+                ),
+                ("x-ms-correlation-request-id".into(), CORRELATION_ID.into()),
+            ],
+        }
+    }
+}
+
+/// One request as the server received it, for tests to inspect what a client sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Path without the query, e.g. `/oauth2/exchange`.
+    pub path: String,
+    /// The raw query string without `?`, if the request had one.
+    pub query: Option<String>,
+    /// Headers in the order received, names in lower case; values decoded lossily as UTF-8.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty if it was over [`MAX_REQUEST_BODY`] and so not read).
+    pub body: Vec<u8>,
+    /// The body decoded as `application/x-www-form-urlencoded`, in order and with duplicates,
+    /// when the content type says so; empty otherwise.
+    pub form: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_value(&self.headers, name)
+    }
+
+    /// The first value of form field `name`, if present.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        find_value(&self.form, name)
+    }
+}
+
+/// A token the server issued, so tests can compare it with what a client holds or sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The JWT as sent to the client.
+    pub token: String,
+    /// Its `exp` claim: seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// The scopes it grants, e.g. `repository:team/app:pull` (empty for refresh tokens).
+    pub scopes: Vec<String>,
+}
+
+/// Configures a [`TestAcr`] before it starts; made by [`TestAcr::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct TestAcrBuilder {
+    host: String,
+    extra_names: Vec<String>,
+    entra_token: String,
+    tenant: Option<String>,
+    exchange: Behaviour,
+    token: Behaviour,
+}
+
+impl TestAcrBuilder {
+    /// The Entra access token `/oauth2/exchange` accepts (default [`DEFAULT_ENTRA_TOKEN`]).
+    pub fn entra_token(mut self, token: &str) -> Self {
+        self.entra_token = token.to_owned();
+        self
+    }
+
+    /// The `tenant` form field `/oauth2/exchange` requires; with `None` (the default) the
+    /// field must be absent.
+    pub fn tenant(mut self, tenant: Option<&str>) -> Self {
+        self.tenant = tenant.map(str::to_owned);
+        self
+    }
+
+    /// Adds a DNS name to the server certificate beside the registry host, e.g. a
+    /// geo-replica name a test connects with.
+    pub fn extra_name(mut self, name: &str) -> Self {
+        self.extra_names.push(name.to_owned());
+        self
+    }
+
+    /// How `/oauth2/exchange` answers (default [`Behaviour::Normal`]).
+    pub fn exchange(mut self, behaviour: Behaviour) -> Self {
+        self.exchange = behaviour;
+        self
+    }
+
+    /// How `/oauth2/token` answers (default [`Behaviour::Normal`]).
+    pub fn token(mut self, behaviour: Behaviour) -> Self {
+        self.token = behaviour;
+        self
+    }
+
+    /// Generates the CA and certificate, binds an ephemeral port on 127.0.0.1 and starts
+    /// serving in a background thread.
+    ///
+    /// # Panics
+    /// If a certificate cannot be made (e.g. an invalid host name), the port cannot be bound
+    /// or the runtime cannot start: this is test scaffolding, and failing loudly is the point.
+    pub fn start(self) -> TestAcr {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let (ca_pem, tls_config) = make_tls_config(&self.host, &self.extra_names, &provider);
+
+        let mut secret = [0u8; 32];
+        provider
+            .secure_random
+            .fill(&mut secret)
+            .expect("random JWT key");
+        let state = Arc::new(State {
+            host: self.host.clone(),
+            entra_token: self.entra_token,
+            tenant: self.tenant,
+            exchange: self.exchange,
+            token: self.token,
+            jwt_key: EncodingKey::from_secret(&secret),
+            random: provider.secure_random,
+            log: Mutex::default(),
+        });
+
+        let listener = StdTcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("listener address");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-acr")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let (stop, stopped) = oneshot::channel();
+        let acceptor = TlsAcceptor::from(Arc::new(tls_config));
+        let server_state = Arc::clone(&state);
+        let thread = std::thread::Builder::new()
+            .name(format!("test-acr-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(serve(listener, acceptor, server_state, stopped));
+                // Ends every connection still open, NeverAnswer ones included.
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })
+            .expect("server thread");
+
+        TestAcr {
+            host: self.host,
+            addr,
+            ca_pem,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A running fake ACR; see the [module documentation](self). Dropping it stops the server
+/// and closes every connection.
+#[derive(Debug)]
+pub struct TestAcr {
+    host: String,
+    addr: SocketAddr,
+    ca_pem: String,
+    state: Arc<State>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestAcr {
+    /// Starts configuring a server for registry host `host`, e.g. `testregistry.azurecr.io`.
+    pub fn builder(host: &str) -> TestAcrBuilder {
+        TestAcrBuilder {
+            host: host.to_owned(),
+            extra_names: Vec::new(),
+            entra_token: DEFAULT_ENTRA_TOKEN.to_owned(),
+            tenant: None,
+            exchange: Behaviour::Normal,
+            token: Behaviour::Normal,
+        }
+    }
+
+    /// The PEM of the CA that signed the server certificate: the one root a client must trust.
+    pub fn ca_pem(&self) -> String {
+        self.ca_pem.clone()
+    }
+
+    /// Where the server listens: 127.0.0.1 and an ephemeral port.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port of [`TestAcr::addr`].
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The registry host name: the certificate's name, the `service` and the `aud`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.log().requests.clone()
+    }
+
+    /// Every refresh token `/oauth2/exchange` issued, oldest first.
+    pub fn issued_refresh_tokens(&self) -> Vec<IssuedToken> {
+        self.state.log().refresh_tokens.clone()
+    }
+
+    /// Every access token `/oauth2/token` issued, oldest first.
+    pub fn issued_access_tokens(&self) -> Vec<IssuedToken> {
+        self.state.log().access_tokens.clone()
+    }
+}
+
+impl Drop for TestAcr {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            // An error means the server already stopped.
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic in the server thread must not become a double panic here.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the server knows and has seen, shared between its tasks and [`TestAcr`].
+#[derive(Debug)]
+struct State {
+    host: String,
+    entra_token: String,
+    tenant: Option<String>,
+    exchange: Behaviour,
+    token: Behaviour,
+    jwt_key: EncodingKey,
+    random: &'static dyn SecureRandom,
+    log: Mutex<Log>,
+}
+
+/// The record of requests and issued tokens.
+#[derive(Debug, Default)]
+struct Log {
+    requests: Vec<RecordedRequest>,
+    refresh_tokens: Vec<IssuedToken>,
+    access_tokens: Vec<IssuedToken>,
+}
+
+/// The response body type: small bodies in full, huge ones streamed.
+type ResBody = BoxBody<Bytes, Infallible>;
+
+/// Makes the CA, the server certificate for `host` and `extra_names`, and the rustls server
+/// configuration; returns the CA's PEM with it.
+fn make_tls_config(
+    host: &str,
+    extra_names: &[String],
+    provider: &Arc<CryptoProvider>,
+) -> (String, rustls::ServerConfig) {
+    let mut ca_params = CertificateParams::new(Vec::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "acr-auth test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_key = KeyPair::generate().expect("CA key");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let names: Vec<String> = std::iter::once(host.to_owned())
+        .chain(extra_names.iter().cloned())
+        .collect();
+    let mut leaf_params = CertificateParams::new(names).expect("server certificate names");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, host);
+    leaf_params.use_authority_key_identifier_extension = true;
+    let leaf_key = KeyPair::generate().expect("server key");
+    let leaf_cert = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("server certificate");
+
+    let chain = vec![
+        leaf_cert.der().clone(),
+        CertificateDer::from(ca_cert.der().to_vec()),
+    ];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(provider))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server TLS configuration");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (ca_cert.pem(), config)
+}
+
+/// Accepts connections until `stopped` fires, serving each on its own task.
+async fn serve(
+    listener: StdTcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    loop {
+        let tcp = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(_) => {
+                    // E.g. out of file descriptors: back off rather than spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = service_fn(move |request| handle(Arc::clone(&state), request));
+            // Errors are the client's doing (reset, bad request line) and end that connection.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+/// Reads and records one request, then answers it. A body declared or found to be over
+/// [`MAX_REQUEST_BODY`] is not read (or not further) and is answered 413.
+async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<ResBody>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    let body = if declared.is_some_and(|length| length > MAX_REQUEST_BODY as u64) {
+        None
+    } else {
+        // An error is a body over the limit, or a client gone mid-body.
+        let collected = Limited::new(body, MAX_REQUEST_BODY).collect().await;
+        collected
+            .ok()
+            .map(|collected| collected.to_bytes().to_vec())
+    };
+    let too_large = body.is_none();
+    let recorded = record(&parts, body.unwrap_or_default());
+    state.log().requests.push(recorded.clone());
+    if too_large {
+        return Ok(acr_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SIZE_INVALID",
+            "request body too large",
+        ));
+    }
+    Ok(state.route(&recorded).await)
+}
+
+/// Turns request parts and body into a [`RecordedRequest`].
+fn record(parts: &Parts, body: Vec<u8>) -> RecordedRequest {
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect::<Vec<_>>();
+    let form = if find_value(&headers, CONTENT_TYPE.as_str()).is_some_and(is_form_content_type) {
+        form_urlencoded::parse(&body).into_owned().collect()
+    } else {
+        Vec::new()
+    };
+    RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers,
+        body,
+        form,
+    }
+}
+
+impl State {
+    /// The log, even if a panicking test thread poisoned its lock.
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Dispatches a recorded request to its endpoint.
+    async fn route(&self, request: &RecordedRequest) -> Response<ResBody> {
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/oauth2/exchange") => apply(&self.exchange, || self.exchange(request)).await,
+            ("POST", "/oauth2/token") => apply(&self.token, || self.token(request)).await,
+            ("GET", "/v2/") => self.base(request),
+            ("GET", path) => match manifest_path(path) {
+                Some(repository) => self.manifest(request, repository),
+                None => not_found(),
+            },
+            _ => not_found(),
+        }
+    }
+
+    /// `GET /v2/`: the challenge, or `{}` for a valid access token.
+    fn base(&self, request: &RecordedRequest) -> Response<ResBody> {
+        if self.access_scopes(request).is_some() {
+            json_response(StatusCode::OK, "{}".to_owned())
+        } else {
+            self.challenge(None)
+        }
+    }
+
+    /// `GET /v2/<repository>/manifests/<reference>`: a manifest for an access token that
+    /// grants `pull` on the repository, the challenge otherwise.
+    fn manifest(&self, request: &RecordedRequest, repository: &str) -> Response<ResBody> {
+        let allowed = self.access_scopes(request).is_some_and(|scopes| {
+            scopes
+                .iter()
+                .filter_map(|scope| parse_scope(scope))
+                .any(|(kind, name, actions)| {
+                    kind == "repository"
+                        && name == repository
+                        && actions.iter().any(|a| *a == "pull" || *a == "*")
+                })
+        });
+        if !allowed {
+            return self.challenge(Some(&format!("repository:{repository}:pull")));
+        }
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                "size": 2
+            },
+            "layers": []
+        });
+        let mut response = json_response(StatusCode::OK, manifest.to_string());
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, OCI_MANIFEST.parse().expect("media type"));
+        response
+    }
+
+    /// The scopes of the unexpired access token this server issued that the request bears,
+    /// if it bears one.
+    fn access_scopes(&self, request: &RecordedRequest) -> Option<Vec<String>> {
+        let header = request.header(AUTHORIZATION.as_str())?;
+        let (scheme, token) = header.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let now = unix_now();
+        self.log()
+            .access_tokens
+            .iter()
+            .find(|issued| issued.token == token && issued.expires_at > now)
+            .map(|issued| issued.scopes.clone())
+    }
+
+    /// A 401 with ACR's `WWW-Authenticate` challenge, naming `scope` if given.
+    fn challenge(&self, scope: Option<&str>) -> Response<ResBody> {
+        let host = &self.host;
+        let scope = scope
+            .map(|scope| format!(r#",scope="{scope}""#))
+            .unwrap_or_default();
+        let value =
+            format!(r#"Bearer realm="https://{host}/oauth2/token",service="{host}"{scope}"#);
+        let mut response = acr_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            UNAUTHORIZED_MESSAGE,
+        );
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, value.parse().expect("challenge header"));
+        response
+    }
+
+    /// `POST /oauth2/exchange` done right: checks the form, issues a refresh token.
+    fn exchange(&self, request: &RecordedRequest) -> Response<ResBody> {
+        let mut expected = vec![
+            ("grant_type", Some("access_token")),
+            ("service", Some(self.host.as_str())),
+            ("access_token", Some(self.entra_token.as_str())),
+        ];
+        if let Some(tenant) = &self.tenant {
+            expected.push(("tenant", Some(tenant.as_str())));
+        }
+        if let Err(message) = check_oauth_request(request, &expected, None) {
+            return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+        }
+        let tenant = self.tenant.as_deref().unwrap_or(DEFAULT_TENANT);
+        let token = self.issue(
+            REFRESH_TOKEN_LIFETIME,
+            Vec::new(),
+            json!({
+                "grant_type": "refresh_token",
+                "tenant": tenant,
+            }),
+        );
+        json_response(
+            StatusCode::OK,
+            json!({ "refresh_token": token }).to_string(),
+        )
+    }
+
+    /// `POST /oauth2/token` done right: checks the form and the refresh token, issues an
+    /// access token for the requested scopes.
+    fn token(&self, request: &RecordedRequest) -> Response<ResBody> {
+        let expected = [
+            ("grant_type", Some("refresh_token")),
+            ("service", Some(self.host.as_str())),
+            ("refresh_token", None),
+        ];
+        if let Err(message) = check_oauth_request(request, &expected, Some("scope")) {
+            return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+        }
+        let refresh_token = request.field("refresh_token").unwrap_or_default();
+        let now = unix_now();
+        let known = self
+            .log()
+            .refresh_tokens
+            .iter()
+            .any(|issued| issued.token == refresh_token && issued.expires_at > now);
+        if !known {
+            return acr_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "form field `refresh_token` is not an unexpired refresh token this registry issued",
+            );
+        }
+        let scopes: Vec<String> = request
+            .form
+            .iter()
+            .filter(|(n, _)| n == "scope")
+            .map(|(_, v)| v.clone())
+            .collect();
+        if scopes.is_empty() {
+            return acr_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "missing form field `scope`",
+            );
+        }
+        let mut access = Vec::new();
+        for scope in &scopes {
+            let Some((kind, name, actions)) = parse_scope(scope) else {
+                let message = format!("form field `scope` is malformed: {scope:?}");
+                return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+            };
+            access.push(json!({ "type": kind, "name": name, "actions": actions }));
+        }
+        let token = self.issue(ACCESS_TOKEN_LIFETIME, scopes, json!({ "access": access }));
+        json_response(StatusCode::OK, json!({ "access_token": token }).to_string())
+    }
+
+    /// Signs a JWT with ACR's common claims plus `extra`, valid for `lifetime` seconds, and
+    /// remembers it: as an access token if it has scopes, else as a refresh token.
+    fn issue(&self, lifetime: u64, scopes: Vec<String>, extra: Value) -> String {
+        let now = unix_now();
+        let mut claims = json!({
+            "jti": self.guid(),
+            "sub": "00000000-0000-0000-0000-00000000a11c",
+            "nbf": now,
+            "exp": now + lifetime,
+            "iat": now,
+            "iss": "Azure Container Registry",
+            "aud": self.host,
+            "version": "1.0",
+        });
+        if let (Value::Object(claims), Value::Object(extra)) = (&mut claims, extra) {
+            claims.extend(extra);
+        }
+        let token =
+            jsonwebtoken::encode(&Header::default(), &claims, &self.jwt_key).expect("sign JWT");
+        let issued = IssuedToken {
+            token: token.clone(),
+            expires_at: now + lifetime,
+            scopes,
+        };
+        let mut log = self.log();
+        if issued.scopes.is_empty() {
+            &mut log.refresh_tokens
+        } else {
+            &mut log.access_tokens
+        }
+        .push(issued);
+        token
+    }
+
+    /// A random version-4 GUID, for `jti`.
+    fn guid(&self) -> String {
+        let mut b = [0u8; 16];
+        self.random.fill(&mut b).expect("random bytes");
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let n = u128::from_be_bytes(b);
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            n >> 96,
+            (n >> 80) & 0xffff,
+            (n >> 64) & 0xffff,
+            (n >> 48) & 0xffff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// Answers per `behaviour`, calling `normal` for [`Behaviour::Normal`].
+async fn apply(
+    behaviour: &Behaviour,
+    normal: impl FnOnce() -> Response<ResBody>,
+) -> Response<ResBody> {
+    let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
+        Behaviour::Normal => return normal(),
+        Behaviour::NeverAnswer => std::future::pending().await,
+        Behaviour::Status {
+            status,
+            body,
+            headers,
+        } => (*status, full(body.clone()), headers),
+        Behaviour::Body(body) => return json_response(StatusCode::OK, body.clone()),
+        Behaviour::HugeBody { bytes, chunked } => {
+            let mut response = json_response(StatusCode::OK, String::new());
+            *response.body_mut() = Repeat { remaining: *bytes, chunked: *chunked }.boxed();
+            response.headers_mut().remove(CONTENT_LENGTH);
+            if !chunked {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_LENGTH, (*bytes).into());
+            }
+            return response;
+        }
+        Behaviour::Redirect { location, status } => {
+            let mut response = Response::new(full(String::new()));
+            *response.status_mut() = status_code(*status);
+            response
+                .headers_mut()
+                .insert(LOCATION, location.parse().expect("redirect location"));
+            return response;
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status_code(status);
+    for (name, value) in headers {
+        let name = hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name");
+        response
+            .headers_mut()
+            .append(name, value.parse().expect("header value"));
+    }
+    response
+}
+
+/// A status code from a test's number.
+fn status_code(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).expect("a status code between 100 and 999")
+}
+
+/// Checks an OAuth form request: form content type, no token in the query string, each of
+/// `expected` present once (with the given value if `Some`), `repeatable` allowed any number
+/// of times, and nothing else. The error says which field is wrong.
+fn check_oauth_request(
+    request: &RecordedRequest,
+    expected: &[(&str, Option<&str>)],
+    repeatable: Option<&str>,
+) -> Result<(), String> {
+    let content_type = request.header(CONTENT_TYPE.as_str()).unwrap_or_default();
+    if !is_form_content_type(content_type) {
+        return Err(format!(
+            "content-type must be application/x-www-form-urlencoded, got {content_type:?}"
+        ));
+    }
+    let query = request.query.as_deref().unwrap_or_default();
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.ends_with("token"))
+    {
+        return Err(format!("`{name}` must not be sent in the query string"));
+    }
+    for (index, (name, _)) in request.form.iter().enumerate() {
+        if repeatable == Some(name.as_str()) {
+            continue;
+        }
+        if !expected.iter().any(|(expected, _)| expected == name) {
+            return Err(format!("unexpected form field `{name}`"));
+        }
+        if request.form[..index]
+            .iter()
+            .any(|(earlier, _)| earlier == name)
+        {
+            return Err(format!("form field `{name}` appears more than once"));
+        }
+    }
+    for (name, want) in expected {
+        match (request.field(name), want) {
+            (None, _) => return Err(format!("missing form field `{name}`")),
+            (Some(got), Some(want)) if got != *want => {
+                // Never echo a token back, not even a wrong one.
+                return Err(if name.ends_with("token") {
+                    format!("form field `{name}` is not the expected token")
+                } else {
+                    format!("form field `{name}` must be {want:?}, got {got:?}")
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Splits a scope `repository:<name>:<actions>` or `registry:catalog:*` into its type, name
+/// and actions; `None` if it has another shape.
+fn parse_scope(scope: &str) -> Option<(&str, &str, Vec<&str>)> {
+    let (kind, rest) = scope.split_once(':')?;
+    let (name, actions) = rest.rsplit_once(':')?;
+    let actions: Vec<&str> = actions.split(',').collect();
+    let well_formed = !name.is_empty()
+        && !name.contains(char::is_whitespace)
+        && actions.iter().all(|a| {
+            !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '*')
+        });
+    let known = match kind {
+        "repository" => !name.contains(':'),
+        "registry" => name == "catalog" && actions == ["*"],
+        _ => false,
+    };
+    (well_formed && known).then_some((kind, name, actions))
+}
+
+/// The repository of a manifest path `/v2/<repository>/manifests/<reference>`.
+fn manifest_path(path: &str) -> Option<&str> {
+    let (repository, reference) = path.strip_prefix("/v2/")?.rsplit_once("/manifests/")?;
+    (!repository.is_empty() && !reference.is_empty() && !reference.contains('/'))
+        .then_some(repository)
+}
+
+/// Whether a content type is `application/x-www-form-urlencoded`, parameters allowed.
+fn is_form_content_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// The first value named `name` in a list of pairs.
+fn find_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// ACR's JSON error body.
+fn acr_error_body(code: &str, message: &str) -> String {
+    json!({ "errors": [{ "code": code, "message": message }] }).to_string()
+}
+
+/// A response with ACR's error body.
+fn acr_error(status: StatusCode, code: &str, message: &str) -> Response<ResBody> {
+    json_response(status, acr_error_body(code, message))
+}
+
+/// A 404 for any path the fake does not serve.
+fn not_found() -> Response<ResBody> {
+    acr_error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "no such endpoint on this test registry",
+    )
+}
+
+/// A JSON response with the correlation header ACR puts on every response.
+fn json_response(status: StatusCode, body: String) -> Response<ResBody> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        "application/json; charset=utf-8"
+            .parse()
+            .expect("content type"),
+    );
+    headers.insert(
+        "x-ms-correlation-request-id",
+        CORRELATION_ID.parse().expect("correlation id"),
+    );
+    response
+}
+
+/// A whole body from a string.
+fn full(body: String) -> ResBody {
+    Full::new(Bytes::from(body)).boxed()
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+/// A body of `remaining` bytes of `x`, made chunk by chunk as the client reads.
+struct Repeat {
+    remaining: u64,
+    /// Hide the length, so that hyper sends the body chunked.
+    chunked: bool,
+}
+
+/// The chunk [`Repeat`] sends slices of.
+static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+impl Body for Repeat {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let length = usize::try_from(self.remaining)
+            .map_or(CHUNK.len(), |remaining| remaining.min(CHUNK.len()));
+        self.remaining -= length as u64;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&CHUNK[..length])))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.chunked {
+            SizeHint::default()
+        } else {
+            SizeHint::with_exact(self.remaining)
+        }
+    }
+}
