@@ -7,8 +7,8 @@
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
-use acr_auth_cli::wit::{exchange, scope, token};
-use acr_auth_cli::{Runtime, credential_json, request_json, scope_json};
+use acr_auth_cli::wit::{exchange, http, scope, token};
+use acr_auth_cli::{Runtime, challenge_json, credential_json, request_json, scope_json};
 use serde_json::{Value, json};
 
 /// The component, compiled once per test binary.
@@ -104,16 +104,24 @@ pub fn scope_wasm(reference: &str, env: Option<&scope::CloudEnvironment>) -> Val
     }
 }
 
+/// A cloud environment as JSON; the native and the generated types share
+/// their field names.
+macro_rules! cloud_environment_json {
+    ($env:expr) => {
+        json!({
+            "name": $env.name,
+            "container_registry_dns_suffix": $env.container_registry_dns_suffix,
+            "resource_manager_endpoint": $env.resource_manager_endpoint,
+            "active_directory_endpoint": $env.active_directory_endpoint,
+            "acr_audience": $env.acr_audience,
+        })
+    };
+}
+
 /// `parse-cloud-environment` through the native library.
 pub fn cloud_environment_native(json: &str) -> Value {
     match acr_auth::parse_cloud_environment(json) {
-        Ok(env) => json!({
-            "name": env.name,
-            "container_registry_dns_suffix": env.container_registry_dns_suffix,
-            "resource_manager_endpoint": env.resource_manager_endpoint,
-            "active_directory_endpoint": env.active_directory_endpoint,
-            "acr_audience": env.acr_audience,
-        }),
+        Ok(env) => cloud_environment_json!(env),
         Err(e) => json!({ "error": kind_name(&e), "field": e.field(), "message": e.to_string() }),
     }
 }
@@ -121,25 +129,14 @@ pub fn cloud_environment_native(json: &str) -> Value {
 /// `parse-cloud-environment` through the component.
 pub fn cloud_environment_wasm(json: &str) -> Value {
     match runtime().parse_cloud_environment(json).expect("no trap") {
-        Ok(env) => json!({
-            "name": env.name,
-            "container_registry_dns_suffix": env.container_registry_dns_suffix,
-            "resource_manager_endpoint": env.resource_manager_endpoint,
-            "active_directory_endpoint": env.active_directory_endpoint,
-            "acr_audience": env.acr_audience,
-        }),
+        Ok(env) => cloud_environment_json!(env),
         Err(e) => json!({ "error": kind_name(&e.kind), "field": e.field, "message": e.message }),
     }
 }
 
-/// `build-exchange-request` through the native library.
-pub fn exchange_native(
-    reference: &str,
-    token: &str,
-    tenant: Option<&str>,
-    env: Option<&acr_auth::CloudEnvironment>,
-) -> Value {
-    match acr_auth::build_exchange_request(reference, token, tenant, env) {
+/// A native request-building result as JSON.
+fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> Value {
+    match result {
         Ok(r) => {
             let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
             json!({
@@ -157,6 +154,27 @@ pub fn exchange_native(
     }
 }
 
+/// A component request-building result as JSON.
+fn request_wasm(result: Result<http::Request, exchange::RequestError>) -> Value {
+    match result {
+        Ok(r) => request_json(&r),
+        Err(exchange::RequestError::Reference(e)) => {
+            error_json(format!("reference:{}", kind_name(&e.kind)), e.message)
+        }
+        Err(exchange::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e.kind)), e.message),
+    }
+}
+
+/// `build-exchange-request` through the native library.
+pub fn exchange_native(
+    reference: &str,
+    token: &str,
+    tenant: Option<&str>,
+    env: Option<&acr_auth::CloudEnvironment>,
+) -> Value {
+    request_native(acr_auth::build_exchange_request(reference, token, tenant, env))
+}
+
 /// `build-exchange-request` through the component.
 pub fn exchange_wasm(
     reference: &str,
@@ -164,15 +182,109 @@ pub fn exchange_wasm(
     tenant: Option<&str>,
     env: Option<&scope::CloudEnvironment>,
 ) -> Value {
-    match runtime()
-        .build_exchange_request(reference, token, tenant, env)
-        .expect("no trap")
-    {
-        Ok(r) => request_json(&r),
-        Err(exchange::RequestError::Reference(e)) => {
-            error_json(format!("reference:{}", kind_name(&e.kind)), e.message)
+    request_wasm(
+        runtime()
+            .build_exchange_request(reference, token, tenant, env)
+            .expect("no trap"),
+    )
+}
+
+/// `build-token-request` through the native library.
+pub fn token_request_native(reference: &str, token: &str, scopes: &[String]) -> Value {
+    request_native(acr_auth::build_token_request(reference, token, scopes, None))
+}
+
+/// `build-token-request` through the component.
+pub fn token_request_wasm(reference: &str, token: &str, scopes: &[String]) -> Value {
+    request_wasm(
+        runtime()
+            .build_token_request(reference, token, scopes, None)
+            .expect("no trap"),
+    )
+}
+
+/// `parse-challenge` through the native library.
+pub fn challenge_native(header: &str) -> Value {
+    match acr_auth::parse_challenge(header, None) {
+        Ok(c) => json!({
+            "realm": c.realm,
+            "service": c.service,
+            "scopes": c.scopes,
+            "login_server": c.login_server,
+            "exchange_url": c.exchange_url,
+        }),
+        Err(e) => {
+            let kind = match &e {
+                acr_auth::ChallengeError::Realm(_) => "realm-host".to_owned(),
+                other => kind_name(other),
+            };
+            error_json(kind, e.to_string())
         }
-        Err(exchange::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e.kind)), e.message),
+    }
+}
+
+/// `parse-challenge` through the component.
+pub fn challenge_wasm(header: &str) -> Value {
+    match runtime().parse_challenge(header, None).expect("no trap") {
+        Ok(c) => challenge_json(&c),
+        Err(e) => error_json(kind_name(&e.kind), e.message),
+    }
+}
+
+/// A native response error as JSON.
+fn response_error_native(error: acr_auth::ResponseError) -> Value {
+    match error {
+        acr_auth::ResponseError::Refused(r) => json!({
+            "error": "refused",
+            "status": r.status,
+            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+            "message": r.to_string(),
+        }),
+        acr_auth::ResponseError::Malformed(m) => {
+            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
+        }
+        other => panic!("unexpected error variant {other:?}"),
+    }
+}
+
+/// A component response error as JSON.
+fn response_error_wasm(error: token::ResponseError) -> Value {
+    match error {
+        token::ResponseError::Refused(r) => json!({
+            "error": "refused",
+            "status": r.status,
+            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+            "message": r.message,
+        }),
+        token::ResponseError::Malformed(m) => {
+            error_json(format!("malformed:{}", kind_name(&m.kind)), m.message)
+        }
+    }
+}
+
+/// `parse-access-token` through the native library, token included.
+pub fn access_native(status: u16, body: &[u8]) -> Value {
+    match acr_auth::parse_access_token(status, body) {
+        Ok(a) => json!({
+            "token": a.token.expose(),
+            "expires_at": a.expires_at,
+            "issued_at": a.issued_at,
+            "login_server": a.login_server,
+        }),
+        Err(e) => response_error_native(e),
+    }
+}
+
+/// `parse-access-token` through the component, token included.
+pub fn access_wasm(status: u16, body: &[u8]) -> Value {
+    match runtime().parse_access_token(status, body).expect("no trap") {
+        Ok(a) => json!({
+            "token": a.token,
+            "expires_at": a.expires_at,
+            "issued_at": a.issued_at,
+            "login_server": a.login_server,
+        }),
+        Err(e) => response_error_wasm(e),
     }
 }
 
@@ -188,16 +300,7 @@ pub fn refresh_native(status: u16, body: &[u8]) -> Value {
             "login_server": c.login_server,
             "tenant": c.tenant,
         }),
-        Err(acr_auth::ResponseError::Refused(r)) => json!({
-            "error": "refused",
-            "status": r.status,
-            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
-            "message": r.to_string(),
-        }),
-        Err(acr_auth::ResponseError::Malformed(m)) => {
-            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
-        }
-        Err(other) => panic!("unexpected error variant {other:?}"),
+        Err(e) => response_error_native(e),
     }
 }
 
@@ -209,15 +312,7 @@ pub fn refresh_wasm(status: u16, body: &[u8]) -> Value {
             out["password"] = json!(c.password);
             out
         }
-        Err(token::ResponseError::Refused(r)) => json!({
-            "error": "refused",
-            "status": r.status,
-            "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
-            "message": r.message,
-        }),
-        Err(token::ResponseError::Malformed(m)) => {
-            error_json(format!("malformed:{}", kind_name(&m.kind)), m.message)
-        }
+        Err(e) => response_error_wasm(e),
     }
 }
 
@@ -249,8 +344,8 @@ pub fn check(case: &Value, observed: &Value) {
     }
 }
 
-/// The response body of a `parse-refresh-token` case and the token it
-/// carries. A case gives `body` as text, `token_segments` to join with dots,
+/// The response body of a `parse-refresh-token` or `parse-access-token` case
+/// and the token it carries (in `token_field`, by default `refresh_token`). A case gives `body` as text, `token_segments` to join with dots,
 /// or `jwt` (`header`, `payload`, `signature` text) to encode here: base64url
 /// without padding unless `padded`, the standard alphabet if
 /// `standard_alphabet`; `require_chars` must then occur in the payload segment.
@@ -291,5 +386,59 @@ pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
     } else {
         return (input(case, "body").expect("a body").into_bytes(), None);
     };
-    (json!({ "refresh_token": token }).to_string().into_bytes(), Some(token))
+    let field = case.get("token_field").and_then(Value::as_str).unwrap_or("refresh_token");
+    (json!({ field: token }).to_string().into_bytes(), Some(token))
+}
+
+/// A case's list input `key`: an array of strings, or
+/// `{"repeat": "<text>", "times": N}` for N copies.
+pub fn list_input(case: &Value, key: &str) -> Vec<String> {
+    match case.get(key) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().expect("list items are strings").to_owned())
+            .collect(),
+        Some(Value::Object(o)) => {
+            let text = o["repeat"].as_str().expect("repeat is a string");
+            vec![text.to_owned(); o["times"].as_u64().expect("times is a number") as usize]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Runs every case of a response-parsing case file through `native` and
+/// `wasm`: both must agree and match the case; a successful parse must
+/// return the token the body carried (under `token_key`), and an error
+/// message must not contain any of its segments.
+pub fn check_response_cases(
+    file: &str,
+    min_cases: usize,
+    native: fn(u16, &[u8]) -> Value,
+    wasm: fn(u16, &[u8]) -> Value,
+    token_key: &str,
+) {
+    let cases = cases(file);
+    assert!(cases.len() >= min_cases, "{file}: the case file lost cases");
+    for case in &cases {
+        let status = u16::try_from(case["status"].as_u64().expect("a status")).expect("a u16 status");
+        let (body, token) = response_body(case);
+        let native = native(status, &body);
+        let wasm = wasm(status, &body);
+        assert_eq!(native, wasm, "{}: native and component differ", case["name"]);
+        check(case, &native);
+        if let Some(refusal) = case.get("expect_refusal") {
+            assert_eq!(native["status"], refusal["status"], "{}", case["name"]);
+            assert_eq!(native["errors"], refusal["errors"], "{}", case["name"]);
+        }
+        match (&token, native.get("error")) {
+            (Some(token), None) => assert_eq!(native[token_key], json!(token), "{}", case["name"]),
+            (Some(token), Some(_)) => {
+                let message = native["message"].as_str().unwrap_or_default();
+                for segment in token.split('.').filter(|s| s.len() >= 4) {
+                    assert!(!message.contains(segment), "{}: message leaks the token", case["name"]);
+                }
+            }
+            (None, _) => {}
+        }
+    }
 }

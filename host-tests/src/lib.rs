@@ -1,5 +1,7 @@
 //! Test support for acr-auth: conformance helpers that run every case through
-//! the native library and the component.
+//! the native library and the component, a local HTTPS test registry, and a
+//! runner for the `acr-auth` binary.
 
-pub mod conformance;
 pub mod acr_server;
+pub mod cli;
+pub mod conformance;

@@ -2,72 +2,10 @@
 //! failure nothing on stdout, one `error: ...` line on stderr and a non-zero
 //! exit status. `cargo xtask test` builds it and names it in `ACR_AUTH_CLI`.
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
+use acr_auth_host_tests::cli::{failure, run, success, temp_file};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-
-/// The CLI binary: `ACR_AUTH_CLI`, or the workspace's debug build.
-fn cli() -> Command {
-    let path = std::env::var_os("ACR_AUTH_CLI").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/acr-auth"),
-        PathBuf::from,
-    );
-    assert!(path.exists(), "{} missing: run `cargo xtask test`", path.display());
-    Command::new(path)
-}
-
-/// Runs the CLI with `stdin` and returns its output.
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = cli()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the CLI starts");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let input = stdin.to_vec();
-    // The CLI stops reading at its input cap, so a broken pipe is expected
-    // for oversize input; the writer runs beside the reader to avoid a deadlock.
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("the CLI finishes");
-    writer.join().expect("the writer thread finishes");
-    out
-}
-
-/// Runs the CLI expecting success and returns its JSON output.
-fn success(args: &[&str], stdin: &[u8]) -> Value {
-    let out = run(args, stdin);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{args:?} wrote to stderr");
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-/// Runs the CLI expecting failure and returns its one-line error.
-fn failure(args: &[&str], stdin: &[u8], code: i32) -> String {
-    let out = run(args, stdin);
-    assert_eq!(out.status.code(), Some(code), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout on failure");
-    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
-    assert!(stderr.starts_with("error: "), "{stderr:?}");
-    stderr
-}
-
-/// A file in a fresh temporary directory of this test process.
-fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("acr-auth-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("temp file");
-    path
-}
 
 #[test]
 fn scope_prints_the_resolved_scope() {
