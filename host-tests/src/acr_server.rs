@@ -173,9 +173,18 @@ pub struct TestAcrBuilder {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    port: u16,
 }
 
 impl TestAcrBuilder {
+    /// Binds this port on 127.0.0.1 instead of an ephemeral one: 443 lets
+    /// hosts that cannot redirect connections reach the server, inside a
+    /// network namespace of their own (see `host-tests/with-test-acr.sh`).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// The Entra access token `/oauth2/exchange` accepts (default [`DEFAULT_ENTRA_TOKEN`]).
     pub fn entra_token(mut self, token: &str) -> Self {
         self.entra_token = token.to_owned();
@@ -208,7 +217,8 @@ impl TestAcrBuilder {
         self
     }
 
-    /// Generates the CA and certificate, binds an ephemeral port on 127.0.0.1 and starts
+    /// Generates the CA and certificate, binds 127.0.0.1 (an ephemeral port unless
+    /// [`TestAcrBuilder::port`] chose one) and starts
     /// serving in a background thread.
     ///
     /// # Panics
@@ -234,7 +244,7 @@ impl TestAcrBuilder {
             log: Mutex::default(),
         });
 
-        let listener = StdTcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+        let listener = StdTcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).expect("bind 127.0.0.1");
         listener
             .set_nonblocking(true)
             .expect("non-blocking listener");
@@ -290,6 +300,7 @@ impl TestAcr {
             tenant: None,
             exchange: Behaviour::Normal,
             token: Behaviour::Normal,
+            port: 0,
         }
     }
 

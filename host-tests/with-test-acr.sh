@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs a command with the local test ACR reachable at https://$ACR_TEST_HOST
+# (port 443), the way a host that cannot redirect connections sees a registry.
+#
+#   host-tests/with-test-acr.sh <test-acr binary> <command> [args...]
+#
+# Everything runs in new network and mount namespaces: only a loopback
+# interface, and a private /etc/hosts (bind-mounted over the real one inside
+# the mount namespace only) that names $ACR_TEST_HOST as 127.0.0.1. Nothing on
+# the machine changes. The command sees ACR_TEST_HOST, ACR_TEST_CA (the test
+# CA's PEM file), ACR_TEST_ENTRA_TOKEN, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS.
+set -euo pipefail
+if [[ "${1:-}" != "--inside" ]]; then
+    exec unshare --net --mount --fork -- "$0" --inside "$@"
+fi
+shift
+server="$1"; shift
+export ACR_TEST_HOST="${ACR_TEST_HOST:-hosttestregistry.azurecr.io}"
+export ACR_TEST_ENTRA_TOKEN="test-entra-access-token"
+work="$(mktemp -d)"
+trap 'exec 3>&-; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+ip link set lo up
+printf '127.0.0.1 localhost %s\n' "$ACR_TEST_HOST" > "$work/hosts"
+mount --bind "$work/hosts" /etc/hosts
+export ACR_TEST_CA="$work/ca.pem"
+# The server lives until this script closes its standard input (fd 3).
+exec 3> >("$server" "$ACR_TEST_HOST" 443 "$ACR_TEST_CA" > "$work/ready")
+for _ in $(seq 1 100); do
+    [[ -s "$work/ready" ]] && break
+    sleep 0.1
+done
+[[ -s "$work/ready" ]] || { echo "the test ACR did not start" >&2; exit 1; }
+export SSL_CERT_FILE="$ACR_TEST_CA" NODE_EXTRA_CA_CERTS="$ACR_TEST_CA"
+"$@"
