@@ -1,6 +1,7 @@
 //! Wasmtime hosts for the `acr:auth` components.
 //!
-//! [`Runtime`] runs the `pure` world, which imports nothing;
+//! [`Runtime`] runs the `pure` world, which imports nothing, through
+//! [`acr_auth_embedder`];
 //! [`client::ClientRuntime`] runs the `client` world, linking `wasi:http` with
 //! the host's own TLS and address rules. Each compiles its component once and
 //! gives every call a fresh, memory-limited store, so one bad input cannot
@@ -9,138 +10,34 @@
 
 pub mod client;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::{Value, json};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 
-/// The generated bindings of the `pure` world.
-pub mod wit {
-    wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
-    pub use exports::acr::auth::{challenge, exchange, http, scope, token};
-}
+pub use acr_auth_embedder::{CallError, Embedder, Limits, wit};
 
 use wit::{challenge, exchange, http, scope, token};
 
 /// The component this host was built with (`cargo xtask build` writes it).
 pub const COMPONENT: &[u8] = include_bytes!(env!("ACR_AUTH_COMPONENT"));
 
-/// The most linear memory one call may use. The component needs well under
-/// a megabyte for the largest input it accepts.
+/// The most linear memory one call of the client component may use.
 pub(crate) const MEMORY_LIMIT: usize = 16 << 20;
 
-/// A compiled component, ready to instantiate once per call.
-pub struct Runtime {
-    engine: Engine,
-    pre: wit::PurePre<StoreLimits>,
-}
+/// The `pure` component with default limits: what the CLI and the tests call.
+pub struct Runtime(Embedder);
 
 impl Runtime {
     /// Compiles the embedded component.
     pub fn new() -> Result<Self> {
-        Self::from_component(COMPONENT)
+        Ok(Self(Embedder::new(COMPONENT, Limits::default()).map_err(anyhow::Error::from)?))
     }
+}
 
-    /// Compiles a component from its bytes. It must import nothing.
-    pub fn from_component(bytes: &[u8]) -> Result<Self> {
-        let engine = Engine::default();
-        let component = Component::new(&engine, bytes)
-            .map_err(anyhow::Error::from)
-            .context("compiling the acr-auth component")?;
-        let linker = Linker::new(&engine);
-        let pre = wit::PurePre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Self { engine, pre })
-    }
+impl std::ops::Deref for Runtime {
+    type Target = Embedder;
 
-    /// A fresh instance in a fresh store with a memory limit.
-    fn instance(&self) -> Result<(Store<StoreLimits>, wit::Pure)> {
-        let limits = StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(1).build();
-        let mut store = Store::new(&self.engine, limits);
-        store.limiter(|limits| limits);
-        let pure = self.pre.instantiate(&mut store)?;
-        Ok((store, pure))
-    }
-
-    /// Calls `resolve-scope`.
-    pub fn resolve_scope(
-        &self,
-        reference: &str,
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<scope::ResolvedScope, scope::ScopeError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_scope().call_resolve_scope(&mut store, reference, custom_cloud)
-            .map_err(Into::into)
-    }
-
-    /// Calls `parse-cloud-environment`.
-    pub fn parse_cloud_environment(
-        &self,
-        json: &str,
-    ) -> Result<Result<scope::CloudEnvironment, scope::CloudEnvironmentError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_scope().call_parse_cloud_environment(&mut store, json)
-            .map_err(Into::into)
-    }
-
-    /// Calls `build-exchange-request`.
-    pub fn build_exchange_request(
-        &self,
-        reference: &str,
-        entra_token: &str,
-        tenant: Option<&str>,
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<http::Request, exchange::RequestError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_exchange()
-            .call_build_exchange_request(&mut store, reference, entra_token, tenant, custom_cloud)
-            .map_err(Into::into)
-    }
-
-    /// Calls `build-token-request`.
-    pub fn build_token_request(
-        &self,
-        reference: &str,
-        refresh_token: &str,
-        scopes: &[String],
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<http::Request, exchange::RequestError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_exchange()
-            .call_build_token_request(&mut store, reference, refresh_token, scopes, custom_cloud)
-            .map_err(Into::into)
-    }
-
-    /// Calls `parse-access-token`.
-    pub fn parse_access_token(
-        &self,
-        status: u16,
-        body: &[u8],
-    ) -> Result<Result<token::AccessToken, token::ResponseError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_token().call_parse_access_token(&mut store, status, body).map_err(Into::into)
-    }
-
-    /// Calls `parse-challenge`.
-    pub fn parse_challenge(
-        &self,
-        header: &str,
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<challenge::Challenge, challenge::ChallengeError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_challenge()
-            .call_parse_challenge(&mut store, header, custom_cloud)
-            .map_err(Into::into)
-    }
-
-    /// Calls `parse-refresh-token`.
-    pub fn parse_refresh_token(
-        &self,
-        status: u16,
-        body: &[u8],
-    ) -> Result<Result<token::Credential, token::ResponseError>> {
-        let (mut store, pure) = self.instance()?;
-        pure.acr_auth_token().call_parse_refresh_token(&mut store, status, body)
-            .map_err(Into::into)
+    fn deref(&self) -> &Embedder {
+        &self.0
     }
 }
 

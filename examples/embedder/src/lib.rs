@@ -1,0 +1,213 @@
+//! Embedding the `acr:auth` `pure` component in a long-running wasmtime host.
+//!
+//! The pattern, for a proxy or policy engine that calls the component on
+//! every request:
+//!
+//! - **one [`Engine`]**, compiled code shared by every call;
+//! - **one `InstancePre`**: imports resolved once (the pure world has none),
+//!   so instantiating is only allocating;
+//! - **a fresh [`Store`] per call**: no state leaks from one request to the
+//!   next, and a call that goes wrong takes nothing else down;
+//! - **a memory limit** per store ([`Limits::memory`]): a call cannot grow
+//!   the host's memory beyond it;
+//! - **a fuel budget** per call ([`Limits::fuel`]): a call cannot loop
+//!   forever. Fuel counts executed instructions, so the budget is the same on
+//!   a loaded machine as on an idle one, and a result never depends on timing.
+//!
+//! A call that exhausts either ends in a [`CallError`] naming the limit; the
+//! embedder stays usable. The component itself caps its inputs (4 KiB
+//! references, 32 KiB tokens, 64 KiB bodies), so the defaults leave a wide
+//! margin for any input it accepts.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let bytes = std::fs::read("target/components/acr_auth.wasm")?;
+//! let embedder = acr_auth_embedder::Embedder::new(&bytes, acr_auth_embedder::Limits::default())?;
+//! // Per request:
+//! match embedder.resolve_scope("myregistry.azurecr.io/team/app:1", None)? {
+//!     Ok(scope) => println!("request a token for {}", scope.scope),
+//!     Err(refused) => println!("not an ACR registry: {}", refused.message),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use core::fmt;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+/// The generated bindings of the `pure` world.
+pub mod wit {
+    wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
+    pub use exports::acr::auth::{challenge, exchange, http, scope, token};
+}
+
+use wit::{challenge, exchange, http, scope, token};
+
+/// What one call may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of linear memory per store. The component starts with about
+    /// 1 MiB and needs well under that again for its largest input.
+    pub memory: usize,
+    /// Instructions (wasmtime fuel units) per call.
+    pub fuel: u64,
+}
+
+impl Default for Limits {
+    /// 16 MiB and 200 million fuel: far above what the largest accepted
+    /// input needs (see `host-tests/tests/embedder.rs`), far below what would
+    /// hurt a host.
+    fn default() -> Self {
+        Self { memory: 16 << 20, fuel: 200_000_000 }
+    }
+}
+
+/// Why a call failed: a limit, or a fault of the component or the host.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The call used up its fuel.
+    OutOfFuel,
+    /// The component needed more memory than [`Limits::memory`].
+    OutOfMemory,
+    /// The component trapped for another reason.
+    Trap(wasmtime::Error),
+    /// The store could not be set up.
+    Host(wasmtime::Error),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutOfFuel => f.write_str("the acr-auth component used up its fuel for this call"),
+            Self::OutOfMemory => f.write_str("the acr-auth component reached its memory limit"),
+            Self::Trap(e) => write!(f, "the acr-auth component trapped: {e}"),
+            Self::Host(e) => write!(f, "the acr-auth component could not be started: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// The store data: only its limits.
+struct State {
+    limits: StoreLimits,
+    /// Set by the limiter when a memory grow was refused.
+    memory_refused: bool,
+}
+
+impl wasmtime::ResourceLimiter for State {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.memory_refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+}
+
+/// A compiled `pure` component, instantiated afresh for every call.
+pub struct Embedder {
+    engine: Engine,
+    pre: wit::PurePre<State>,
+    limits: Limits,
+}
+
+impl Embedder {
+    /// Compiles a component from its bytes. It must import nothing.
+    pub fn new(component: &[u8], limits: Limits) -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config)?;
+        let component = Component::new(&engine, component)?;
+        let pre = wit::PurePre::new(Linker::new(&engine).instantiate_pre(&component)?)?;
+        Ok(Self { engine, pre, limits })
+    }
+
+    /// Runs `f` against a fresh instance in a fresh, limited store.
+    fn call<R>(&self, f: impl FnOnce(&mut Store<State>, &wit::Pure) -> wasmtime::Result<R>) -> Result<R, CallError> {
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory).instances(1).build();
+        let mut store = Store::new(&self.engine, State { limits, memory_refused: false });
+        store.limiter(|state| state);
+        store.set_fuel(self.limits.fuel).map_err(CallError::Host)?;
+        let pure = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
+        f(&mut store, &pure).map_err(|e| match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => CallError::OutOfFuel,
+            _ if store.data().memory_refused => CallError::OutOfMemory,
+            _ => CallError::Trap(e),
+        })
+    }
+
+    /// Calls `resolve-scope`.
+    pub fn resolve_scope(
+        &self,
+        reference: &str,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<scope::ResolvedScope, scope::ScopeError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_scope().call_resolve_scope(store, reference, custom_cloud))
+    }
+
+    /// Calls `parse-cloud-environment`.
+    pub fn parse_cloud_environment(
+        &self,
+        json: &str,
+    ) -> Result<Result<scope::CloudEnvironment, scope::CloudEnvironmentError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_scope().call_parse_cloud_environment(store, json))
+    }
+
+    /// Calls `build-exchange-request`.
+    pub fn build_exchange_request(
+        &self,
+        reference: &str,
+        entra_token: &str,
+        tenant: Option<&str>,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<http::Request, exchange::RequestError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_exchange()
+            .call_build_exchange_request(store, reference, entra_token, tenant, custom_cloud))
+    }
+
+    /// Calls `build-token-request`.
+    pub fn build_token_request(
+        &self,
+        reference: &str,
+        refresh_token: &str,
+        scopes: &[String],
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<http::Request, exchange::RequestError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_exchange()
+            .call_build_token_request(store, reference, refresh_token, scopes, custom_cloud))
+    }
+
+    /// Calls `parse-access-token`.
+    pub fn parse_access_token(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<Result<token::AccessToken, token::ResponseError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_token().call_parse_access_token(store, status, body))
+    }
+
+    /// Calls `parse-challenge`.
+    pub fn parse_challenge(
+        &self,
+        header: &str,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<challenge::Challenge, challenge::ChallengeError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_challenge()
+            .call_parse_challenge(store, header, custom_cloud))
+    }
+
+    /// Calls `parse-refresh-token`.
+    pub fn parse_refresh_token(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<Result<token::Credential, token::ResponseError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_token().call_parse_refresh_token(store, status, body))
+    }
+}
