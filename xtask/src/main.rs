@@ -5,7 +5,8 @@
 //!   `target/components/acr_auth_client.wasm` (it may import only `wasi:http`
 //!   and the `wasi:io` and `wasi:clocks` interfaces that needs).
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
-//! - `test`: builds, then runs every test of the workspace.
+//! - `test`: builds, then runs every test: the workspace's, and the Node and
+//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`).
 //!
 //! Each command installs the rustup targets it needs itself.
 
@@ -43,8 +44,13 @@ fn target_dir() -> PathBuf {
 
 /// Runs a command in the workspace root, failing on a non-zero exit.
 fn run(cmd: &mut Command) -> Result<()> {
+    run_in(&root(), cmd)
+}
+
+/// Runs a command in `dir`, failing on a non-zero exit.
+fn run_in(dir: &Path, cmd: &mut Command) -> Result<()> {
     let status = cmd
-        .current_dir(root())
+        .current_dir(dir)
         .status()
         .with_context(|| format!("starting {cmd:?}"))?;
     ensure!(status.success(), "{cmd:?} failed: {status}");
@@ -82,9 +88,35 @@ const BUILDS: [Build; 2] = [
 ];
 
 /// Builds both components and checks their imports; returns their paths.
+/// Also writes the WIT package as a binary, for others to depend on.
 fn build() -> Result<Vec<PathBuf>> {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
-    BUILDS.iter().map(build_component).collect()
+    let components = BUILDS.iter().map(build_component).collect::<Result<Vec<_>>>()?;
+    build_wit_package()?;
+    Ok(components)
+}
+
+/// Encodes `wit/` as a binary WIT package (`wasm-tools component wit --wasm`
+/// style) at `target/components/acr_auth_wit.wasm`, and checks it decodes to
+/// the package and worlds this project exports.
+fn build_wit_package() -> Result<PathBuf> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(root().join("wit"))?;
+    let bytes = wit_component::encode(&resolve, package, true)?;
+    let DecodedWasm::WitPackage(decoded, id) = wit_component::decode(&bytes)? else {
+        bail!("the WIT package did not decode as a package");
+    };
+    let name = decoded.packages[id].name.to_string();
+    let mut worlds: Vec<&str> = decoded.packages[id].worlds.keys().map(String::as_str).collect();
+    worlds.sort_unstable();
+    ensure!(
+        name == "acr:auth@0.1.0" && worlds == ["client", "pure"],
+        "the WIT package decodes as {name} with worlds {worlds:?}"
+    );
+    let out = target_dir().join("components/acr_auth_wit.wasm");
+    std::fs::write(&out, &bytes)?;
+    println!("built {} ({} bytes, package {name}, worlds {worlds:?})", out.display(), bytes.len());
+    Ok(out)
 }
 
 /// Builds one component from the library crate.
@@ -161,11 +193,28 @@ fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut 
     cmd
 }
 
-/// Runs every test of the workspace.
+/// Runs every test: the workspace's, then the Node and Python hosts'.
 fn test(extra: &[String]) -> Result<()> {
     let components = build()?;
     let cli = build_cli(&components)?;
-    run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))
+    run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
+    test_other_hosts()
+}
+
+/// Runs `examples/node/test.sh` and `examples/python/test.sh` under
+/// `host-tests/with-test-acr.sh`, which gives them the test ACR at a registry
+/// name on port 443 in a network namespace of their own. That namespace has
+/// no other network, so the packages are installed first.
+fn test_other_hosts() -> Result<()> {
+    run(cargo().args(["build", "--package", "acr-auth-host-tests", "--bin", "test-acr"]))?;
+    let test_acr = target_dir().join("debug/test-acr");
+    run_in(&root().join("examples/node"), Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    // Collecting the tests creates the virtualenv and installs the pinned packages.
+    run(Command::new("bash").args(["examples/python/test.sh", "--collect-only", "-q"]))?;
+    for script in ["examples/node/test.sh", "examples/python/test.sh"] {
+        run(Command::new(root().join("host-tests/with-test-acr.sh")).arg(&test_acr).arg("bash").arg(script))?;
+    }
+    Ok(())
 }
 
 /// Shows the main job: scope, exchange request and token parsing, each run

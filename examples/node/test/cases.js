@@ -1,0 +1,196 @@
+// The conformance cases the Rust host tests run, read from the same files
+// (`host-tests/cases/*.json`) and interpreted the same way as the Rust
+// helper `host-tests/src/conformance.rs`: inputs are built as it builds them,
+// results are turned into the JSON shape it compares (snake_case keys,
+// `null` for absent options), and `check` asserts what its `check` asserts.
+
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { inspect } from 'node:util';
+
+import { AcrAuthError, parseCloudEnvironment } from '../acr-auth.js';
+
+/** The case directory, relative to this file: the repository's `host-tests/cases/`. */
+const CASES_DIR = new URL('../../../host-tests/cases/', import.meta.url);
+
+/** The names of all case files, without `.json`, sorted. */
+export function caseFileNames() {
+    return readdirSync(CASES_DIR)
+        .filter((file) => file.endsWith('.json'))
+        .map((file) => file.slice(0, -'.json'.length))
+        .sort();
+}
+
+/** The cases of `host-tests/cases/<name>.json`. */
+export function cases(name) {
+    return JSON.parse(readFileSync(new URL(`${name}.json`, CASES_DIR), 'utf8'));
+}
+
+/**
+ * A case's string input `key`: a string, or
+ * `{"repeat": "<text>", "times": N, "prefix"?, "suffix"?}` for inputs too
+ * long to write out; `undefined` when absent or null. Any other JSON value
+ * is passed as its JSON text, as the Rust helper does.
+ */
+export function input(testCase, key) {
+    const value = testCase[key];
+    if (value === undefined || value === null) {
+        return undefined;
+    }
+    if (typeof value === 'string') {
+        return value;
+    }
+    if (typeof value === 'object' && !Array.isArray(value)) {
+        return `${value.prefix ?? ''}${value.repeat.repeat(value.times)}${value.suffix ?? ''}`;
+    }
+    return JSON.stringify(value);
+}
+
+/** A case's list input `key`: an array of strings, or `{"repeat", "times"}` for N copies. */
+export function listInput(testCase, key) {
+    const value = testCase[key];
+    if (Array.isArray(value)) {
+        return value;
+    }
+    if (value !== null && typeof value === 'object') {
+        return Array(value.times).fill(value.repeat);
+    }
+    return [];
+}
+
+/** The case's custom cloud (`cloud_environment`), parsed by the component, or `undefined`. */
+export function customCloud(testCase) {
+    const environment = testCase.cloud_environment;
+    return environment == null ? undefined : parseCloudEnvironment(JSON.stringify(environment));
+}
+
+/**
+ * Encodes `text` as UTF-8 base64: base64url without padding by default, as
+ * JWTs are, or with padding / the standard alphabet when the case asks, to
+ * check how the component treats them.
+ */
+function base64(text, { padded, standardAlphabet }) {
+    const standard = Buffer.from(text, 'utf8').toString('base64');
+    const alphabet = standardAlphabet ? standard : standard.replaceAll('+', '-').replaceAll('/', '_');
+    return padded ? alphabet : alphabet.replace(/=+$/, '');
+}
+
+/**
+ * The JWT a case's `jwt` object describes: its `header` and `payload` as
+ * JSON text, and its `signature` text, each base64-encoded.
+ *
+ * `JSON.stringify` writes the same bytes serde_json does here: object keys
+ * in file order (the Rust tests enable serde_json's `preserve_order`), the
+ * same string escapes, and the same number text for every number in the
+ * case files (`1767232800.999`, `1e+30`, `-1`). The tokens are therefore the
+ * ones the Rust tests build.
+ */
+function jwtOf(testCase) {
+    const jwt = testCase.jwt;
+    const options = { padded: jwt.padded ?? false, standardAlphabet: jwt.standard_alphabet ?? false };
+    const payload = base64(JSON.stringify(jwt.payload), options);
+    for (const char of jwt.require_chars ?? '') {
+        assert.ok(payload.includes(char), `${testCase.name}: payload segment lacks ${char}`);
+    }
+    if (options.padded) {
+        assert.ok(payload.endsWith('='), `${testCase.name}: payload segment is not padded`);
+    }
+    return `${base64(JSON.stringify(jwt.header), options)}.${payload}.${base64(jwt.signature, options)}`;
+}
+
+/**
+ * The response body of a `parse-refresh-token` or `parse-access-token` case
+ * and the token it carries: `body` text as given, or a token from
+ * `token_segments` (joined with dots) or `jwt`, sent in the JSON field
+ * `token_field` (by default `refresh_token`).
+ */
+export function responseBody(testCase) {
+    let token;
+    if (testCase.token_segments) {
+        token = testCase.token_segments.join('.');
+    } else if (testCase.jwt) {
+        token = jwtOf(testCase);
+    } else {
+        return { body: input(testCase, 'body'), token: undefined };
+    }
+    const field = testCase.token_field ?? 'refresh_token';
+    return { body: JSON.stringify({ [field]: token }), token };
+}
+
+/** `loginServer` as `login_server`. */
+function snakeCase(name) {
+    return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/**
+ * A wrapper result as the JSON the case files expect: snake_case keys,
+ * `null` for absent options, numbers for the BigInt WIT `u64`s (each must be
+ * exact) and text for byte lists.
+ */
+function toJson(value) {
+    if (value === undefined || value === null) {
+        return null;
+    }
+    if (typeof value === 'bigint') {
+        assert.ok(value <= BigInt(Number.MAX_SAFE_INTEGER), `${value} has no exact JSON number`);
+        return Number(value);
+    }
+    if (value instanceof Uint8Array) {
+        return new TextDecoder().decode(value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(toJson);
+    }
+    if (typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [snakeCase(key), toJson(item)]));
+    }
+    return value;
+}
+
+/**
+ * Runs `call` and returns what it yields as the case files' JSON. An
+ * `AcrAuthError` becomes `{error, message, field, status, errors}`, where
+ * `error` is the kind, or `<kind>:<reason>` for the variant errors
+ * (`input:empty-token`, `malformed:missing-expiry`), as the Rust helper
+ * names them. Anything else thrown fails the test.
+ */
+export function observe(call) {
+    try {
+        return toJson(call());
+    } catch (error) {
+        if (!(error instanceof AcrAuthError)) {
+            throw error;
+        }
+        const { kind, reason, message, field, status, errors } = error;
+        return toJson({ error: reason === undefined ? kind : `${kind}:${reason}`, message, field, status, errors });
+    }
+}
+
+/**
+ * Checks an observation against a case: an `error` case needs that error,
+ * every `message_contains` text in the message, no `message_lacks` text, and
+ * the `field` when given; any other case needs success with every key of
+ * `expect` equal.
+ */
+export function check(testCase, observed) {
+    const name = testCase.name;
+    const shown = inspect(observed, { depth: 4 });
+    if (testCase.error !== undefined) {
+        assert.equal(observed.error, testCase.error, `${name}: ${shown}`);
+        for (const needle of testCase.message_contains ?? []) {
+            assert.ok(observed.message.includes(needle), `${name}: ${JSON.stringify(observed.message)} lacks ${JSON.stringify(needle)}`);
+        }
+        for (const secret of testCase.message_lacks ?? []) {
+            assert.ok(!observed.message.includes(secret), `${name}: ${JSON.stringify(observed.message)} leaks ${JSON.stringify(secret)}`);
+        }
+        if (testCase.field !== undefined) {
+            assert.deepEqual(observed.field, testCase.field, `${name}: ${shown}`);
+        }
+    } else {
+        assert.ok(testCase.expect, `${name}: the case has neither expect nor error`);
+        assert.equal(observed.error, undefined, `${name}: unexpected error ${shown}`);
+        for (const [key, want] of Object.entries(testCase.expect)) {
+            assert.deepEqual(observed[key], want, `${name}: field ${key} of ${shown}`);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the Python host's tests: creates (or reuses) the virtualenv at
+# <repo>/target/python-venv, installs requirements.txt into it and runs pytest.
+# Needs the components built by `cargo xtask build`. The login tests run only
+# under host-tests/with-test-acr.sh, which provides the test registry.
+# Extra arguments go to pytest.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+venv="$repo/target/python-venv"
+
+for component in acr_auth.wasm acr_auth_client.wasm; do
+    if [[ ! -f "$repo/target/components/$component" ]]; then
+        echo "error: target/components/$component is missing: run cargo xtask build" >&2
+        exit 1
+    fi
+done
+if [[ ! -x "$venv/bin/python" ]]; then
+    "${PYTHON:-python3.11}" -m venv "$venv"
+fi
+# A no-op, without network access, once the pinned versions are installed.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+
+cd "$here"
+status=0
+"$venv/bin/python" -m pytest -q -rs "$@" || status=$?
+if [[ $status -eq 5 ]]; then
+    echo "error: pytest collected no tests" >&2
+fi
+exit "$status"

@@ -1,0 +1,206 @@
+"""Reads the shared case files of `host-tests/cases/` and checks observations
+against them, exactly as the Rust conformance tests do
+(`host-tests/src/conformance.rs`), so that every host answers the same cases.
+
+An observation is the JSON shape the Rust tests compare: a success is the
+value's fields in snake_case (enums as their WIT case names, a request's
+headers as `[name, value]` pairs and its body as text); an error is
+`{"error": <kind>, "message": ...}`, where request errors are
+`reference:<kind>` / `input:<kind>` and response errors `refused` (with
+`status` and `errors`) or `malformed:<kind>`.
+"""
+
+import base64
+import dataclasses
+import decimal
+import enum
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import acr_auth
+
+#: The case files, shared with the Rust tests and never copied.
+CASES_DIR = (Path(__file__).resolve().parent / "../../../host-tests/cases").resolve()
+
+
+def cases(name: str) -> list[dict[str, Any]]:
+    """The cases of `host-tests/cases/<name>.json`."""
+    entries: list[dict[str, Any]] = json.loads((CASES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return entries
+
+
+def each_case(name: str) -> pytest.MarkDecorator:
+    """Parametrizes a test with one `case` per entry of a case file, named after it."""
+    entries = cases(name)
+    return pytest.mark.parametrize("case", entries, ids=[entry["name"] for entry in entries])
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON, byte for byte as serde_json writes it (with
+    `preserve_order`): keys in the given order, non-ASCII characters as UTF-8,
+    floats as `float_text` spells them, and integers that fit neither i64 nor
+    u64 as floats, since serde_json reads those as f64."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{to_json(k)}:{to_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(map(to_json, value)) + "]"
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return float_text(float(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def float_text(value: float) -> str:
+    """A float as serde_json 1.0.154 (zmij) writes it.
+
+    Python's `repr` and zmij pick the same shortest digits; they differ only
+    in the layout: zmij writes decimal exponents -5 to 15 in fixed notation
+    (`repr` switches to `e` notation below -4) and never pads the exponent
+    (`1e+30`, `1.5e-7`, where `repr` writes `1.5e-07`).
+    """
+    mantissa, _, exponent = repr(value).partition("e")
+    if not exponent:
+        return mantissa
+    power = int(exponent)
+    if power == -5:
+        return format(decimal.Decimal(repr(value)), "f")
+    return f"{mantissa}e{power:+d}"
+
+
+def optional_text_input(case: dict[str, Any], key: str) -> str | None:
+    """A case's string input `key`: a string, or
+    `{"repeat": <text>, "times": N, "prefix"?, "suffix"?}` for inputs too long
+    to write out; `None` when absent or null, JSON text for anything else."""
+    value = case.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return f"{value.get('prefix', '')}{value['repeat'] * value['times']}{value.get('suffix', '')}"
+    return to_json(value)
+
+
+def text_input(case: dict[str, Any], key: str) -> str:
+    """A case's string input `key`, which the case must give."""
+    value = optional_text_input(case, key)
+    assert value is not None, f"the case gives no {key}"
+    return value
+
+
+def list_input(case: dict[str, Any], key: str) -> list[str]:
+    """A case's list input `key`: an array of strings, or
+    `{"repeat": <text>, "times": N}` for N copies."""
+    value = case.get(key)
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value["repeat"]] * value["times"]
+    return []
+
+
+def custom_cloud(case: dict[str, Any]) -> acr_auth.CloudEnvironment | None:
+    """A case's custom cloud, parsed by the component from the case's object."""
+    environment = case.get("cloud_environment")
+    return None if environment is None else acr_auth.parse_cloud_environment(to_json(environment))
+
+
+def _b64(data: str, standard_alphabet: bool, padded: bool) -> str:
+    """Base64 of UTF-8 text in the alphabet and padding a JWT case asks for."""
+    encoded = (base64.b64encode if standard_alphabet else base64.urlsafe_b64encode)(data.encode()).decode()
+    return encoded if padded else encoded.rstrip("=")
+
+
+def response_body(case: dict[str, Any]) -> tuple[bytes, str | None]:
+    """The response body of a token-parsing case and the token it carries.
+
+    A case gives `body` as text, `token_segments` to join with dots, or `jwt`
+    (`header`, `payload`, `signature` text) to encode here: base64url without
+    padding unless `padded`, the standard alphabet if `standard_alphabet`;
+    `require_chars` must then occur in the payload segment. The token goes
+    into the field `token_field` (by default `refresh_token`).
+    """
+    if "token_segments" in case:
+        token = ".".join(case["token_segments"])
+    elif "jwt" in case:
+        jwt = case["jwt"]
+        standard, padded = jwt.get("standard_alphabet", False), jwt.get("padded", False)
+        payload = _b64(to_json(jwt["payload"]), standard, padded)
+        for char in jwt.get("require_chars", ""):
+            assert char in payload, f"the payload segment lacks {char!r}"
+        if padded:
+            assert payload.endswith("="), "the payload segment is not padded"
+        token = ".".join(
+            [_b64(to_json(jwt["header"]), standard, padded), payload, _b64(jwt["signature"], standard, padded)]
+        )
+    else:
+        return text_input(case, "body").encode(), None
+    return to_json({case.get("token_field", "refresh_token"): token}).encode(), token
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON data: enums as their WIT case names."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def observe(call: Callable[[], Any]) -> dict[str, Any]:
+    """Runs `call` and returns its result or its error in the observation shape."""
+    try:
+        value = call()
+    except acr_auth.AcrAuthError as e:
+        reason = getattr(e, "reason", None)
+        observed = {"error": e.kind.value + (f":{reason.value}" if reason else ""), "message": e.message}
+        if isinstance(e, acr_auth.CloudEnvironmentError):
+            observed["field"] = e.field
+        if isinstance(e, acr_auth.ResponseError) and e.kind is acr_auth.ResponseErrorKind.REFUSED:
+            observed["status"] = e.status
+            observed["errors"] = [dataclasses.asdict(error) for error in e.errors]
+        return observed
+    if isinstance(value, acr_auth.Request):
+        return {
+            "method": value.method,
+            "url": value.url,
+            "headers": [[h.name, h.value] for h in value.headers],
+            "body": value.body.decode("utf-8", "replace"),
+        }
+    return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+
+
+def check(case: dict[str, Any], observed: dict[str, Any]) -> None:
+    """Checks an observation against a case: an `error` case compares the kind,
+    `message_contains`, `message_lacks` and `field`; a success case requires
+    every key of `expect` with the same value."""
+    if "error" in case:
+        assert observed.get("error") == case["error"], observed
+        for needle in case.get("message_contains", []):
+            assert needle in observed["message"], f"{observed['message']!r} lacks {needle!r}"
+        for secret in case.get("message_lacks", []):
+            assert secret not in observed["message"], f"{observed['message']!r} leaks {secret!r}"
+        if "field" in case:
+            assert observed.get("field") == case["field"], observed
+    else:
+        assert "error" not in observed, observed
+        for key, want in case["expect"].items():
+            assert key in observed and observed[key] == want, f"field {key} of {observed}"
+
+
+def check_response_case(case: dict[str, Any], parse: Callable[[int, bytes], Any], token_key: str) -> None:
+    """Runs a token-parsing case through `parse` and checks it; a success must
+    return the token the body carried (under `token_key`), an error message
+    must not contain any of its segments."""
+    body, token = response_body(case)
+    observed = observe(lambda: parse(case["status"], body))
+    check(case, observed)
+    if "expect_refusal" in case:
+        assert observed["status"] == case["expect_refusal"]["status"]
+        assert observed["errors"] == case["expect_refusal"]["errors"]
+    if token is None:
+        return
+    if "error" in observed:
+        for segment in (s for s in token.split(".") if len(s) >= 4):
+            assert segment not in observed["message"], "the message leaks the token"
+    else:
+        assert observed[token_key] == token
