@@ -3,7 +3,8 @@
 //! - `build`: builds the `pure` component to `target/components/acr_auth.wasm`
 //!   (it must import nothing) and the `client` component to
 //!   `target/components/acr_auth_client.wasm` (it may import only `wasi:http`
-//!   and the `wasi:io` and `wasi:clocks` interfaces that needs).
+//!   and the `wasi:io` and `wasi:clocks` interfaces that needs), then composes
+//!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: builds, then runs every test: the workspace's, and the Node and
 //!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`).
@@ -17,6 +18,8 @@ use anyhow::{Context as _, Result, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wit_component::{ComponentEncoder, DecodedWasm};
+
+mod proxy;
 
 /// The core-wasm target the components are built for: no WASI, no imports.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -87,11 +90,13 @@ const BUILDS: [Build; 2] = [
     },
 ];
 
-/// Builds both components and checks their imports; returns their paths.
-/// Also writes the WIT package as a binary, for others to depend on.
+/// Builds the `pure` and `client` components and the composed proxy, and
+/// checks their imports; returns their paths in that order. Also writes the
+/// WIT package as a binary, for others to depend on.
 fn build() -> Result<Vec<PathBuf>> {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
-    let components = BUILDS.iter().map(build_component).collect::<Result<Vec<_>>>()?;
+    let mut components = BUILDS.iter().map(build_component).collect::<Result<Vec<_>>>()?;
+    components.push(proxy::build_proxy(&components[1])?);
     build_wit_package()?;
     Ok(components)
 }
@@ -119,50 +124,56 @@ fn build_wit_package() -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Builds one component from the library crate.
+/// Builds one component from the library crate and checks its imports.
 fn build_component(build: &Build) -> Result<PathBuf> {
-    run(cargo().args([
-        "rustc",
-        "--package",
-        "acr-auth",
-        "--lib",
-        "--release",
-        "--target",
-        WASM_TARGET,
-        "--features",
-        build.feature,
-        "--crate-type",
-        "cdylib",
-    ]))?;
-    let core = target_dir().join(WASM_TARGET).join("release/acr_auth.wasm");
+    let (module_len, component) = encode_component("acr-auth", &[build.feature])?;
+    let imports = component_imports(&component)?;
+    ensure_imports_allowed(build.file, &imports, build.allowed_imports)?;
+    write_component(build.file, &component, &format!("core module {module_len} bytes"), &imports)
+}
+
+/// Builds `package`'s library for [`WASM_TARGET`] as a `cdylib` with
+/// `features` and encodes the module as a component; returns the module's
+/// size and the component.
+fn encode_component(package: &str, features: &[&str]) -> Result<(usize, Vec<u8>)> {
+    let mut command = cargo();
+    command.args(["rustc", "--package", package, "--lib", "--release", "--target", WASM_TARGET]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    run(command.args(["--crate-type", "cdylib"]))?;
+    let core = target_dir()
+        .join(WASM_TARGET)
+        .join("release")
+        .join(format!("{}.wasm", package.replace('-', "_")));
     let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
     let component = ComponentEncoder::default()
         .module(&module)?
         .validate(true)
         .encode()
-        .context("encoding the component")?;
-    let imports = component_imports(&component)?;
+        .with_context(|| format!("encoding {package} as a component"))?;
+    Ok((module.len(), component))
+}
+
+/// Fails unless each of `imports` starts with one of `allowed`.
+fn ensure_imports_allowed(file: &str, imports: &[String], allowed: &[&str]) -> Result<()> {
     let refused: Vec<&String> = imports
         .iter()
-        .filter(|name| !build.allowed_imports.iter().any(|prefix| name.starts_with(prefix)))
+        .filter(|name| !allowed.iter().any(|prefix| name.starts_with(prefix)))
         .collect();
-    ensure!(
-        refused.is_empty(),
-        "{} may import only {:?}, but imports {refused:?}",
-        build.file,
-        build.allowed_imports
-    );
+    ensure!(refused.is_empty(), "{file} may import only {allowed:?}, but imports {refused:?}");
+    Ok(())
+}
+
+/// Writes `component` to `target/components/<file>` and says so, with its
+/// size, `note` and `imports`; returns the path.
+fn write_component(file: &str, component: &[u8], note: &str, imports: &[String]) -> Result<PathBuf> {
     let out_dir = target_dir().join("components");
     std::fs::create_dir_all(&out_dir)?;
-    let out = out_dir.join(build.file);
-    std::fs::write(&out, &component)?;
+    let out = out_dir.join(file);
+    std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
     let listed = if imports.is_empty() { "none".to_owned() } else { imports.join(", ") };
-    println!(
-        "built {} ({} bytes, core module {} bytes, imports: {listed})",
-        out.display(),
-        component.len(),
-        module.len()
-    );
+    println!("built {} ({} bytes, {note}, imports: {listed})", out.display(), component.len());
     Ok(out)
 }
 
@@ -184,10 +195,11 @@ fn build_cli(components: &[PathBuf]) -> Result<PathBuf> {
     Ok(target_dir().join("debug/acr-auth"))
 }
 
-/// Points the CLI's build at the components: `ACR_AUTH_COMPONENT` (pure) and
-/// `ACR_AUTH_CLIENT_COMPONENT`.
+/// Points builds and tests at the components: `ACR_AUTH_COMPONENT` (pure),
+/// `ACR_AUTH_CLIENT_COMPONENT` and `ACR_AUTH_PROXY_COMPONENT`.
 fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut Command {
-    for (var, path) in ["ACR_AUTH_COMPONENT", "ACR_AUTH_CLIENT_COMPONENT"].iter().zip(components) {
+    let vars = ["ACR_AUTH_COMPONENT", "ACR_AUTH_CLIENT_COMPONENT", "ACR_AUTH_PROXY_COMPONENT"];
+    for (var, path) in vars.iter().zip(components) {
         cmd.env(var, path);
     }
     cmd

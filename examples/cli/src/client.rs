@@ -149,7 +149,7 @@ struct State {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    hooks: Hooks,
+    hooks: NetworkHooks,
     limits: StoreLimits,
 }
 
@@ -165,12 +165,22 @@ impl WasiHttpView for State {
     }
 }
 
-/// The host's `wasi:http` send hook.
-struct Hooks {
+/// A `wasi:http` send hook that sends a component's requests over TLS
+/// itself, with [`Network`]'s roots and address rules, instead of
+/// wasi-http's default sender: so a host decides what its components may
+/// reach and whom to trust. Anything but `https://` is refused.
+pub struct NetworkHooks {
     network: Network,
 }
 
-impl WasiHttpHooks for Hooks {
+impl NetworkHooks {
+    /// Sends every request through `network`.
+    pub fn new(network: Network) -> Self {
+        Self { network }
+    }
+}
+
+impl WasiHttpHooks for NetworkHooks {
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -311,7 +321,7 @@ impl ClientRuntime {
             table: ResourceTable::new(),
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
-            hooks: Hooks { network: self.network.clone() },
+            hooks: NetworkHooks::new(self.network.clone()),
             // The encoder adds small shim instances beside the main module.
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(8).build(),
         };
