@@ -1,9 +1,9 @@
 //! Custom (air-gapped, sovereign or Azure Stack) clouds, described by an
 //! environment file such as the one `AZURE_ENVIRONMENT_FILEPATH` names.
 
-use serde_json::{Map, Value};
 
 use crate::CloudEnvironmentError;
+use crate::json::{Json, Object};
 
 /// The largest environment file accepted, in bytes.
 pub const MAX_CLOUD_ENVIRONMENT_LEN: usize = 64 * 1024;
@@ -37,15 +37,15 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     if json.len() > MAX_CLOUD_ENVIRONMENT_LEN {
         return Err(CloudEnvironmentError::TooLarge);
     }
-    let root: Value = serde_json::from_str(json).map_err(|e| CloudEnvironmentError::NotJson {
+    let root: Json = serde_json::from_str(json).map_err(|e| CloudEnvironmentError::NotJson {
         position: Some((e.line(), e.column())),
     })?;
-    let root = root
-        .as_object()
-        .ok_or(CloudEnvironmentError::NotJson { position: None })?;
+    let Json::Object(root) = &root else {
+        return Err(CloudEnvironmentError::NotJson { position: None });
+    };
     let acr_audience = match root.get("resourceIdentifiers") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(ids)) => optional_endpoint(ids, "containerRegistry", "resourceIdentifiers.containerRegistry")?,
+        None | Some(Json::Null) => None,
+        Some(Json::Object(ids)) => optional_endpoint(ids, "containerRegistry", "resourceIdentifiers.containerRegistry")?,
         Some(_) => {
             return Err(CloudEnvironmentError::InvalidField {
                 field: "resourceIdentifiers",
@@ -59,8 +59,8 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     }
     Ok(CloudEnvironment {
         name: match root.get("name") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.len() <= MAX_ENDPOINT_LEN => Some(s.clone()),
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) if s.len() <= MAX_ENDPOINT_LEN => Some(s.clone()),
             Some(_) => {
                 return Err(CloudEnvironmentError::InvalidField {
                     field: "name",
@@ -76,13 +76,13 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
 }
 
 /// A required `https://` endpoint field.
-fn endpoint(root: &Map<String, Value>, field: &'static str) -> Result<String, CloudEnvironmentError> {
+fn endpoint(root: &Object, field: &'static str) -> Result<String, CloudEnvironmentError> {
     optional_endpoint(root, field, field)?.ok_or(CloudEnvironmentError::MissingField { field })
 }
 
 /// An optional `https://` endpoint field `key`; errors call it `field`.
 fn optional_endpoint(
-    object: &Map<String, Value>,
+    object: &Object,
     key: &str,
     field: &'static str,
 ) -> Result<Option<String>, CloudEnvironmentError> {
@@ -91,8 +91,8 @@ fn optional_endpoint(
         expected: "an https:// URL with a host",
     };
     match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url)) => {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(url)) => {
             let rest = url
                 .get(..8)
                 .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
@@ -110,15 +110,15 @@ fn optional_endpoint(
 }
 
 /// `containerRegistryDNSSuffix`: a DNS name of at least two labels.
-fn dns_suffix(root: &Map<String, Value>) -> Result<String, CloudEnvironmentError> {
+fn dns_suffix(root: &Object) -> Result<String, CloudEnvironmentError> {
     const FIELD: &str = "containerRegistryDNSSuffix";
     let invalid = CloudEnvironmentError::InvalidField {
         field: FIELD,
         expected: "a DNS suffix of at least two labels, such as azurecr.private",
     };
     let suffix = match root.get(FIELD) {
-        None | Some(Value::Null) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
-        Some(Value::String(s)) => s.strip_prefix('.').unwrap_or(s).to_ascii_lowercase(),
+        None | Some(Json::Null) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
+        Some(Json::String(s)) => s.strip_prefix('.').unwrap_or(s).to_ascii_lowercase(),
         Some(_) => return Err(invalid),
     };
     if !suffix.contains('.') || crate::scope::check_dns_name(&suffix).is_err() {

@@ -48,6 +48,7 @@ mod cloud;
 mod error;
 mod exchange;
 mod http;
+mod json;
 mod login;
 mod scope;
 mod secret;

@@ -3,9 +3,9 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde_json::{Map, Value};
 
 use crate::error::JwtPart;
+use crate::json::{Json, Object};
 use crate::{AcrError, Malformed, Refusal, ResponseError, Secret};
 
 /// The largest response body read, in bytes. A refresh token is about two
@@ -120,11 +120,12 @@ fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, 
     if body.len() > MAX_RESPONSE_BODY_LEN {
         return Err(Malformed::TooLarge.into());
     }
-    let mut object: Map<String, Value> =
-        serde_json::from_slice(body).map_err(|_| Malformed::NotJson)?;
+    let Ok(Json::Object(mut object)) = serde_json::from_slice(body) else {
+        return Err(Malformed::NotJson.into());
+    };
     match object.remove(field) {
         None => Err(Malformed::MissingToken { field }.into()),
-        Some(Value::String(token)) => Ok(token),
+        Some(Json::String(token)) => Ok(token),
         Some(_) => Err(Malformed::TokenNotString { field }.into()),
     }
 }
@@ -175,7 +176,7 @@ fn printable(text: &str) -> String {
 
 /// The claims of a JWT, after checking that it is three base64url segments
 /// with JSON-object header and payload.
-fn jwt_claims(token: &str) -> Result<Map<String, Value>, Malformed> {
+fn jwt_claims(token: &str) -> Result<Object, Malformed> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -190,15 +191,18 @@ fn jwt_claims(token: &str) -> Result<Map<String, Value>, Malformed> {
 }
 
 /// A base64url segment holding a JSON object.
-fn json_segment(segment: &str, part: JwtPart) -> Result<Map<String, Value>, Malformed> {
+fn json_segment(segment: &str, part: JwtPart) -> Result<Object, Malformed> {
     let bytes = BASE64URL
         .decode(segment)
         .map_err(|_| Malformed::BadBase64 { part })?;
-    serde_json::from_slice(&bytes).map_err(|_| Malformed::ClaimsNotJson { part })
+    match serde_json::from_slice(&bytes) {
+        Ok(Json::Object(object)) => Ok(object),
+        _ => Err(Malformed::ClaimsNotJson { part }),
+    }
 }
 
 /// A NumericDate claim (RFC 7519): non-negative seconds, fraction rounded down.
-fn numeric_date(claims: &Map<String, Value>, claim: &'static str) -> Result<Option<u64>, Malformed> {
+fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Malformed> {
     let invalid = || {
         if claim == "exp" {
             Malformed::InvalidExpiry
@@ -208,7 +212,7 @@ fn numeric_date(claims: &Map<String, Value>, claim: &'static str) -> Result<Opti
     };
     match claims.get(claim) {
         None => Ok(None),
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+        Some(n) if n.is_number() => match (n.as_u64(), n.as_f64()) {
             (Some(secs), _) => Ok(Some(secs)),
             // u64::MAX as f64 rounds up to 2^64, so `<` keeps the cast exact.
             (None, Some(secs)) if secs >= 0.0 && secs < u64::MAX as f64 => Ok(Some(secs.floor() as u64)),
@@ -219,19 +223,19 @@ fn numeric_date(claims: &Map<String, Value>, claim: &'static str) -> Result<Opti
 }
 
 /// An optional string claim.
-fn string_claim(claims: &Map<String, Value>, claim: &'static str) -> Result<Option<String>, Malformed> {
+fn string_claim(claims: &Object, claim: &'static str) -> Result<Option<String>, Malformed> {
     match claims.get(claim) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Malformed::InvalidClaim { claim }),
     }
 }
 
 /// The `aud` claim: a string, or an array holding exactly one string (RFC 7519).
-fn audience(claims: &Map<String, Value>) -> Result<Option<String>, Malformed> {
+fn audience(claims: &Object) -> Result<Option<String>, Malformed> {
     match claims.get("aud") {
-        Some(Value::Array(values)) => match values.as_slice() {
-            [Value::String(aud)] => Ok(Some(aud.clone())),
+        Some(Json::Array(values)) => match values.as_slice() {
+            [Json::String(aud)] => Ok(Some(aud.clone())),
             _ => Err(Malformed::InvalidClaim { claim: "aud" }),
         },
         _ => string_claim(claims, "aud"),
