@@ -8,6 +8,7 @@
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: builds, then runs every test: the workspace's, and the Node and
 //!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`).
+//! - `bench [--quick]`: builds, then measures everything (see BENCHMARKS.md).
 //!
 //! Each command installs the rustup targets it needs itself.
 
@@ -19,6 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wit_component::{ComponentEncoder, DecodedWasm};
 
+mod bench;
 mod proxy;
 
 /// The core-wasm target the components are built for: no WASI, no imports.
@@ -30,7 +32,8 @@ fn main() -> Result<()> {
         Some("build") => build().map(drop),
         Some("demo") => demo(),
         Some("test") => test(&args[1..]),
-        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]>"),
+        Some("bench") => bench::bench(args[1..].iter().any(|a| a == "--quick")),
+        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick]>"),
     }
 }
 

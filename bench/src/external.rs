@@ -1,0 +1,139 @@
+//! Measurements of other processes: the `acr-auth` CLI as a whole, and the
+//! Node (jco) and Python (wasmtime-py) hosts' own `resolve-scope` latency,
+//! read from what their examples print. A host that is not set up is skipped
+//! with a note, never failed.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{Context as _, Result, bail, ensure};
+
+use crate::stats::{Plan, Stat, measure};
+
+/// Runs `command`, failing unless it exits successfully; returns its output.
+fn output(command: &mut Command) -> Result<Output> {
+    let output = command.stdin(Stdio::null()).output().with_context(|| format!("starting {command:?}"))?;
+    ensure!(
+        output.status.success(),
+        "{command:?} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(output)
+}
+
+/// Measures `cli scope myregistry.azurecr.io` as a whole process: start,
+/// compile the embedded component, one call, exit.
+pub fn cli(cli: &Path, plan: &Plan) -> Result<Stat> {
+    let mut scope = Command::new(cli);
+    scope.args(["scope", crate::inputs::SHORT_REFERENCE]).stdout(Stdio::null()).stderr(Stdio::null());
+    output(&mut scope)?;
+    let profile = cli.parent().and_then(Path::file_name).map_or_else(String::new, |p| p.to_string_lossy().into_owned());
+    Ok(measure(format!("CLI process `acr-auth scope` ({profile} build)"), plan, || {
+        let status = scope.status().expect("the CLI starts");
+        assert!(status.success(), "the CLI failed: {status}");
+    }))
+}
+
+/// A host of another language and how to read its example's output.
+struct Foreign {
+    /// The row name.
+    name: &'static str,
+    /// The example's directory under the repository root.
+    dir: &'static str,
+    /// A file that exists once the host is set up, relative to the root.
+    ready: &'static str,
+    /// What to do when it is not.
+    setup: &'static str,
+    /// A command run in `dir` before the example (none when empty).
+    prepare: &'static [&'static str],
+    /// The program, relative to the root unless it is on `PATH`.
+    program: &'static str,
+    /// The example script.
+    script: &'static str,
+    /// The word before the microseconds in the example's timing line.
+    before_number: &'static str,
+}
+
+/// The Node and Python hosts.
+const FOREIGN: [Foreign; 2] = [
+    Foreign {
+        name: "Node (jco): resolveScope example input, one instance, median of a run",
+        dir: "examples/node",
+        ready: "examples/node/node_modules/.bin/jco",
+        setup: "cd examples/node && npm ci",
+        // Transpiles the component this benchmark measures (offline).
+        prepare: &["npm", "run", "--silent", "build"],
+        program: "node",
+        script: "example.js",
+        before_number: "median",
+    },
+    Foreign {
+        name: "Python (wasmtime-py): resolve_scope example input, fresh store, mean of a run",
+        dir: "examples/python",
+        ready: "target/python-venv/bin/python",
+        setup: "bash examples/python/test.sh --collect-only -q",
+        prepare: &[],
+        program: "target/python-venv/bin/python",
+        script: "example.py",
+        before_number: "resolve_scope:",
+    },
+];
+
+/// Runs each host's example `runs` times and records its latency per call;
+/// returns the rows and a note for each host skipped.
+pub fn foreign_hosts(root: &Path, runs: usize) -> (Vec<Stat>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for host in &FOREIGN {
+        if !root.join(host.ready).exists() {
+            notes.push(format!("{}: skipped, not set up (run `{}`)", host.name, host.setup));
+            continue;
+        }
+        match foreign_host(root, host, runs) {
+            Ok(row) => rows.push(row),
+            Err(e) => notes.push(format!("{}: skipped: {e:#}", host.name)),
+        }
+    }
+    (rows, notes)
+}
+
+/// Runs one host's example `runs` times.
+fn foreign_host(root: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
+    let dir = root.join(host.dir);
+    if let [program, args @ ..] = host.prepare {
+        output(Command::new(program).args(args).current_dir(&dir))?;
+    }
+    let program = if host.program.contains('/') { root.join(host.program) } else { host.program.into() };
+    let samples = (0..runs)
+        .map(|_| {
+            let run = output(Command::new(&program).arg(host.script).current_dir(&dir))?;
+            microseconds_after(&String::from_utf8_lossy(&run.stdout), host.before_number)
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    Ok(Stat::from_samples(host.name, "µs", samples))
+}
+
+/// The number that follows `marker` on the last line holding it and is
+/// followed by `µs`.
+fn microseconds_after(stdout: &str, marker: &str) -> Result<f64> {
+    let Some(line) = stdout.lines().rev().find(|line| line.contains(marker) && line.contains("µs")) else {
+        bail!("no line with {marker:?} and µs in the output:\n{stdout}");
+    };
+    let after = &line[line.find(marker).expect("found above") + marker.len()..];
+    let number = after.split_whitespace().next().unwrap_or_default();
+    number.parse().with_context(|| format!("reading the latency in {line:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::microseconds_after;
+
+    #[test]
+    fn reads_the_examples_output() {
+        let node = "resolveScope latency over 20000 calls: median 1.25 µs, mean 1.50 µs per call";
+        assert_eq!(microseconds_after(node, "median").unwrap(), 1.25);
+        let python = "credential: x\nresolve_scope:  23.4 µs per call (5000 calls, fresh store each)";
+        assert_eq!(microseconds_after(python, "resolve_scope:").unwrap(), 23.4);
+    }
+}
