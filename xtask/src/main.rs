@@ -192,9 +192,12 @@ fn component_imports(component: &[u8]) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Builds the CLI (debug) with the freshly built components, returning its path.
+/// Builds every binary of the workspace (debug) with the freshly built
+/// components and returns the CLI's path. Building the whole workspace, not
+/// one package, keeps the features of shared dependencies (wasmtime above
+/// all) the same as `cargo test --workspace` uses, so nothing is built twice.
 fn build_cli(components: &[PathBuf]) -> Result<PathBuf> {
-    run(with_components(cargo().args(["build", "--package", "acr-auth-cli"]), components))?;
+    run(with_components(cargo().args(["build", "--workspace", "--bins"]), components))?;
     Ok(target_dir().join("debug/acr-auth"))
 }
 
@@ -221,7 +224,7 @@ fn test(extra: &[String]) -> Result<()> {
 /// name on port 443 in a network namespace of their own. That namespace has
 /// no other network, so the packages are installed first.
 fn test_other_hosts() -> Result<()> {
-    run(cargo().args(["build", "--package", "acr-auth-host-tests", "--bin", "test-acr"]))?;
+    // Built with the workspace's binaries by `build_cli`.
     let test_acr = target_dir().join("debug/test-acr");
     run_in(&root().join("examples/node"), Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
     // Collecting the tests creates the virtualenv and installs the pinned packages.
