@@ -144,22 +144,48 @@ impl Network {
     }
 }
 
-/// The store state of one login.
-struct State {
+/// The store state of one call into a component that imports `wasi:http`:
+/// an empty WASI context (no files, environment or sockets), the
+/// [`NetworkHooks`] that send its requests, its limits, and `data` for
+/// whatever else the host links (the proxy's configuration, say).
+pub struct HttpState<T = ()> {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: NetworkHooks,
     limits: StoreLimits,
+    /// The host's own state for this call.
+    pub data: T,
 }
 
-impl WasiView for State {
+impl<T> HttpState<T> {
+    /// State for one call: requests go through `network`; each linear memory
+    /// may grow to `memory` bytes; at most `instances` core instances (the
+    /// component encoder adds small shim instances beside each module).
+    pub fn new(network: Network, memory: usize, instances: usize, data: T) -> Self {
+        Self {
+            table: ResourceTable::new(),
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            hooks: NetworkHooks::new(network),
+            limits: StoreLimitsBuilder::new().memory_size(memory).instances(instances).build(),
+            data,
+        }
+    }
+
+    /// The limits, for [`Store::limiter`].
+    pub fn limiter(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+impl<T: Send> WasiView for HttpState<T> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
-impl WasiHttpView for State {
+impl<T: Send> WasiHttpView for HttpState<T> {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
@@ -282,7 +308,7 @@ impl Body for TimedBody {
 /// A compiled client component and the network it may use.
 pub struct ClientRuntime {
     engine: Engine,
-    pre: wit::ClientPre<State>,
+    pre: wit::ClientPre<HttpState>,
     network: Network,
 }
 
@@ -317,16 +343,8 @@ impl ClientRuntime {
         entra_token: &str,
         options: &login::LoginOptions,
     ) -> Result<Result<login::LoginResult, login::LoginError>> {
-        let state = State {
-            table: ResourceTable::new(),
-            wasi: WasiCtx::builder().build(),
-            http: WasiHttpCtx::new(),
-            hooks: NetworkHooks::new(self.network.clone()),
-            // The encoder adds small shim instances beside the main module.
-            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(8).build(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limits);
+        let mut store = Store::new(&self.engine, HttpState::new(self.network.clone(), MEMORY_LIMIT, 8, ()));
+        store.limiter(|state| state.limiter());
         let client = self.pre.instantiate(&mut store)?;
         Ok(client.acr_auth_login().call_login(&mut store, reference, entra_token, options)?)
     }

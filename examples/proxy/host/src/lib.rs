@@ -14,19 +14,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acr_auth_cli::client::{NetworkHooks, Network};
+use acr_auth_cli::client::{HttpState, Network};
 use anyhow::{Context as _, Result};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpView;
 
 /// The host side of `acr:proxy/config`, generated from the filter's WIT.
 mod wit {
@@ -78,7 +77,7 @@ impl ProxyHost {
             .context("compiling the proxy component")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi_http::p2::add_to_linker_async(&mut linker)?;
-        config::add_to_linker::<State, HasSelf<RequestConfig>>(&mut linker, |state| &mut state.config)?;
+        config::add_to_linker::<State, HasSelf<RequestConfig>>(&mut linker, |state| &mut state.data)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { pre, settings })
     }
@@ -129,24 +128,13 @@ impl ProxyHost {
         let token = tokio::fs::read_to_string(&self.settings.entra_token_file)
             .await
             .with_context(|| format!("reading the Entra token file {}", self.settings.entra_token_file.display()))?;
-        let mut store = Store::new(
-            self.pre.engine(),
-            State {
-                table: ResourceTable::new(),
-                wasi: WasiCtx::builder().build(),
-                http: WasiHttpCtx::new(),
-                hooks: NetworkHooks::new(self.settings.network.clone()),
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(MEMORY_LIMIT)
-                    .instances(INSTANCE_LIMIT)
-                    .build(),
-                config: RequestConfig {
-                    registry: self.settings.registry.clone(),
-                    entra_token: token.trim_end_matches(['\r', '\n']).to_owned(),
-                },
-            },
-        );
-        store.limiter(|state| &mut state.limits);
+        let config = RequestConfig {
+            registry: self.settings.registry.clone(),
+            entra_token: token.trim_end_matches(['\r', '\n']).to_owned(),
+        };
+        let state = State::new(self.settings.network.clone(), MEMORY_LIMIT, INSTANCE_LIMIT, config);
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|state| state.limiter());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
@@ -181,27 +169,9 @@ fn internal_error(message: &str) -> hyper::Response<HyperOutgoingBody> {
     response
 }
 
-/// The store state of one request.
-struct State {
-    table: ResourceTable,
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    hooks: NetworkHooks,
-    limits: StoreLimits,
-    config: RequestConfig,
-}
-
-impl WasiView for State {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl WasiHttpView for State {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
-    }
-}
+/// The store state of one request: `wasi:http` as the CLI's client host
+/// sets it up, and this request's configuration.
+type State = HttpState<RequestConfig>;
 
 /// `acr:proxy/config` for one request: the registry and the token read for it.
 struct RequestConfig {
