@@ -235,5 +235,11 @@ fn transport_error(code: ErrorCode) -> TransportError {
         }
         _ => TransportErrorKind::Protocol,
     };
-    TransportError { kind, message: format!("the HTTP request failed: {code:?}") }
+    let what = match kind {
+        TransportErrorKind::Timeout => "timed out",
+        TransportErrorKind::Connect => "could not connect",
+        TransportErrorKind::Tls => "the TLS handshake failed",
+        _ => "the connection failed",
+    };
+    TransportError { kind, message: format!("{what} ({code:?})") }
 }
