@@ -9,8 +9,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="$repo/target/python-venv"
 
+components="${ACR_AUTH_COMPONENTS_DIR:-$repo/target/components}"
 for component in acr_auth.wasm acr_auth_client.wasm; do
-    if [[ ! -f "$repo/target/components/$component" ]]; then
+    if [[ ! -f "$components/$component" ]]; then
         echo "error: target/components/$component is missing: run cargo xtask build" >&2
         exit 1
     fi

@@ -228,9 +228,15 @@ fn test_other_hosts() -> Result<()> {
     let test_acr = target_dir().join("debug/test-acr");
     run_in(&root().join("examples/node"), Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
     // Collecting the tests creates the virtualenv and installs the pinned packages.
-    run(Command::new("bash").args(["examples/python/test.sh", "--collect-only", "-q"]))?;
+    run(Command::new("bash")
+        .args(["examples/python/test.sh", "--collect-only", "-q"])
+        .env("ACR_AUTH_COMPONENTS_DIR", target_dir().join("components")))?;
     for script in ["examples/node/test.sh", "examples/python/test.sh"] {
-        run(Command::new(root().join("host-tests/with-test-acr.sh")).arg(&test_acr).arg("bash").arg(script))?;
+        run(Command::new(root().join("host-tests/with-test-acr.sh"))
+            .arg(&test_acr)
+            .arg("bash")
+            .arg(script)
+            .env("ACR_AUTH_COMPONENTS_DIR", target_dir().join("components")))?;
     }
     Ok(())
 }

@@ -51,9 +51,15 @@ from ._types import (
     ScopeErrorKind,
 )
 
-#: The component file, unless `ACR_AUTH_COMPONENT` names another:
-#: where `cargo xtask build` writes it.
-DEFAULT_COMPONENT = Path(__file__).resolve().parents[3] / "target" / "components" / "acr_auth.wasm"
+#: Where `cargo xtask build` writes the components, unless
+#: `ACR_AUTH_COMPONENTS_DIR` names another directory.
+COMPONENTS_DIR = Path(
+    os.environ.get("ACR_AUTH_COMPONENTS_DIR")
+    or Path(__file__).resolve().parents[3] / "target" / "components"
+)
+
+#: The component file, unless `ACR_AUTH_COMPONENT` names another.
+DEFAULT_COMPONENT = COMPONENTS_DIR / "acr_auth.wasm"
 
 #: The linear memory one call may use: far more than the documented input
 #: caps need, far less than a runaway could take.

@@ -1,13 +1,13 @@
 """Fixtures shared by the tests."""
 
-from pathlib import Path
-
 import pytest
 from wasmtime import Engine
 from wasmtime.component import Component
 
+from acr_auth._component import COMPONENTS_DIR
+
 #: The `client` component, which exports every WIT type (`pure` plus `login`).
-CLIENT_COMPONENT = Path(__file__).resolve().parents[3] / "target" / "components" / "acr_auth_client.wasm"
+CLIENT_COMPONENT = COMPONENTS_DIR / "acr_auth_client.wasm"
 
 
 @pytest.fixture(scope="session")
