@@ -85,7 +85,7 @@ enum Command {
     },
     /// Parse a WWW-Authenticate header and print its Bearer challenge.
     ParseChallenge {
-        /// The header value, e.g. 'Bearer realm="https://r.azurecr.io/oauth2/token",service="r.azurecr.io"'.
+        /// The header value, e.g. 'Bearer realm="https://<registry>/oauth2/token",service="<registry>"'.
         header: String,
         /// A custom cloud's environment file.
         #[arg(long, value_name = "FILE")]

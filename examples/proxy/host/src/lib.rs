@@ -6,7 +6,7 @@
 //! the pre-instantiated [`ProxyPre`]. Every HTTP request gets a fresh,
 //! memory-limited [`Store`], so nothing a request leaves behind (tokens
 //! included) reaches the next one. The component's outgoing requests go
-//! through [`NetworkHooks`]: TLS with the roots the host chooses, to the
+//! through [`acr_auth_cli::client::NetworkHooks`]: TLS with the roots the host chooses, to the
 //! addresses it chooses, `https://` only.
 
 use std::convert::Infallible;
