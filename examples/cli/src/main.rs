@@ -85,7 +85,7 @@ enum Command {
     },
     /// Parse a WWW-Authenticate header and print its Bearer challenge.
     ParseChallenge {
-        /// The header value, e.g. 'Bearer realm="https://<registry>/oauth2/token",service="<registry>"'.
+        /// The header value: a WWW-Authenticate challenge such as ACR's Bearer realm and service.
         header: String,
         /// A custom cloud's environment file.
         #[arg(long, value_name = "FILE")]
