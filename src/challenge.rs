@@ -32,16 +32,16 @@ pub struct Challenge {
 /// scheme and parameter names, `token68` challenges of other schemes. The
 /// realm must be an `https://` URL on a recognised ACR login server (see
 /// [`crate::resolve_scope`]; `custom_cloud` adds a suffix).
-pub fn parse_challenge(
-    header: &str,
-    custom_cloud: Option<&CloudEnvironment>,
-) -> Result<Challenge, ChallengeError> {
+pub fn parse_challenge(header: &str, custom_cloud: Option<&CloudEnvironment>) -> Result<Challenge, ChallengeError> {
     if header.len() > MAX_CHALLENGE_LEN {
         return Err(ChallengeError::TooLong);
     }
-    let params = Parser { input: header.as_bytes(), pos: 0 }
-        .bearer_params()?
-        .ok_or(ChallengeError::NoBearer)?;
+    let params = Parser {
+        input: header.as_bytes(),
+        pos: 0,
+    }
+    .bearer_params()?
+    .ok_or(ChallengeError::NoBearer)?;
     let mut realm = None;
     let mut service = None;
     let mut scope = None;
@@ -53,7 +53,9 @@ pub fn parse_challenge(
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(ChallengeError::DuplicateParameter { name: name.to_ascii_lowercase() });
+            return Err(ChallengeError::DuplicateParameter {
+                name: name.to_ascii_lowercase(),
+            });
         }
     }
     let realm = realm.ok_or(ChallengeError::MissingParameter { name: "realm" })?;
@@ -109,7 +111,10 @@ impl Parser<'_> {
     }
 
     fn syntax(&self, reason: &'static str) -> ChallengeError {
-        ChallengeError::Syntax { reason, offset: self.pos }
+        ChallengeError::Syntax {
+            reason,
+            offset: self.pos,
+        }
     }
 
     fn token(&mut self) -> &str {

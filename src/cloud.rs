@@ -1,7 +1,6 @@
 //! Custom (air-gapped, sovereign or Azure Stack) clouds, described by an
 //! environment file such as the one `AZURE_ENVIRONMENT_FILEPATH` names.
 
-
 use crate::CloudEnvironmentError;
 use crate::json::{Json, Object};
 
@@ -45,7 +44,9 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     };
     let acr_audience = match root.get("resourceIdentifiers") {
         None | Some(Json::Null) => None,
-        Some(Json::Object(ids)) => optional_endpoint(ids, "containerRegistry", "resourceIdentifiers.containerRegistry")?,
+        Some(Json::Object(ids)) => {
+            optional_endpoint(ids, "containerRegistry", "resourceIdentifiers.containerRegistry")?
+        }
         Some(_) => {
             return Err(CloudEnvironmentError::InvalidField {
                 field: "resourceIdentifiers",
@@ -81,11 +82,7 @@ fn endpoint(root: &Object, field: &'static str) -> Result<String, CloudEnvironme
 }
 
 /// An optional `https://` endpoint field `key`; errors call it `field`.
-fn optional_endpoint(
-    object: &Object,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<String>, CloudEnvironmentError> {
+fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<Option<String>, CloudEnvironmentError> {
     let invalid = CloudEnvironmentError::InvalidField {
         field,
         expected: "an https:// URL with a host",

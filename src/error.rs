@@ -68,9 +68,9 @@ impl fmt::Display for ScopeError {
                 "the registry reference holds a space, control or non-ASCII character; \
                  registry hosts are ASCII (internationalised names are not used by ACR)",
             ),
-            Self::UnsupportedScheme { scheme } if scheme == "http" => f.write_str(
-                "http:// is refused: it would send the token in clear text; use https:// or a bare host",
-            ),
+            Self::UnsupportedScheme { scheme } if scheme == "http" => {
+                f.write_str("http:// is refused: it would send the token in clear text; use https:// or a bare host")
+            }
             Self::UnsupportedScheme { scheme } => write!(
                 f,
                 "unsupported scheme {scheme:?}: expected https://, oci:// or a bare host"
@@ -79,16 +79,13 @@ impl fmt::Display for ScopeError {
                 "the registry reference carries user information before the host (user@ or \
                  user:password@); pass credentials separately",
             ),
-            Self::Port { port } => write!(
-                f,
-                "port {port:?} is refused: ACR login servers listen on 443 only"
-            ),
+            Self::Port { port } => write!(f, "port {port:?} is refused: ACR login servers listen on 443 only"),
             Self::IpAddress => f.write_str(
                 "an IP address is not a registry login server: expected a name such as myregistry.azurecr.io",
             ),
-            Self::Localhost => f.write_str(
-                "localhost is not a registry login server: expected a name such as myregistry.azurecr.io",
-            ),
+            Self::Localhost => {
+                f.write_str("localhost is not a registry login server: expected a name such as myregistry.azurecr.io")
+            }
             Self::InvalidHost { reason } => write!(f, "invalid registry host: {reason}"),
             Self::RetiredCloud => f.write_str(
                 "*.azurecr.de belonged to Azure Germany, which was retired in 2021; \
@@ -103,7 +100,10 @@ impl fmt::Display for ScopeError {
                 "{host} is a registry {endpoint}, not a login server: authenticate against {login_server}"
             ),
             Self::UnrecognisedHost { host, expected } => {
-                write!(f, "{host} is not an Azure Container Registry login server: expected {expected}")
+                write!(
+                    f,
+                    "{host} is not an Azure Container Registry login server: expected {expected}"
+                )
             }
         }
     }
@@ -160,9 +160,7 @@ impl fmt::Display for CloudEnvironmentError {
                 f,
                 "the cloud environment file is not valid JSON (line {line}, column {column})"
             ),
-            Self::NotJson { position: None } => {
-                f.write_str("the cloud environment file is not a JSON object")
-            }
+            Self::NotJson { position: None } => f.write_str("the cloud environment file is not a JSON object"),
             Self::MissingField { field } => {
                 write!(f, "the cloud environment file has no {field:?} field")
             }
@@ -200,11 +198,7 @@ impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::EmptyToken => f.write_str("the token is empty"),
-            Self::TokenTooLong => write!(
-                f,
-                "the token is longer than {} bytes",
-                crate::MAX_TOKEN_LEN
-            ),
+            Self::TokenTooLong => write!(f, "the token is longer than {} bytes", crate::MAX_TOKEN_LEN),
             Self::TokenInvalidCharacter => f.write_str(
                 "the token holds a space, control or non-ASCII character (a token file with \
                  more than a trailing newline?)",
@@ -214,11 +208,7 @@ impl fmt::Display for InputError {
                 "the tenant must be a directory GUID or domain name of at most {} letters, digits, dots and hyphens",
                 crate::MAX_TENANT_LEN
             ),
-            Self::ScopeCount => write!(
-                f,
-                "a token request needs 1 to {} scopes",
-                crate::MAX_SCOPES
-            ),
+            Self::ScopeCount => write!(f, "a token request needs 1 to {} scopes", crate::MAX_SCOPES),
             Self::InvalidScope { scope } => write!(
                 f,
                 "invalid scope {scope:?}: expected repository:<name>:<actions> (actions among pull, \
@@ -319,9 +309,9 @@ impl fmt::Display for ChallengeError {
             Self::DuplicateParameter { name } => {
                 write!(f, "the Bearer challenge repeats the {name:?} parameter")
             }
-            Self::InsecureRealm => f.write_str(
-                "the challenge's realm is not an https:// URL: no token is sent over plain HTTP",
-            ),
+            Self::InsecureRealm => {
+                f.write_str("the challenge's realm is not an https:// URL: no token is sent over plain HTTP")
+            }
             Self::Realm(e) => write!(f, "the challenge's realm is refused: {e}"),
         }
     }
@@ -452,9 +442,7 @@ impl fmt::Display for Malformed {
                 write!(f, "the token's JWT {part} is not a JSON object")
             }
             Self::MissingExpiry => f.write_str("the token has no \"exp\" claim"),
-            Self::InvalidExpiry => f.write_str(
-                "the token's \"exp\" claim is not a non-negative number of seconds",
-            ),
+            Self::InvalidExpiry => f.write_str("the token's \"exp\" claim is not a non-negative number of seconds"),
             Self::InvalidClaim { claim } => {
                 write!(f, "the token's {claim:?} claim has an unexpected type")
             }

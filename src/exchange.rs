@@ -98,9 +98,9 @@ pub(crate) fn check_scope(scope: &str) -> Result<(), InputError> {
             ["registry", "catalog", "*"] => true,
             ["repository", name, actions] => {
                 is_repository_name(name)
-                    && actions.split(',').all(|a| {
-                        matches!(a, "pull" | "push" | "delete" | "metadata_read" | "metadata_write" | "*")
-                    })
+                    && actions
+                        .split(',')
+                        .all(|a| matches!(a, "pull" | "push" | "delete" | "metadata_read" | "metadata_write" | "*"))
             }
             _ => false,
         };
@@ -108,7 +108,9 @@ pub(crate) fn check_scope(scope: &str) -> Result<(), InputError> {
         Ok(())
     } else {
         let shown = scope.get(..64).unwrap_or(scope);
-        Err(InputError::InvalidScope { scope: shown.escape_default().to_string() })
+        Err(InputError::InvalidScope {
+            scope: shown.escape_default().to_string(),
+        })
     }
 }
 
@@ -160,7 +162,9 @@ pub(crate) fn check_token(token: &str) -> Result<(), InputError> {
 fn check_tenant(tenant: &str) -> Result<(), InputError> {
     let ok = !tenant.is_empty()
         && tenant.len() <= MAX_TENANT_LEN
-        && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         && !tenant.starts_with(['-', '.'])
         && !tenant.ends_with(['-', '.']);
     if ok { Ok(()) } else { Err(InputError::InvalidTenant) }

@@ -68,13 +68,11 @@ pub use error::{
 pub use exchange::{MAX_SCOPES, MAX_TENANT_LEN, MAX_TOKEN_LEN, build_exchange_request, build_token_request};
 pub use http::Request;
 pub use login::{
-    DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, LoginError,
-    LoginErrorKind, LoginOptions, LoginResult, Response, Stage, Timeouts, Transport, TransportError,
-    TransportErrorKind, login,
+    DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, LoginError, LoginErrorKind,
+    LoginOptions, LoginResult, Response, Stage, Timeouts, Transport, TransportError, TransportErrorKind, login,
 };
 pub use scope::{ACR_SCOPE, Audience, Cloud, MAX_REFERENCE_LEN, ResolvedScope, resolve_scope};
 pub use secret::Secret;
 pub use token::{
-    AccessToken, Credential, MAX_RESPONSE_BODY_LEN, REFRESH_TOKEN_USERNAME, parse_access_token,
-    parse_refresh_token,
+    AccessToken, Credential, MAX_RESPONSE_BODY_LEN, REFRESH_TOKEN_USERNAME, parse_access_token, parse_refresh_token,
 };

@@ -10,8 +10,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::{
-    AccessToken, AcrError, CloudEnvironment, Credential, Malformed, Request, RequestError,
-    ResponseError, Secret,
+    AccessToken, AcrError, CloudEnvironment, Credential, Malformed, Request, RequestError, ResponseError, Secret,
 };
 
 /// The default time allowed to establish a connection (TCP and TLS).
@@ -272,7 +271,11 @@ pub fn login(
     if options.scopes.len() > crate::MAX_SCOPES {
         return Err(invalid(crate::InputError::ScopeCount.into()));
     }
-    let mut flow = Flow { transport, timeouts: options.timeouts, secrets: vec![entra_token] };
+    let mut flow = Flow {
+        transport,
+        timeouts: options.timeouts,
+        secrets: vec![entra_token],
+    };
     if options.discover {
         flow.discover(&login_server, custom_cloud)?;
     }
@@ -291,7 +294,11 @@ pub fn login(
             .map_err(|e| flow.response_error(e, Stage::Token, &response))?;
         Some(token)
     };
-    Ok(LoginResult { login_server, credential, access_token })
+    Ok(LoginResult {
+        login_server,
+        credential,
+        access_token,
+    })
 }
 
 /// One login's state: the transport and the secrets to keep out of errors.
@@ -326,12 +333,10 @@ impl Flow<'_> {
                 .header("location")
                 .map(|l| l.chars().filter(|c| c.is_ascii_graphic()).take(256).collect::<String>())
                 .unwrap_or_else(|| "nowhere".to_owned());
-            let message = format!(
-                "the registry redirected to {target}; redirects are never followed with a token"
+            let message = format!("the registry redirected to {target}; redirects are never followed with a token");
+            return Err(
+                self.redacted(LoginError::new(LoginErrorKind::Redirect, stage, message).with_response(&response))
             );
-            return Err(self.redacted(
-                LoginError::new(LoginErrorKind::Redirect, stage, message).with_response(&response),
-            ));
         }
         Ok(response)
     }
@@ -357,8 +362,9 @@ impl Flow<'_> {
             body: Secret::new(Vec::new()),
         };
         let response = self.send(&request, Stage::Discovery)?;
-        let challenge_error =
-            |message: String| LoginError::new(LoginErrorKind::Challenge, Stage::Discovery, message).with_response(&response);
+        let challenge_error = |message: String| {
+            LoginError::new(LoginErrorKind::Challenge, Stage::Discovery, message).with_response(&response)
+        };
         if response.status != 401 {
             return Err(self.redacted(challenge_error(format!(
                 "expected 401 with a Bearer challenge, got HTTP {}",
@@ -366,8 +372,8 @@ impl Flow<'_> {
             ))));
         }
         let header = response.header("www-authenticate").unwrap_or_default();
-        let challenge = crate::parse_challenge(header, custom_cloud)
-            .map_err(|e| self.redacted(challenge_error(e.to_string())))?;
+        let challenge =
+            crate::parse_challenge(header, custom_cloud).map_err(|e| self.redacted(challenge_error(e.to_string())))?;
         if challenge.login_server != login_server || !challenge.service.eq_ignore_ascii_case(login_server) {
             return Err(self.redacted(challenge_error(format!(
                 "the challenge names realm {} and service {:?}, not {login_server}: no token is sent elsewhere",

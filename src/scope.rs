@@ -93,10 +93,7 @@ const RETIRED_SUFFIX: &str = "azurecr.de";
 /// digest, an `oci://` or `https://` URL, any letter case, and an explicit
 /// `:443`. Surrounding whitespace is ignored. The built-in clouds are always
 /// recognised; `custom_cloud` adds its registry suffix.
-pub fn resolve_scope(
-    reference: &str,
-    custom_cloud: Option<&CloudEnvironment>,
-) -> Result<ResolvedScope, ScopeError> {
+pub fn resolve_scope(reference: &str, custom_cloud: Option<&CloudEnvironment>) -> Result<ResolvedScope, ScopeError> {
     let (login_server, cloud) = login_server(reference, custom_cloud)?;
     Ok(match (cloud, custom_cloud) {
         (Cloud::Custom, Some(env)) => {
@@ -267,7 +264,11 @@ fn check_registry_labels(host: &str, prefix: &str, suffix: &str) -> Result<(), S
     let shape_ok = match labels[1..] {
         [] | [_, "geo"] => true,
         [_, "data"] => return Err(not_login_server("data endpoint (a blob redirect target)")),
-        ["privatelink"] => return Err(not_login_server("private-link name (private link keeps the login server name)")),
+        ["privatelink"] => {
+            return Err(not_login_server(
+                "private-link name (private link keeps the login server name)",
+            ));
+        }
         _ => false,
     };
     if shape_ok && is_registry_name(name) {

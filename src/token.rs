@@ -178,23 +178,22 @@ fn printable(text: &str) -> String {
 /// with JSON-object header and payload.
 fn jwt_claims(token: &str) -> Result<Object, Malformed> {
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Malformed::NotAJwt { segments: token.split('.').count() });
+        return Err(Malformed::NotAJwt {
+            segments: token.split('.').count(),
+        });
     };
     json_segment(header, JwtPart::Header)?;
-    BASE64URL
-        .decode(signature)
-        .map_err(|_| Malformed::BadBase64 { part: JwtPart::Signature })?;
+    BASE64URL.decode(signature).map_err(|_| Malformed::BadBase64 {
+        part: JwtPart::Signature,
+    })?;
     json_segment(payload, JwtPart::Payload)
 }
 
 /// A base64url segment holding a JSON object.
 fn json_segment(segment: &str, part: JwtPart) -> Result<Object, Malformed> {
-    let bytes = BASE64URL
-        .decode(segment)
-        .map_err(|_| Malformed::BadBase64 { part })?;
+    let bytes = BASE64URL.decode(segment).map_err(|_| Malformed::BadBase64 { part })?;
     match serde_json::from_slice(&bytes) {
         Ok(Json::Object(object)) => Ok(object),
         _ => Err(Malformed::ClaimsNotJson { part }),

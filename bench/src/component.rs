@@ -118,7 +118,10 @@ fn cases() -> Vec<Case> {
     let mut cases: Vec<Case> = [
         ("resolve-scope short", inputs::SHORT_REFERENCE.to_owned()),
         ("resolve-scope full", inputs::full_reference()),
-        ("resolve-scope example (Node/Python input)", inputs::EXAMPLE_REFERENCE.to_owned()),
+        (
+            "resolve-scope example (Node/Python input)",
+            inputs::EXAMPLE_REFERENCE.to_owned(),
+        ),
         ("floor: resolve-scope(\"\") refused", String::new()),
     ]
     .into_iter()
@@ -153,7 +156,11 @@ fn cases() -> Vec<Case> {
         accepted: true,
         native: Box::new(|| black_box(acr_auth::parse_challenge(inputs::CHALLENGE, None)).is_ok()),
         component: Box::new(|store, pure| {
-            Ok(black_box(pure.acr_auth_challenge().call_parse_challenge(store, inputs::CHALLENGE, None)?).is_ok())
+            Ok(black_box(
+                pure.acr_auth_challenge()
+                    .call_parse_challenge(store, inputs::CHALLENGE, None)?,
+            )
+            .is_ok())
         }),
         embedder: Box::new(|e| Ok(black_box(e.parse_challenge(inputs::CHALLENGE, None)?).is_ok())),
     });
@@ -184,9 +191,21 @@ pub fn pure_calls(component: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
     let mut rows = Vec::new();
     let mut memory_bytes = 0;
     for case in cases() {
-        ensure!((case.native)() == case.accepted, "{}: the native call answered unexpectedly", case.name);
-        ensure!((case.component)(&mut store, &pure)? == case.accepted, "{}: the component answered unexpectedly", case.name);
-        ensure!((case.embedder)(&embedder)? == case.accepted, "{}: the embedder answered unexpectedly", case.name);
+        ensure!(
+            (case.native)() == case.accepted,
+            "{}: the native call answered unexpectedly",
+            case.name
+        );
+        ensure!(
+            (case.component)(&mut store, &pure)? == case.accepted,
+            "{}: the component answered unexpectedly",
+            case.name
+        );
+        ensure!(
+            (case.embedder)(&embedder)? == case.accepted,
+            "{}: the embedder answered unexpectedly",
+            case.name
+        );
 
         let native = measure(format!("{}: native", case.name), plan, &*case.native);
         let reused = measure(format!("{}: wasm, reused instance", case.name), plan, || {
@@ -217,19 +236,30 @@ pub fn instantiation(component: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
     let [pooling_instantiate, pooling_call] = instantiation_with(component, true, plan)?;
     let pooling_instantiate = pooling_instantiate.versus(&default_instantiate);
     let pooling_call = pooling_call.versus(&default_call);
-    Ok(vec![default_instantiate, default_call, pooling_instantiate, pooling_call])
+    Ok(vec![
+        default_instantiate,
+        default_call,
+        pooling_instantiate,
+        pooling_call,
+    ])
 }
 
 /// [`instantiation`] with one allocator.
 fn instantiation_with(component: &[u8], pooling: bool, plan: &Plan) -> Result<[Stat; 2]> {
-    let allocator = if pooling { "pooling allocator" } else { "default allocator" };
+    let allocator = if pooling {
+        "pooling allocator"
+    } else {
+        "default allocator"
+    };
     let host = Host::new(component, pooling)?;
     let instantiate = measure(format!("instantiate + new Store, {allocator}"), plan, || {
         host.instantiate().expect("instantiates")
     });
     let with_call = measure(format!("instantiate + resolve-scope short, {allocator}"), plan, || {
         let (mut store, pure) = host.instantiate().expect("instantiates");
-        pure.acr_auth_scope().call_resolve_scope(&mut store, inputs::SHORT_REFERENCE, None).expect("no trap")
+        pure.acr_auth_scope()
+            .call_resolve_scope(&mut store, inputs::SHORT_REFERENCE, None)
+            .expect("no trap")
     });
     Ok([instantiate, with_call])
 }
@@ -248,7 +278,11 @@ pub fn compile_and_load(pure: &[u8], client: &[u8], plan: &Plan) -> Result<Vec<S
     let compile_client = compile("client", client);
     let start = Instant::now();
     let precompiled = engine.precompile_component(pure)?;
-    let precompile = Stat::single("precompile pure component (one run)", "µs", start.elapsed().as_secs_f64() * 1e6);
+    let precompile = Stat::single(
+        "precompile pure component (one run)",
+        "µs",
+        start.elapsed().as_secs_f64() * 1e6,
+    );
     let load = measure("load precompiled pure component (Component::deserialize)", plan, || {
         // SAFETY: the bytes were produced just above by this engine's
         // `precompile_component`, which is what `deserialize` requires.

@@ -12,7 +12,10 @@ use crate::stats::{Plan, Stat, measure};
 
 /// Runs `command`, failing unless it exits successfully; returns its output.
 fn output(command: &mut Command) -> Result<Output> {
-    let output = command.stdin(Stdio::null()).output().with_context(|| format!("starting {command:?}"))?;
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("starting {command:?}"))?;
     ensure!(
         output.status.success(),
         "{command:?} failed: {}\n{}",
@@ -26,13 +29,23 @@ fn output(command: &mut Command) -> Result<Output> {
 /// compile the embedded component, one call, exit.
 pub fn cli(cli: &Path, plan: &Plan) -> Result<Stat> {
     let mut scope = Command::new(cli);
-    scope.args(["scope", crate::inputs::SHORT_REFERENCE]).stdout(Stdio::null()).stderr(Stdio::null());
+    scope
+        .args(["scope", crate::inputs::SHORT_REFERENCE])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     output(&mut scope)?;
-    let profile = cli.parent().and_then(Path::file_name).map_or_else(String::new, |p| p.to_string_lossy().into_owned());
-    Ok(measure(format!("CLI process `acr-auth scope` ({profile} build)"), plan, || {
-        let status = scope.status().expect("the CLI starts");
-        assert!(status.success(), "the CLI failed: {status}");
-    }))
+    let profile = cli
+        .parent()
+        .and_then(Path::file_name)
+        .map_or_else(String::new, |p| p.to_string_lossy().into_owned());
+    Ok(measure(
+        format!("CLI process `acr-auth scope` ({profile} build)"),
+        plan,
+        || {
+            let status = scope.status().expect("the CLI starts");
+            assert!(status.success(), "the CLI failed: {status}");
+        },
+    ))
 }
 
 /// A host of another language and how to read its example's output.
@@ -104,7 +117,11 @@ fn foreign_host(root: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
     if let [program, args @ ..] = host.prepare {
         output(Command::new(program).args(args).current_dir(&dir))?;
     }
-    let program = if host.program.contains('/') { root.join(host.program) } else { host.program.into() };
+    let program = if host.program.contains('/') {
+        root.join(host.program)
+    } else {
+        host.program.into()
+    };
     let samples = (0..runs)
         .map(|_| {
             let run = output(Command::new(&program).arg(host.script).current_dir(&dir))?;
@@ -117,12 +134,18 @@ fn foreign_host(root: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
 /// The number that follows `marker` on the last line holding it and is
 /// followed by `µs`.
 fn microseconds_after(stdout: &str, marker: &str) -> Result<f64> {
-    let Some(line) = stdout.lines().rev().find(|line| line.contains(marker) && line.contains("µs")) else {
+    let Some(line) = stdout
+        .lines()
+        .rev()
+        .find(|line| line.contains(marker) && line.contains("µs"))
+    else {
         bail!("no line with {marker:?} and µs in the output:\n{stdout}");
     };
     let after = &line[line.find(marker).expect("found above") + marker.len()..];
     let number = after.split_whitespace().next().unwrap_or_default();
-    number.parse().with_context(|| format!("reading the latency in {line:?}"))
+    number
+        .parse()
+        .with_context(|| format!("reading the latency in {line:?}"))
 }
 
 #[cfg(test)]

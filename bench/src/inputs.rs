@@ -25,7 +25,10 @@ const TOKEN_LEN: usize = 1500;
 
 /// A full reference: scheme, mixed case, port, repository and digest.
 pub fn full_reference() -> String {
-    format!("oci://MyRegistry.azurecr.io:443/team/app@sha256:{}", "0123456789abcdef".repeat(4))
+    format!(
+        "oci://MyRegistry.azurecr.io:443/team/app@sha256:{}",
+        "0123456789abcdef".repeat(4)
+    )
 }
 
 /// An `/oauth2/exchange` response body holding an ACR-shaped refresh token.

@@ -47,33 +47,53 @@ impl NativeTransport {
             .with_root_certificates(roots)
             .with_no_client_auth();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Self { runtime, tls: tokio_rustls::TlsConnector::from(Arc::new(tls)), address })
+        Ok(Self {
+            runtime,
+            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+            address,
+        })
     }
 
     /// Sends `request` on a new connection.
-    async fn send_async(&self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError> {
+    async fn send_async(
+        &self,
+        request: &Request,
+        timeouts: &Timeouts,
+        max_body: usize,
+    ) -> Result<Response, TransportError> {
         let fail = |kind, message: String| TransportError { kind, message };
-        let uri: http::Uri = request.url.parse().map_err(|e| fail(TransportErrorKind::Protocol, format!("bad URL: {e}")))?;
+        let uri: http::Uri = request
+            .url
+            .parse()
+            .map_err(|e| fail(TransportErrorKind::Protocol, format!("bad URL: {e}")))?;
         let host = uri.host().unwrap_or_default().to_owned();
         let connect = async {
             let tcp = TcpStream::connect(self.address)
                 .await
                 .map_err(|e| fail(TransportErrorKind::Connect, e.to_string()))?;
             let name = ServerName::try_from(host.clone()).map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
-            let tls = self.tls.connect(name, tcp).await.map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
             hyper::client::conn::http1::handshake(TokioIo::new(tls))
                 .await
                 .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))
         };
         let timeout = |what: &str| fail(TransportErrorKind::Timeout, format!("{what} timed out"));
-        let (mut sender, connection) =
-            tokio::time::timeout(timeouts.connect, connect).await.map_err(|_| timeout("connecting"))??;
+        let (mut sender, connection) = tokio::time::timeout(timeouts.connect, connect)
+            .await
+            .map_err(|_| timeout("connecting"))??;
         let driver = tokio::spawn(connection);
 
         let mut builder = http::Request::builder()
             .method(request.method)
             .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
-            .header(http::header::HOST, uri.authority().map_or(host.as_str(), |a| a.as_str()));
+            .header(
+                http::header::HOST,
+                uri.authority().map_or(host.as_str(), |a| a.as_str()),
+            );
         for (name, value) in &request.headers {
             builder = builder.header(*name, *value);
         }
@@ -89,7 +109,12 @@ impl NativeTransport {
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = response.into_body();
         let mut bytes = Vec::new();
@@ -101,13 +126,20 @@ impl NativeTransport {
             let frame = frame.map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
             if let Ok(data) = frame.into_data() {
                 if bytes.len() + data.len() > max_body {
-                    return Err(fail(TransportErrorKind::TooLarge, format!("body over {max_body} bytes")));
+                    return Err(fail(
+                        TransportErrorKind::TooLarge,
+                        format!("body over {max_body} bytes"),
+                    ));
                 }
                 bytes.extend_from_slice(&data);
             }
         }
         driver.abort();
-        Ok(Response { status, headers, body: bytes })
+        Ok(Response {
+            status,
+            headers,
+            body: bytes,
+        })
     }
 }
 
@@ -139,13 +171,23 @@ pub fn round_trips(plan: &Plan) -> Result<Vec<Stat>> {
             first_byte_timeout_ms: None,
             between_bytes_timeout_ms: None,
         };
-        let native_options = acr_auth::LoginOptions { scopes, discover, ..Default::default() };
+        let native_options = acr_auth::LoginOptions {
+            scopes,
+            discover,
+            ..Default::default()
+        };
         let mut native_login = || acr_auth::login(&mut native, HOST, DEFAULT_ENTRA_TOKEN, &native_options);
         let component_login = || client.login(HOST, DEFAULT_ENTRA_TOKEN, &component_options);
         let native_result = native_login().context("native login")?;
         let component_result = component_login()?.map_err(|e| anyhow::anyhow!("component login: {}", e.message))?;
-        ensure!(native_result.access_token.is_some() == discover, "native login: unexpected access token");
-        ensure!(component_result.access_token.is_some() == discover, "component login: unexpected access token");
+        ensure!(
+            native_result.access_token.is_some() == discover,
+            "native login: unexpected access token"
+        );
+        ensure!(
+            component_result.access_token.is_some() == discover,
+            "component login: unexpected access token"
+        );
 
         let native_stat = measure(format!("login {flow}: native (acr_auth::login)"), plan, || {
             native_login().expect("native login succeeds")

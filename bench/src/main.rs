@@ -45,10 +45,18 @@ fn main() -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let started = Instant::now();
 
-    println!("acr-auth-bench ({}): {}", if quick { "quick" } else { "full" }, machine());
+    println!(
+        "acr-auth-bench ({}): {}",
+        if quick { "quick" } else { "full" },
+        machine()
+    );
     println!(
         "wasmtime component-model-async: {}",
-        if cfg!(feature = "component-model-async") { "on" } else { "off (the workspace's setting)" }
+        if cfg!(feature = "component-model-async") {
+            "on"
+        } else {
+            "off (the workspace's setting)"
+        }
     );
     let mut rows = Vec::new();
     let mut notes = Vec::new();
@@ -58,14 +66,24 @@ fn main() -> Result<()> {
     section("instantiation");
     rows.extend(component::instantiation(acr_auth_cli::COMPONENT, &plan)?);
     section("compile and load");
-    rows.extend(component::compile_and_load(acr_auth_cli::COMPONENT, acr_auth_cli::client::CLIENT_COMPONENT, &plan)?);
+    rows.extend(component::compile_and_load(
+        acr_auth_cli::COMPONENT,
+        acr_auth_cli::client::CLIENT_COMPONENT,
+        &plan,
+    )?);
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
 
     section("the acr-auth CLI as a process");
-    match ["release", "debug"].map(|profile| target.join(profile).join("acr-auth")).into_iter().find(|p| p.exists()) {
+    match ["release", "debug"]
+        .map(|profile| target.join(profile).join("acr-auth"))
+        .into_iter()
+        .find(|p| p.exists())
+    {
         Some(cli) => rows.push(external::cli(&cli, &plan)?),
-        None => notes.push("CLI: skipped, no target/release/acr-auth (cargo build --release -p acr-auth-cli)".to_owned()),
+        None => {
+            notes.push("CLI: skipped, no target/release/acr-auth (cargo build --release -p acr-auth-cli)".to_owned())
+        }
     }
     section("Node and Python hosts");
     let (foreign, skipped) = external::foreign_hosts(&root, if quick { FOREIGN_RUNS_QUICK } else { FOREIGN_RUNS_FULL });
@@ -78,7 +96,12 @@ fn main() -> Result<()> {
     }
     let out = target.join("bench/results.json");
     write_results(&out, &rows)?;
-    println!("wrote {} ({} rows) in {:.0} s", out.display(), rows.len(), started.elapsed().as_secs_f64());
+    println!(
+        "wrote {} ({} rows) in {:.0} s",
+        out.display(),
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -117,10 +140,16 @@ fn number(value: f64) -> String {
 fn print_table(rows: &[Stat]) {
     let width = rows.iter().map(|row| row.name.chars().count()).max().unwrap_or(0);
     println!();
-    println!("| {:width$} | median | p10 | p90 | unit | samples | ratio |", "measurement");
+    println!(
+        "| {:width$} | median | p10 | p90 | unit | samples | ratio |",
+        "measurement"
+    );
     println!("|{}|---:|---:|---:|---|---:|---:|", "-".repeat(width + 2));
     for row in rows {
-        let ratio = row.versus.as_ref().map_or_else(String::new, |(_, ratio)| format!("{}×", number(*ratio)));
+        let ratio = row
+            .versus
+            .as_ref()
+            .map_or_else(String::new, |(_, ratio)| format!("{}×", number(*ratio)));
         println!(
             "| {:width$} | {} | {} | {} | {} | {} | {ratio} |",
             row.name,
@@ -132,7 +161,9 @@ fn print_table(rows: &[Stat]) {
         );
     }
     println!();
-    println!("ratio: this row's median over its baseline's (wasm over native, pooling over default, login component over native, load over compile)");
+    println!(
+        "ratio: this row's median over its baseline's (wasm over native, pooling over default, login component over native, load over compile)"
+    );
 }
 
 /// Writes the rows as a JSON array to `out`.

@@ -15,7 +15,10 @@ fn main() {
         println!("cargo::rerun-if-env-changed={var}");
         let path = std::env::var_os(var).map_or_else(|| components.join(file), PathBuf::from);
         if !path.exists() {
-            panic!("{} does not exist: run `cargo xtask build` first (or set {var})", path.display());
+            panic!(
+                "{} does not exist: run `cargo xtask build` first (or set {var})",
+                path.display()
+            );
         }
         let path = path.canonicalize().unwrap_or(path);
         println!("cargo::rerun-if-changed={}", path.display());

@@ -18,15 +18,22 @@ const HOST: &str = "benchregistry.azurecr.io";
 fn main() {
     let samples: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(200);
     let acr = TestAcr::builder(HOST).start();
-    let network = Network::new(Some(acr.ca_pem().as_bytes()), vec![connect_to_rule(HOST, acr.addr())])
-        .expect("network");
+    let network =
+        Network::new(Some(acr.ca_pem().as_bytes()), vec![connect_to_rule(HOST, acr.addr())]).expect("network");
     let compile = Instant::now();
     let client = ClientRuntime::new(network).expect("client component");
-    println!("compile the client component: {:.1} ms", compile.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "compile the client component: {:.1} ms",
+        compile.elapsed().as_secs_f64() * 1e3
+    );
 
     for (name, discover, scopes) in [
         ("exchange only", false, vec![]),
-        ("discovery + exchange + token", true, vec!["repository:team/app:pull".to_owned()]),
+        (
+            "discovery + exchange + token",
+            true,
+            vec!["repository:team/app:pull".to_owned()],
+        ),
     ] {
         let options = LoginOptions {
             tenant: None,

@@ -112,10 +112,7 @@ impl Behaviour {
             status,
             body: acr_error_body(code, message),
             headers: vec![
-                (
-                    "content-type".into(),
-                    "application/json; charset=utf-8".into(),
-                ),
+                ("content-type".into(), "application/json; charset=utf-8".into()),
                 ("x-ms-correlation-request-id".into(), CORRELATION_ID.into()),
             ],
         }
@@ -229,10 +226,7 @@ impl TestAcrBuilder {
         let (ca_pem, tls_config) = make_tls_config(&self.host, &self.extra_names, &provider);
 
         let mut secret = [0u8; 32];
-        provider
-            .secure_random
-            .fill(&mut secret)
-            .expect("random JWT key");
+        provider.secure_random.fill(&mut secret).expect("random JWT key");
         let state = Arc::new(State {
             host: self.host.clone(),
             entra_token: self.entra_token,
@@ -245,9 +239,7 @@ impl TestAcrBuilder {
         });
 
         let listener = StdTcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).expect("bind 127.0.0.1");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
+        listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("listener address");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -398,19 +390,12 @@ fn make_tls_config(
         .chain(extra_names.iter().cloned())
         .collect();
     let mut leaf_params = CertificateParams::new(names).expect("server certificate names");
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, host);
+    leaf_params.distinguished_name.push(DnType::CommonName, host);
     leaf_params.use_authority_key_identifier_extension = true;
     let leaf_key = KeyPair::generate().expect("server key");
-    let leaf_cert = leaf_params
-        .signed_by(&leaf_key, &issuer)
-        .expect("server certificate");
+    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("server certificate");
 
-    let chain = vec![
-        leaf_cert.der().clone(),
-        CertificateDer::from(ca_cert.der().to_vec()),
-    ];
+    let chain = vec![leaf_cert.der().clone(), CertificateDer::from(ca_cert.der().to_vec())];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(provider))
         .with_safe_default_protocol_versions()
@@ -423,12 +408,7 @@ fn make_tls_config(
 }
 
 /// Accepts connections until `stopped` fires, serving each on its own task.
-async fn serve(
-    listener: StdTcpListener,
-    acceptor: TlsAcceptor,
-    state: Arc<State>,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn serve(listener: StdTcpListener, acceptor: TlsAcceptor, state: Arc<State>, mut stopped: oneshot::Receiver<()>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
         let tcp = tokio::select! {
@@ -459,10 +439,7 @@ async fn serve(
 
 /// Reads and records one request, then answers it. A body declared or found to be over
 /// [`MAX_REQUEST_BODY`] is not read (or not further) and is answered 413.
-async fn handle(
-    state: Arc<State>,
-    request: Request<Incoming>,
-) -> Result<Response<ResBody>, Infallible> {
+async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<ResBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -473,9 +450,7 @@ async fn handle(
     } else {
         // An error is a body over the limit, or a client gone mid-body.
         let collected = Limited::new(body, MAX_REQUEST_BODY).collect().await;
-        collected
-            .ok()
-            .map(|collected| collected.to_bytes().to_vec())
+        collected.ok().map(|collected| collected.to_bytes().to_vec())
     };
     let too_large = body.is_none();
     let recorded = record(&parts, body.unwrap_or_default());
@@ -554,9 +529,7 @@ impl State {
                 .iter()
                 .filter_map(|scope| parse_scope(scope))
                 .any(|(kind, name, actions)| {
-                    kind == "repository"
-                        && name == repository
-                        && actions.iter().any(|a| *a == "pull" || *a == "*")
+                    kind == "repository" && name == repository && actions.iter().any(|a| *a == "pull" || *a == "*")
                 })
         });
         if !allowed {
@@ -598,16 +571,9 @@ impl State {
     /// A 401 with ACR's `WWW-Authenticate` challenge, naming `scope` if given.
     fn challenge(&self, scope: Option<&str>) -> Response<ResBody> {
         let host = &self.host;
-        let scope = scope
-            .map(|scope| format!(r#",scope="{scope}""#))
-            .unwrap_or_default();
-        let value =
-            format!(r#"Bearer realm="https://{host}/oauth2/token",service="{host}"{scope}"#);
-        let mut response = acr_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            UNAUTHORIZED_MESSAGE,
-        );
+        let scope = scope.map(|scope| format!(r#",scope="{scope}""#)).unwrap_or_default();
+        let value = format!(r#"Bearer realm="https://{host}/oauth2/token",service="{host}"{scope}"#);
+        let mut response = acr_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
         response
             .headers_mut()
             .insert(WWW_AUTHENTICATE, value.parse().expect("challenge header"));
@@ -636,10 +602,7 @@ impl State {
                 "tenant": tenant,
             }),
         );
-        json_response(
-            StatusCode::OK,
-            json!({ "refresh_token": token }).to_string(),
-        )
+        json_response(StatusCode::OK, json!({ "refresh_token": token }).to_string())
     }
 
     /// `POST /oauth2/token` done right: checks the form and the refresh token, issues an
@@ -674,11 +637,7 @@ impl State {
             .map(|(_, v)| v.clone())
             .collect();
         if scopes.is_empty() {
-            return acr_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "missing form field `scope`",
-            );
+            return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing form field `scope`");
         }
         let mut access = Vec::new();
         for scope in &scopes {
@@ -709,8 +668,7 @@ impl State {
         if let (Value::Object(claims), Value::Object(extra)) = (&mut claims, extra) {
             claims.extend(extra);
         }
-        let token =
-            jsonwebtoken::encode(&Header::default(), &claims, &self.jwt_key).expect("sign JWT");
+        let token = jsonwebtoken::encode(&Header::default(), &claims, &self.jwt_key).expect("sign JWT");
         let issued = IssuedToken {
             token: token.clone(),
             expires_at: now + lifetime,
@@ -745,27 +703,22 @@ impl State {
 }
 
 /// Answers per `behaviour`, calling `normal` for [`Behaviour::Normal`].
-async fn apply(
-    behaviour: &Behaviour,
-    normal: impl FnOnce() -> Response<ResBody>,
-) -> Response<ResBody> {
+async fn apply(behaviour: &Behaviour, normal: impl FnOnce() -> Response<ResBody>) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
         Behaviour::Normal => return normal(),
         Behaviour::NeverAnswer => std::future::pending().await,
-        Behaviour::Status {
-            status,
-            body,
-            headers,
-        } => (*status, full(body.clone()), headers),
+        Behaviour::Status { status, body, headers } => (*status, full(body.clone()), headers),
         Behaviour::Body(body) => return json_response(StatusCode::OK, body.clone()),
         Behaviour::HugeBody { bytes, chunked } => {
             let mut response = json_response(StatusCode::OK, String::new());
-            *response.body_mut() = Repeat { remaining: *bytes, chunked: *chunked }.boxed();
+            *response.body_mut() = Repeat {
+                remaining: *bytes,
+                chunked: *chunked,
+            }
+            .boxed();
             response.headers_mut().remove(CONTENT_LENGTH);
             if !chunked {
-                response
-                    .headers_mut()
-                    .insert(CONTENT_LENGTH, (*bytes).into());
+                response.headers_mut().insert(CONTENT_LENGTH, (*bytes).into());
             }
             return response;
         }
@@ -809,9 +762,7 @@ fn check_oauth_request(
         ));
     }
     let query = request.query.as_deref().unwrap_or_default();
-    if let Some((name, _)) =
-        form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.ends_with("token"))
-    {
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.ends_with("token")) {
         return Err(format!("`{name}` must not be sent in the query string"));
     }
     for (index, (name, _)) in request.form.iter().enumerate() {
@@ -821,10 +772,7 @@ fn check_oauth_request(
         if !expected.iter().any(|(expected, _)| expected == name) {
             return Err(format!("unexpected form field `{name}`"));
         }
-        if request.form[..index]
-            .iter()
-            .any(|(earlier, _)| earlier == name)
-        {
+        if request.form[..index].iter().any(|(earlier, _)| earlier == name) {
             return Err(format!("form field `{name}` appears more than once"));
         }
     }
@@ -853,11 +801,9 @@ fn parse_scope(scope: &str) -> Option<(&str, &str, Vec<&str>)> {
     let actions: Vec<&str> = actions.split(',').collect();
     let well_formed = !name.is_empty()
         && !name.contains(char::is_whitespace)
-        && actions.iter().all(|a| {
-            !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '*')
-        });
+        && actions
+            .iter()
+            .all(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '*'));
     let known = match kind {
         "repository" => !name.contains(':'),
         "registry" => name == "catalog" && actions == ["*"],
@@ -869,8 +815,7 @@ fn parse_scope(scope: &str) -> Option<(&str, &str, Vec<&str>)> {
 /// The repository of a manifest path `/v2/<repository>/manifests/<reference>`.
 fn manifest_path(path: &str) -> Option<&str> {
     let (repository, reference) = path.strip_prefix("/v2/")?.rsplit_once("/manifests/")?;
-    (!repository.is_empty() && !reference.is_empty() && !reference.contains('/'))
-        .then_some(repository)
+    (!repository.is_empty() && !reference.is_empty() && !reference.contains('/')).then_some(repository)
 }
 
 /// Whether a content type is `application/x-www-form-urlencoded`, parameters allowed.
@@ -885,10 +830,7 @@ fn is_form_content_type(value: &str) -> bool {
 
 /// The first value named `name` in a list of pairs.
 fn find_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 /// ACR's JSON error body.
@@ -917,9 +859,7 @@ fn json_response(status: StatusCode, body: String) -> Response<ResBody> {
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
-        "application/json; charset=utf-8"
-            .parse()
-            .expect("content type"),
+        "application/json; charset=utf-8".parse().expect("content type"),
     );
     headers.insert(
         "x-ms-correlation-request-id",
@@ -955,15 +895,11 @@ impl Body for Repeat {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        let length = usize::try_from(self.remaining)
-            .map_or(CHUNK.len(), |remaining| remaining.min(CHUNK.len()));
+        let length = usize::try_from(self.remaining).map_or(CHUNK.len(), |remaining| remaining.min(CHUNK.len()));
         self.remaining -= length as u64;
         Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&CHUNK[..length])))))
     }

@@ -41,7 +41,11 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
 /// Runs the CLI expecting success and returns its JSON output.
 pub fn success(args: &[&str], stdin: &[u8]) -> Value {
     let out = run(args, stdin);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stderr.is_empty(), "{args:?} wrote to stderr");
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
@@ -65,4 +69,3 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     std::fs::write(&path, contents).expect("temp file");
     path
 }
-

@@ -146,9 +146,7 @@ fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> 
                 "body": String::from_utf8_lossy(r.body.expose()),
             })
         }
-        Err(acr_auth::RequestError::Reference(e)) => {
-            error_json(format!("reference:{}", kind_name(&e)), e.to_string())
-        }
+        Err(acr_auth::RequestError::Reference(e)) => error_json(format!("reference:{}", kind_name(&e)), e.to_string()),
         Err(acr_auth::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e)), e.to_string()),
         Err(other) => panic!("unexpected error variant {other:?}"),
     }
@@ -158,9 +156,7 @@ fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> 
 fn request_wasm(result: Result<http::Request, exchange::RequestError>) -> Value {
     match result {
         Ok(r) => request_json(&r),
-        Err(exchange::RequestError::Reference(e)) => {
-            error_json(format!("reference:{}", kind_name(&e.kind)), e.message)
-        }
+        Err(exchange::RequestError::Reference(e)) => error_json(format!("reference:{}", kind_name(&e.kind)), e.message),
         Err(exchange::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e.kind)), e.message),
     }
 }
@@ -240,9 +236,7 @@ fn response_error_native(error: acr_auth::ResponseError) -> Value {
             "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
             "message": r.to_string(),
         }),
-        acr_auth::ResponseError::Malformed(m) => {
-            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
-        }
+        acr_auth::ResponseError::Malformed(m) => error_json(format!("malformed:{}", kind_name(&m)), m.to_string()),
         other => panic!("unexpected error variant {other:?}"),
     }
 }
@@ -256,9 +250,7 @@ fn response_error_wasm(error: token::ResponseError) -> Value {
             "errors": r.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
             "message": r.message,
         }),
-        token::ResponseError::Malformed(m) => {
-            error_json(format!("malformed:{}", kind_name(&m.kind)), m.message)
-        }
+        token::ResponseError::Malformed(m) => error_json(format!("malformed:{}", kind_name(&m.kind)), m.message),
     }
 }
 
@@ -324,11 +316,21 @@ pub fn check(case: &Value, observed: &Value) {
     if let Some(kind) = case.get("error") {
         assert_eq!(observed.get("error"), Some(kind), "{name}: {observed:#}");
         let message = observed["message"].as_str().unwrap_or_default();
-        for needle in case.get("message_contains").and_then(Value::as_array).into_iter().flatten() {
+        for needle in case
+            .get("message_contains")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let needle = needle.as_str().expect("message_contains holds strings");
             assert!(message.contains(needle), "{name}: {message:?} lacks {needle:?}");
         }
-        for secret in case.get("message_lacks").and_then(Value::as_array).into_iter().flatten() {
+        for secret in case
+            .get("message_lacks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let secret = secret.as_str().expect("message_lacks holds strings");
             assert!(!message.contains(secret), "{name}: {message:?} leaks {secret:?}");
         }
@@ -336,7 +338,9 @@ pub fn check(case: &Value, observed: &Value) {
             assert_eq!(observed.get("field"), Some(field), "{name}: {observed:#}");
         }
     } else {
-        let expect = case["expect"].as_object().unwrap_or_else(|| panic!("{name}: no expect or error"));
+        let expect = case["expect"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no expect or error"));
         assert!(observed.get("error").is_none(), "{name}: unexpected error {observed:#}");
         for (key, want) in expect {
             assert_eq!(observed.get(key), Some(want), "{name}: field {key} of {observed:#}");
@@ -375,7 +379,11 @@ pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
             }
         }
         if flag("padded") {
-            assert!(payload.ends_with('='), "{}: payload segment is not padded", case["name"]);
+            assert!(
+                payload.ends_with('='),
+                "{}: payload segment is not padded",
+                case["name"]
+            );
         }
         let signature = jwt["signature"].as_str().expect("signature is text");
         format!(
@@ -386,7 +394,10 @@ pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
     } else {
         return (input(case, "body").expect("a body").into_bytes(), None);
     };
-    let field = case.get("token_field").and_then(Value::as_str).unwrap_or("refresh_token");
+    let field = case
+        .get("token_field")
+        .and_then(Value::as_str)
+        .unwrap_or("refresh_token");
     (json!({ field: token }).to_string().into_bytes(), Some(token))
 }
 

@@ -33,9 +33,7 @@ struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map_or("", |v| v.to_str().expect("ASCII header"))
+        self.headers.get(name).map_or("", |v| v.to_str().expect("ASCII header"))
     }
 
     fn json(&self) -> Value {
@@ -87,11 +85,7 @@ fn block_on<T>(future: impl Future<Output = T>) -> T {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        tokio::time::timeout(TIMEOUT, future)
-            .await
-            .expect("timed out")
-    })
+    runtime.block_on(async { tokio::time::timeout(TIMEOUT, future).await.expect("timed out") })
 }
 
 /// Sends one request and reads the whole reply.
@@ -155,10 +149,7 @@ fn claims(jwt: &str) -> Value {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
 }
 
 /// Exchanges, then asks for an access token for `scopes`.
@@ -171,16 +162,8 @@ fn access_token(acr: &TestAcr, scopes: &[&str]) -> String {
     fields.extend(scopes.iter().map(|scope| ("scope", *scope)));
     fields.push(("refresh_token", &refresh));
     let reply = post_form(acr, "/oauth2/token", &fields);
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned()
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()["access_token"].as_str().expect("access token").to_owned()
 }
 
 #[test]
@@ -208,12 +191,7 @@ fn base_challenge_names_realm_and_service() {
 fn exchange_issues_a_three_hour_refresh_token_and_records_the_form() {
     let acr = server();
     let reply = exchange(&acr, &good_exchange_fields());
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
     let token = reply.json()["refresh_token"]
         .as_str()
         .expect("refresh_token")
@@ -236,11 +214,7 @@ fn exchange_issues_a_three_hour_refresh_token_and_records_the_form() {
 
     let request = acr.requests().pop().expect("recorded");
     assert_eq!(request.query.as_deref(), Some("api-version=2021-07-01"));
-    let form: Vec<(&str, &str)> = request
-        .form
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let form: Vec<(&str, &str)> = request.form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     assert_eq!(form, good_exchange_fields());
 }
 
@@ -345,12 +319,7 @@ fn exchange_without_tenant_when_none_is_configured() {
         ("access_token", "another-token"),
     ];
     let reply = exchange(&acr, &fields);
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
     let tenant = claims(reply.json()["refresh_token"].as_str().unwrap())["tenant"].clone();
     assert!(tenant.as_str().is_some_and(|t| t.len() == 36), "{tenant}");
 
@@ -385,10 +354,7 @@ fn token_step_issues_a_scoped_access_token() {
     assert_eq!(claims["access"][1]["type"], "registry");
     let issued = acr.issued_access_tokens();
     assert_eq!(issued.len(), 1);
-    assert_eq!(
-        issued[0].scopes,
-        ["repository:team/app:pull", "registry:catalog:*"]
-    );
+    assert_eq!(issued[0].scopes, ["repository:team/app:pull", "registry:catalog:*"]);
 
     let refresh = acr.issued_refresh_tokens()[0].token.clone();
     let unknown = post_form(
@@ -450,10 +416,7 @@ fn manifest_needs_an_access_token_for_the_repository() {
     assert_eq!(pulled.json()["schemaVersion"], 2);
     assert_eq!(get(&acr, "/v2/", Some(&token)).status, 200);
 
-    assert_eq!(
-        get(&acr, "/v2/other/manifests/1.2", Some(&token)).status,
-        401
-    );
+    assert_eq!(get(&acr, "/v2/other/manifests/1.2", Some(&token)).status, 401);
     let refresh = acr.issued_refresh_tokens()[0].token.clone();
     assert_eq!(
         get(&acr, path, Some(&refresh)).status,
@@ -474,10 +437,7 @@ fn behaviours_status_body_redirect() {
     let rejected = exchange(&acr, &good_exchange_fields());
     assert_eq!(rejected.status, 401);
     assert_eq!(rejected.error_message(), "token rejected");
-    assert_eq!(
-        rejected.header("x-ms-correlation-request-id"),
-        CORRELATION_ID
-    );
+    assert_eq!(rejected.header("x-ms-correlation-request-id"), CORRELATION_ID);
     let redirected = post_form(&acr, "/oauth2/token", &[]);
     assert_eq!(redirected.status, 307);
     assert_eq!(redirected.header("location"), "https://elsewhere.example/");
@@ -486,10 +446,7 @@ fn behaviours_status_body_redirect() {
         .exchange(Behaviour::Body("not json".into()))
         .start();
     let reply = exchange(&acr, &[]);
-    assert_eq!(
-        (reply.status, reply.body.as_slice()),
-        (200, b"not json".as_slice())
-    );
+    assert_eq!((reply.status, reply.body.as_slice()), (200, b"not json".as_slice()));
 }
 
 #[test]
@@ -501,16 +458,8 @@ fn huge_body_announces_its_length_and_streams() {
     block_on(async {
         let mut response = send_async(&acr, form_request(&acr, "/oauth2/exchange", &[])).await;
         assert_eq!(response.status(), 200);
-        assert_eq!(
-            response.headers()["content-length"],
-            bytes.to_string().as_str()
-        );
-        let frame = response
-            .body_mut()
-            .frame()
-            .await
-            .expect("a frame")
-            .expect("data");
+        assert_eq!(response.headers()["content-length"], bytes.to_string().as_str());
+        let frame = response.body_mut().frame().await.expect("a frame").expect("data");
         assert!(frame.data_ref().is_some_and(|data| !data.is_empty()));
         // Dropping the response here closes the connection without reading the rest.
     });
@@ -518,27 +467,16 @@ fn huge_body_announces_its_length_and_streams() {
 
 #[test]
 fn never_answer_holds_the_request_and_drop_stops_the_server() {
-    let acr = TestAcr::builder(HOST)
-        .exchange(Behaviour::NeverAnswer)
-        .start();
+    let acr = TestAcr::builder(HOST).exchange(Behaviour::NeverAnswer).start();
     let addr = acr.addr();
     block_on(async {
-        let pending = send_async(
-            &acr,
-            form_request(&acr, "/oauth2/exchange", &good_exchange_fields()),
-        );
+        let pending = send_async(&acr, form_request(&acr, "/oauth2/exchange", &good_exchange_fields()));
         assert!(
-            tokio::time::timeout(Duration::from_millis(300), pending)
-                .await
-                .is_err(),
+            tokio::time::timeout(Duration::from_millis(300), pending).await.is_err(),
             "it answered"
         );
     });
-    assert_eq!(
-        acr.requests().len(),
-        1,
-        "the request is recorded before the silence"
-    );
+    assert_eq!(acr.requests().len(), 1, "the request is recorded before the silence");
     drop(acr);
     assert!(
         std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),

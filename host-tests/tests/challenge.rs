@@ -10,7 +10,12 @@ fn challenge_cases_agree_and_match() {
     for case in &cases {
         let header = input(case, "header").expect("a header");
         let native = challenge_native(&header);
-        assert_eq!(native, challenge_wasm(&header), "{}: native and component differ", case["name"]);
+        assert_eq!(
+            native,
+            challenge_wasm(&header),
+            "{}: native and component differ",
+            case["name"]
+        );
         check(case, &native);
     }
 }

@@ -32,7 +32,15 @@ fn scope_reads_a_custom_cloud_file() {
     });
     let file = temp_file("stack.json", env.to_string().as_bytes());
     let file = file.to_str().expect("UTF-8 path");
-    let out = success(&["scope", "myregistry.azsacr.local.azurestack.external", "--cloud-config", file], b"");
+    let out = success(
+        &[
+            "scope",
+            "myregistry.azsacr.local.azurestack.external",
+            "--cloud-config",
+            file,
+        ],
+        b"",
+    );
     assert_eq!(out["cloud"], "custom");
     assert_eq!(out["audience"], "arm");
     assert_eq!(out["scope"], "https://management.local.azurestack.external/.default");
@@ -40,14 +48,21 @@ fn scope_reads_a_custom_cloud_file() {
     let mut bad = env.clone();
     bad["resourceManagerEndpoint"] = json!(1);
     let bad = temp_file("bad.json", bad.to_string().as_bytes());
-    let error = failure(&["scope", "x.azurecr.io", "--cloud-config", bad.to_str().expect("UTF-8")], b"", 1);
+    let error = failure(
+        &["scope", "x.azurecr.io", "--cloud-config", bad.to_str().expect("UTF-8")],
+        b"",
+        1,
+    );
     assert!(error.contains("resourceManagerEndpoint"), "{error}");
 }
 
 #[test]
 fn scope_refusals_are_one_line_errors() {
     let error = failure(&["scope", "myregistry.azurecr.io.evil.com"], b"", 1);
-    assert!(error.contains("not an Azure Container Registry login server"), "{error}");
+    assert!(
+        error.contains("not an Azure Container Registry login server"),
+        "{error}"
+    );
     let error = failure(&["scope", "https://admin:s3cretpw@myregistry.azurecr.io"], b"", 1);
     assert!(!error.contains("s3cretpw"), "{error}");
     let error = failure(&["scope", "myregistry.azurecr.de"], b"", 1);
@@ -91,19 +106,38 @@ fn exchange_request_ignores_the_token_files_trailing_newline() {
 fn exchange_request_refuses_a_bad_token_without_echoing_it() {
     let file = temp_file("two-lines.txt", b"first-line-secret\nsecond-line-secret\n");
     let error = failure(
-        &["exchange-request", "myregistry.azurecr.io", "--entra-token-file", file.to_str().expect("UTF-8")],
+        &[
+            "exchange-request",
+            "myregistry.azurecr.io",
+            "--entra-token-file",
+            file.to_str().expect("UTF-8"),
+        ],
         b"",
         1,
     );
     assert!(!error.contains("secret"), "{error}");
     let empty = temp_file("empty.txt", b"\n");
     let error = failure(
-        &["exchange-request", "myregistry.azurecr.io", "--entra-token-file", empty.to_str().expect("UTF-8")],
+        &[
+            "exchange-request",
+            "myregistry.azurecr.io",
+            "--entra-token-file",
+            empty.to_str().expect("UTF-8"),
+        ],
         b"",
         1,
     );
     assert!(error.contains("empty"), "{error}");
-    failure(&["exchange-request", "myregistry.azurecr.io", "--entra-token-file", "/nonexistent/token"], b"", 1);
+    failure(
+        &[
+            "exchange-request",
+            "myregistry.azurecr.io",
+            "--entra-token-file",
+            "/nonexistent/token",
+        ],
+        b"",
+        1,
+    );
 }
 
 /// An exchange response whose refresh token has the given claims.
@@ -137,7 +171,10 @@ fn parse_refresh_token_prints_everything_but_the_token() {
     assert_eq!(serde_json::from_str::<Value>(&stdout).expect("JSON"), expected);
 
     let file = temp_file("response.json", &body);
-    assert_eq!(success(&["parse-refresh-token", file.to_str().expect("UTF-8")], b""), expected);
+    assert_eq!(
+        success(&["parse-refresh-token", file.to_str().expect("UTF-8")], b""),
+        expected
+    );
 }
 
 #[test]

@@ -54,7 +54,13 @@ fn login_refusal_is_one_line_with_status_code_and_correlation_id() {
     let args = login_args(&acr, "refused");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let error = failure(&args, b"", 1);
-    for part in ["/oauth2/exchange", "401", "UNAUTHORIZED", "authentication required", CORRELATION_ID] {
+    for part in [
+        "/oauth2/exchange",
+        "401",
+        "UNAUTHORIZED",
+        "authentication required",
+        CORRELATION_ID,
+    ] {
         assert!(error.contains(part), "{error} lacks {part}");
     }
     assert!(!error.contains(DEFAULT_ENTRA_TOKEN), "{error}");
@@ -97,6 +103,13 @@ fn parse_challenge_prints_the_exchange_url() {
             "exchange_url": "https://myregistry.azurecr.io/oauth2/exchange",
         })
     );
-    let error = failure(&["parse-challenge", r#"Bearer realm="http://myregistry.azurecr.io/oauth2/token",service="x""#], b"", 1);
+    let error = failure(
+        &[
+            "parse-challenge",
+            r#"Bearer realm="http://myregistry.azurecr.io/oauth2/token",service="x""#,
+        ],
+        b"",
+        1,
+    );
     assert!(error.contains("https://"), "{error}");
 }

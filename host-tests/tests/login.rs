@@ -74,12 +74,19 @@ fn exchange_only_returns_the_issued_refresh_token() {
 
     let requests = acr.requests();
     assert_eq!(requests.len(), 1, "only the exchange is sent");
-    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("POST", "/oauth2/exchange"));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("POST", "/oauth2/exchange")
+    );
     assert_eq!(requests[0].query, None, "nothing in the query string");
     let form: Vec<(&str, &str)> = requests[0].form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
         form,
-        [("grant_type", "access_token"), ("service", HOST), ("access_token", DEFAULT_ENTRA_TOKEN)]
+        [
+            ("grant_type", "access_token"),
+            ("service", HOST),
+            ("access_token", DEFAULT_ENTRA_TOKEN)
+        ]
     );
 }
 
@@ -101,8 +108,14 @@ fn discovery_exchange_and_scoped_access_token() {
 
     let requests = acr.requests();
     let lines: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
-    assert_eq!(lines, [("GET", "/v2/"), ("POST", "/oauth2/exchange"), ("POST", "/oauth2/token")]);
-    assert!(requests[0].header("authorization").is_none(), "discovery sends no credential");
+    assert_eq!(
+        lines,
+        [("GET", "/v2/"), ("POST", "/oauth2/exchange"), ("POST", "/oauth2/token")]
+    );
+    assert!(
+        requests[0].header("authorization").is_none(),
+        "discovery sends no credential"
+    );
     let token_form: Vec<(&str, &str)> = requests[2].form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
         token_form,
@@ -119,30 +132,51 @@ fn discovery_exchange_and_scoped_access_token() {
 #[test]
 fn tenant_is_passed_through() {
     let acr = TestAcr::builder(HOST).tenant(Some(TENANT)).start();
-    let result = login_ok(&client(&[&acr]), &LoginOptions { tenant: Some(TENANT.into()), ..options() });
+    let result = login_ok(
+        &client(&[&acr]),
+        &LoginOptions {
+            tenant: Some(TENANT.into()),
+            ..options()
+        },
+    );
     assert_eq!(result.credential.tenant.as_deref(), Some(TENANT));
     assert_eq!(acr.requests()[0].field("tenant"), Some(TENANT));
 }
 
 #[test]
 fn refusals_carry_status_acr_error_and_correlation_id() {
-    for (status, code) in [(401, "UNAUTHORIZED"), (403, "DENIED"), (404, "NAME_UNKNOWN"), (500, "INTERNAL")] {
+    for (status, code) in [
+        (401, "UNAUTHORIZED"),
+        (403, "DENIED"),
+        (404, "NAME_UNKNOWN"),
+        (500, "INTERNAL"),
+    ] {
         let message = format!("refused for the test with {status}");
-        let acr = TestAcr::builder(HOST).exchange(Behaviour::acr_error(status, code, &message)).start();
+        let acr = TestAcr::builder(HOST)
+            .exchange(Behaviour::acr_error(status, code, &message))
+            .start();
         let error = login_err(&client(&[&acr]), &options(), &[]);
         assert_eq!(error.kind, LoginErrorKind::Refused);
         assert!(matches!(error.stage, Stage::Exchange));
         assert_eq!(error.status, Some(status));
         assert_eq!(error.errors.len(), 1);
-        assert_eq!((error.errors[0].code.as_str(), error.errors[0].message.as_str()), (code, message.as_str()));
+        assert_eq!(
+            (error.errors[0].code.as_str(), error.errors[0].message.as_str()),
+            (code, message.as_str())
+        );
         assert_eq!(error.correlation_id.as_deref(), Some(CORRELATION_ID));
     }
 }
 
 #[test]
 fn refused_token_step_names_its_stage() {
-    let acr = TestAcr::builder(HOST).token(Behaviour::acr_error(401, "UNAUTHORIZED", "no pull")).start();
-    let options = LoginOptions { scopes: vec!["repository:team/app:pull".into()], ..options() };
+    let acr = TestAcr::builder(HOST)
+        .token(Behaviour::acr_error(401, "UNAUTHORIZED", "no pull"))
+        .start();
+    let options = LoginOptions {
+        scopes: vec!["repository:team/app:pull".into()],
+        ..options()
+    };
     let refresh = {
         let error = login_err(&client(&[&acr]), &options, &[]);
         assert_eq!(error.kind, LoginErrorKind::Refused);
@@ -155,7 +189,9 @@ fn refused_token_step_names_its_stage() {
 #[test]
 fn a_server_echoing_the_token_is_redacted() {
     let echo = format!("bad token {DEFAULT_ENTRA_TOKEN} received");
-    let acr = TestAcr::builder(HOST).exchange(Behaviour::acr_error(401, "UNAUTHORIZED", &echo)).start();
+    let acr = TestAcr::builder(HOST)
+        .exchange(Behaviour::acr_error(401, "UNAUTHORIZED", &echo))
+        .start();
     let error = login_err(&client(&[&acr]), &options(), &[]);
     assert_eq!(error.errors[0].message, "bad token [redacted] received");
 }
@@ -176,7 +212,12 @@ fn a_100_mb_body_is_refused_at_the_cap() {
     // The store's 16 MiB memory limit means the component could not have
     // buffered the body: a typed error, not a trap, shows it stopped reading.
     for chunked in [false, true] {
-        let acr = TestAcr::builder(HOST).exchange(Behaviour::HugeBody { bytes: 100_000_000, chunked }).start();
+        let acr = TestAcr::builder(HOST)
+            .exchange(Behaviour::HugeBody {
+                bytes: 100_000_000,
+                chunked,
+            })
+            .start();
         let error = login_err(&client(&[&acr]), &options(), &[]);
         assert_eq!(error.kind, LoginErrorKind::TooLarge, "chunked: {chunked}");
         assert!(error.message.contains("65536"), "{}", error.message);
@@ -186,7 +227,10 @@ fn a_100_mb_body_is_refused_at_the_cap() {
 #[test]
 fn a_server_that_never_answers_times_out() {
     let acr = TestAcr::builder(HOST).exchange(Behaviour::NeverAnswer).start();
-    let options = LoginOptions { first_byte_timeout_ms: Some(500), ..options() };
+    let options = LoginOptions {
+        first_byte_timeout_ms: Some(500),
+        ..options()
+    };
     let error = login_err(&client(&[&acr]), &options, &[]);
     assert_eq!(error.kind, LoginErrorKind::Timeout);
     assert_eq!(error.status, None);
@@ -196,7 +240,9 @@ fn a_server_that_never_answers_times_out() {
 fn a_cross_host_redirect_is_not_followed() {
     let other = TestAcr::builder("otherregistry.azurecr.io").start();
     let location = "https://otherregistry.azurecr.io/oauth2/exchange".to_owned();
-    let acr = TestAcr::builder(HOST).exchange(Behaviour::Redirect { location, status: 307 }).start();
+    let acr = TestAcr::builder(HOST)
+        .exchange(Behaviour::Redirect { location, status: 307 })
+        .start();
     let error = login_err(&client(&[&acr, &other]), &options(), &[]);
     assert_eq!(error.kind, LoginErrorKind::Redirect);
     assert_eq!(error.status, Some(307));
@@ -220,8 +266,11 @@ fn a_refused_connection_is_a_connect_error() {
 fn an_untrusted_certificate_fails_closed() {
     let acr = TestAcr::builder(HOST).start();
     let stranger = TestAcr::builder(HOST).start();
-    let network = Network::new(Some(stranger.ca_pem().as_bytes()), vec![connect_to_rule(HOST, acr.addr())])
-        .expect("network");
+    let network = Network::new(
+        Some(stranger.ca_pem().as_bytes()),
+        vec![connect_to_rule(HOST, acr.addr())],
+    )
+    .expect("network");
     let error = login_err(&runtime(network), &options(), &[]);
     assert_eq!(error.kind, LoginErrorKind::Tls, "{error:?}");
     assert!(acr.requests().is_empty(), "no request may reach an unverified server");
@@ -238,7 +287,10 @@ fn bad_input_fails_before_any_request() {
         (HOST, vec!["repository:team/app:steal".to_owned()]),
     ] {
         let options = LoginOptions { scopes, ..options() };
-        let error = client.login(reference, DEFAULT_ENTRA_TOKEN, &options).expect("no trap").expect_err("refused");
+        let error = client
+            .login(reference, DEFAULT_ENTRA_TOKEN, &options)
+            .expect("no trap")
+            .expect_err("refused");
         assert_eq!(error.kind, LoginErrorKind::InvalidInput, "{reference}");
         assert!(matches!(error.stage, Stage::Input));
     }

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use acr_auth::{
-    LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport, TransportError,
-    TransportErrorKind, login,
+    LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport, TransportError, TransportErrorKind,
+    login,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -34,7 +34,10 @@ struct Script {
 
 impl Script {
     fn new(answers: Vec<Result<Response, TransportError>>) -> Self {
-        Self { answers: answers.into(), sent: Vec::new() }
+        Self {
+            answers: answers.into(),
+            sent: Vec::new(),
+        }
     }
 }
 
@@ -47,14 +50,19 @@ impl Transport for Script {
             timeouts: *timeouts,
             max_body,
         });
-        self.answers.pop_front().expect("the flow sent more requests than scripted")
+        self.answers
+            .pop_front()
+            .expect("the flow sent more requests than scripted")
     }
 }
 
 fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response, TransportError> {
     Ok(Response {
         status,
-        headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
         body: body.as_bytes().to_vec(),
     })
 }
@@ -73,7 +81,11 @@ fn token_body(field: &str, exp: u64) -> (String, String) {
 
 fn challenge(realm_host: &str, service: &str) -> Result<Response, TransportError> {
     let header = format!(r#"Bearer realm="https://{realm_host}/oauth2/token",service="{service}""#);
-    response(401, &[("www-authenticate", &header)], r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#)
+    response(
+        401,
+        &[("www-authenticate", &header)],
+        r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+    )
 }
 
 #[test]
@@ -144,7 +156,10 @@ fn default_timeouts_are_the_documented_ones() {
 fn a_challenge_for_another_registry_stops_before_any_token_is_sent() {
     for (realm, service) in [("otherregistry.azurecr.io", HOST), (HOST, "otherregistry.azurecr.io")] {
         let mut script = Script::new(vec![challenge(realm, service)]);
-        let options = LoginOptions { discover: true, ..LoginOptions::default() };
+        let options = LoginOptions {
+            discover: true,
+            ..LoginOptions::default()
+        };
         let error = login(&mut script, HOST, ENTRA, &options).expect_err("refused");
         assert_eq!((error.kind, error.stage), (LoginErrorKind::Challenge, Stage::Discovery));
         assert_eq!(script.sent.len(), 1, "nothing after discovery");
@@ -153,9 +168,15 @@ fn a_challenge_for_another_registry_stops_before_any_token_is_sent() {
 
 #[test]
 fn discovery_needs_a_401_with_a_bearer_challenge() {
-    for answer in [response(200, &[], "{}"), response(401, &[("www-authenticate", "Basic realm=\"x\"")], "")] {
+    for answer in [
+        response(200, &[], "{}"),
+        response(401, &[("www-authenticate", "Basic realm=\"x\"")], ""),
+    ] {
         let mut script = Script::new(vec![answer]);
-        let options = LoginOptions { discover: true, ..LoginOptions::default() };
+        let options = LoginOptions {
+            discover: true,
+            ..LoginOptions::default()
+        };
         let error = login(&mut script, HOST, ENTRA, &options).expect_err("refused");
         assert_eq!(error.kind, LoginErrorKind::Challenge);
         assert_eq!(script.sent.len(), 1);
@@ -166,8 +187,15 @@ fn discovery_needs_a_401_with_a_bearer_challenge() {
 fn a_redirect_ends_the_login() {
     let mut script = Script::new(vec![response(302, &[("location", "https://evil.example/steal")], "")]);
     let error = login(&mut script, HOST, ENTRA, &LoginOptions::default()).expect_err("refused");
-    assert_eq!((error.kind, error.stage, error.status), (LoginErrorKind::Redirect, Stage::Exchange, Some(302)));
-    assert!(error.message.contains("https://evil.example/steal"), "{}", error.message);
+    assert_eq!(
+        (error.kind, error.stage, error.status),
+        (LoginErrorKind::Redirect, Stage::Exchange, Some(302))
+    );
+    assert!(
+        error.message.contains("https://evil.example/steal"),
+        "{}",
+        error.message
+    );
     assert_eq!(script.sent.len(), 1);
 }
 
@@ -197,9 +225,15 @@ fn a_refused_token_step_redacts_an_echoed_refresh_token() {
         response(200, &[], &refresh_body),
         response(403, &[("x-ms-correlation-request-id", "abc-123")], &echo),
     ]);
-    let options = LoginOptions { scopes: vec!["repository:team/app:pull".into()], ..LoginOptions::default() };
+    let options = LoginOptions {
+        scopes: vec!["repository:team/app:pull".into()],
+        ..LoginOptions::default()
+    };
     let error = login(&mut script, HOST, ENTRA, &options).expect_err("refused");
-    assert_eq!((error.kind, error.stage, error.status), (LoginErrorKind::Refused, Stage::Token, Some(403)));
+    assert_eq!(
+        (error.kind, error.stage, error.status),
+        (LoginErrorKind::Refused, Stage::Token, Some(403))
+    );
     assert_eq!(error.correlation_id.as_deref(), Some("abc-123"));
     assert_eq!(error.errors[0].message, "token [redacted] lacks pull");
     assert!(!format!("{error:?}{error}").contains(&refresh));
@@ -214,7 +248,10 @@ fn bad_input_sends_nothing() {
         (HOST, ENTRA, vec!["repository:a:pull".to_owned(); 33]),
     ] {
         let mut script = Script::new(vec![]);
-        let options = LoginOptions { scopes, ..LoginOptions::default() };
+        let options = LoginOptions {
+            scopes,
+            ..LoginOptions::default()
+        };
         let error = login(&mut script, reference, token, &options).expect_err("refused");
         assert_eq!((error.kind, error.stage), (LoginErrorKind::InvalidInput, Stage::Input));
         assert!(script.sent.is_empty());

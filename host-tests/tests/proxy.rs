@@ -31,7 +31,10 @@ fn component() -> Vec<u8> {
     let path = std::env::var_os("ACR_AUTH_PROXY_COMPONENT").map_or_else(
         || {
             std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from)
+                .map_or_else(
+                    || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+                    PathBuf::from,
+                )
                 .join("components/acr_auth_proxy.wasm")
         },
         PathBuf::from,
@@ -45,8 +48,11 @@ async fn start_proxy(acr: &TestAcr, entra_token: &str, name: &str) -> SocketAddr
     let settings = Settings {
         registry: HOST.to_owned(),
         entra_token_file: temp_file(&format!("proxy-{name}-token"), format!("{entra_token}\n").as_bytes()),
-        network: Network::new(Some(acr.ca_pem().as_bytes()), vec![connect_to_rule(acr.host(), acr.addr())])
-            .expect("network"),
+        network: Network::new(
+            Some(acr.ca_pem().as_bytes()),
+            vec![connect_to_rule(acr.host(), acr.addr())],
+        )
+        .expect("network"),
     };
     let host = ProxyHost::new(&component(), settings).expect("the proxy component links");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
@@ -58,7 +64,9 @@ async fn start_proxy(acr: &TestAcr, entra_token: &str, name: &str) -> SocketAddr
 /// `GET http://<proxy><path>` with an OCI `accept` header, over a new connection.
 async fn get(proxy: SocketAddr, path: &str) -> (StatusCode, HeaderMap, Bytes) {
     let tcp = TcpStream::connect(proxy).await.expect("connect to the proxy");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("handshake");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .expect("handshake");
     tokio::spawn(connection);
     let request = Request::get(path)
         .header(hyper::header::HOST, proxy.to_string())
@@ -73,7 +81,9 @@ async fn get(proxy: SocketAddr, path: &str) -> (StatusCode, HeaderMap, Bytes) {
 
 /// Runs a test body within [`TEST_TIMEOUT`].
 async fn bounded(test: impl Future<Output = ()>) {
-    tokio::time::timeout(TEST_TIMEOUT, test).await.expect("the test finishes in time");
+    tokio::time::timeout(TEST_TIMEOUT, test)
+        .await
+        .expect("the test finishes in time");
 }
 
 /// The first error of an OCI error body: its code and the whole error.
@@ -101,14 +111,25 @@ async fn a_manifest_pull_logs_in_and_forwards_with_the_access_token() {
         let lines: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
         assert_eq!(
             lines,
-            [("POST", "/oauth2/exchange"), ("POST", "/oauth2/token"), ("GET", "/v2/team/app/manifests/1.0")]
+            [
+                ("POST", "/oauth2/exchange"),
+                ("POST", "/oauth2/token"),
+                ("GET", "/v2/team/app/manifests/1.0")
+            ]
         );
-        let scopes: Vec<&str> =
-            requests[1].form.iter().filter(|(name, _)| name == "scope").map(|(_, v)| v.as_str()).collect();
+        let scopes: Vec<&str> = requests[1]
+            .form
+            .iter()
+            .filter(|(name, _)| name == "scope")
+            .map(|(_, v)| v.as_str())
+            .collect();
         assert_eq!(scopes, ["repository:team/app:pull"]);
         let issued = acr.issued_access_tokens();
         assert_eq!(issued.len(), 1);
-        assert_eq!(requests[2].header("authorization"), Some(format!("Bearer {}", issued[0].token).as_str()));
+        assert_eq!(
+            requests[2].header("authorization"),
+            Some(format!("Bearer {}", issued[0].token).as_str())
+        );
         assert_eq!(requests[2].header("accept"), Some(OCI_MANIFEST));
     })
     .await;
@@ -133,7 +154,11 @@ async fn a_refused_login_is_a_502_without_tokens() {
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
 
         let paths: Vec<String> = acr.requests().into_iter().map(|r| r.path).collect();
-        assert_eq!(paths, ["/oauth2/exchange"], "nothing is sent after the refused exchange");
+        assert_eq!(
+            paths,
+            ["/oauth2/exchange"],
+            "nothing is sent after the refused exchange"
+        );
         assert!(acr.issued_refresh_tokens().is_empty() && acr.issued_access_tokens().is_empty());
     })
     .await;

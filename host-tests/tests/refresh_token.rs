@@ -14,8 +14,8 @@ fn refresh_token_cases_agree_and_match() {
 /// Signs `claims` as ACR would (the algorithm does not matter to a client).
 fn signed(claims: &Value, algorithm: Algorithm) -> (String, Vec<u8>) {
     let key = b"a test key that only this test knows, 32+ bytes long";
-    let token = jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(key))
-        .expect("signing works");
+    let token =
+        jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(key)).expect("signing works");
     // jsonwebtoken itself must read the same claims back: an independent decoder.
     let mut validation = Validation::new(algorithm);
     validation.validate_exp = false;
@@ -67,7 +67,10 @@ fn signed_tokens_yield_their_claims() {
 
 #[test]
 fn signed_token_with_fractional_exp_rounds_down() {
-    let (_, body) = signed(&json!({ "exp": 1_767_232_800.5, "iat": 1_767_222_000.25 }), Algorithm::HS256);
+    let (_, body) = signed(
+        &json!({ "exp": 1_767_232_800.5, "iat": 1_767_222_000.25 }),
+        Algorithm::HS256,
+    );
     for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
         assert_eq!(observed["expires_at"], json!(1_767_232_800_u64));
         assert_eq!(observed["issued_at"], json!(1_767_222_000_u64));
@@ -76,7 +79,10 @@ fn signed_token_with_fractional_exp_rounds_down() {
 
 #[test]
 fn signed_token_without_exp_is_refused_without_leaking_it() {
-    let (token, body) = signed(&json!({ "iat": 1_767_222_000, "aud": "contoso.azurecr.io" }), Algorithm::HS256);
+    let (token, body) = signed(
+        &json!({ "iat": 1_767_222_000, "aud": "contoso.azurecr.io" }),
+        Algorithm::HS256,
+    );
     for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
         assert_eq!(observed["error"], "malformed:missing-expiry");
         let message = observed["message"].as_str().expect("a message");

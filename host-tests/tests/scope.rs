@@ -24,7 +24,12 @@ fn resolving_a_login_server_again_changes_nothing() {
         let (native_env, wasm_env) = custom_cloud(case);
         let first = scope_native(&input(case, "reference").expect("a reference"), native_env.as_ref());
         let login_server = first["login_server"].as_str().expect("a login server");
-        assert_eq!(scope_native(login_server, native_env.as_ref()), first, "{}", case["name"]);
+        assert_eq!(
+            scope_native(login_server, native_env.as_ref()),
+            first,
+            "{}",
+            case["name"]
+        );
         assert_eq!(scope_wasm(login_server, wasm_env.as_ref()), first, "{}", case["name"]);
     }
 }

@@ -18,7 +18,10 @@ fn request_debug_redacts_the_body() {
     let request = build_exchange_request("myregistry.azurecr.io", TOKEN, None, None).expect("valid inputs");
     let debug = format!("{request:?}");
     assert!(!debug.contains(TOKEN) && !debug.contains("c2VjcmV0"), "{debug}");
-    assert!(debug.contains("https://myregistry.azurecr.io/oauth2/exchange"), "{debug}");
+    assert!(
+        debug.contains("https://myregistry.azurecr.io/oauth2/exchange"),
+        "{debug}"
+    );
     assert!(debug.contains("bytes redacted"), "{debug}");
 }
 

@@ -8,11 +8,11 @@ use wasi::http::types::{
 };
 use wasi::io::streams::StreamError;
 
-use super::wit::{login, token};
 use super::Component;
+use super::wit::{login, token};
 use crate::{
-    LoginError, LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport,
-    TransportError, TransportErrorKind,
+    LoginError, LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport, TransportError,
+    TransportErrorKind,
 };
 
 /// The largest chunk `blocking-write-and-flush` accepts.
@@ -100,7 +100,11 @@ impl Transport for WasiHttp {
             .collect();
         let fields = Fields::from_list(&headers).map_err(|_| protocol("invalid request header"))?;
         let outgoing = OutgoingRequest::new(fields);
-        let method = if request.method == "GET" { Method::Get } else { Method::Post };
+        let method = if request.method == "GET" {
+            Method::Get
+        } else {
+            Method::Post
+        };
         let refused = |_| protocol("the host refused the request line");
         outgoing.set_method(&method).map_err(refused)?;
         outgoing.set_scheme(Some(&Scheme::Https)).map_err(refused)?;
@@ -204,15 +208,13 @@ fn stream_error(e: StreamError) -> TransportError {
             kind: TransportErrorKind::Protocol,
             message: "the connection closed early".to_owned(),
         },
-        StreamError::LastOperationFailed(error) => {
-            match wasi::http::types::http_error_code(&error) {
-                Some(code) => transport_error(code),
-                None => TransportError {
-                    kind: TransportErrorKind::Protocol,
-                    message: format!("stream failed: {}", error.to_debug_string()),
-                },
-            }
-        }
+        StreamError::LastOperationFailed(error) => match wasi::http::types::http_error_code(&error) {
+            Some(code) => transport_error(code),
+            None => TransportError {
+                kind: TransportErrorKind::Protocol,
+                message: format!("stream failed: {}", error.to_debug_string()),
+            },
+        },
     }
 }
 
@@ -241,5 +243,8 @@ fn transport_error(code: ErrorCode) -> TransportError {
         TransportErrorKind::Tls => "the TLS handshake failed",
         _ => "the connection failed",
     };
-    TransportError { kind, message: format!("{what} ({code:?})") }
+    TransportError {
+        kind,
+        message: format!("{what} ({code:?})"),
+    }
 }

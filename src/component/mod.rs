@@ -32,10 +32,7 @@ mod wit {
 
 use wit::{challenge, exchange, http, scope, token};
 
-use crate::{
-    ChallengeError, CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError,
-    ScopeError,
-};
+use crate::{ChallengeError, CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError, ScopeError};
 
 /// The component: every export delegates to the native library.
 struct Component;
@@ -66,9 +63,7 @@ impl scope::Guest for Component {
         })
     }
 
-    fn parse_cloud_environment(
-        json: String,
-    ) -> Result<scope::CloudEnvironment, scope::CloudEnvironmentError> {
+    fn parse_cloud_environment(json: String) -> Result<scope::CloudEnvironment, scope::CloudEnvironmentError> {
         let env = crate::parse_cloud_environment(&json)?;
         Ok(scope::CloudEnvironment {
             name: env.name,
@@ -88,12 +83,8 @@ impl exchange::Guest for Component {
         custom_cloud: Option<scope::CloudEnvironment>,
     ) -> Result<http::Request, exchange::RequestError> {
         let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
-        let request = crate::build_exchange_request(
-            &reference,
-            &entra_token,
-            tenant.as_deref(),
-            custom_cloud.as_ref(),
-        )?;
+        let request =
+            crate::build_exchange_request(&reference, &entra_token, tenant.as_deref(), custom_cloud.as_ref())?;
         Ok(request.into())
     }
 
@@ -180,7 +171,10 @@ impl From<crate::AccessToken> for token::AccessToken {
 
 impl From<crate::AcrError> for token::AcrError {
     fn from(e: crate::AcrError) -> Self {
-        Self { code: e.code, message: e.message }
+        Self {
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
@@ -213,7 +207,10 @@ impl From<ScopeError> for scope::ScopeError {
             ScopeError::NotLoginServer { .. } => K::NotLoginServer,
             ScopeError::UnrecognisedHost { .. } => K::UnrecognisedHost,
         };
-        Self { kind, message: e.to_string() }
+        Self {
+            kind,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -295,6 +292,10 @@ impl From<ChallengeError> for challenge::ChallengeError {
             ChallengeError::InsecureRealm => (K::InsecureRealm, None),
             ChallengeError::Realm(e) => (K::RealmHost, Some(e.into())),
         };
-        Self { kind, realm_error, message }
+        Self {
+            kind,
+            realm_error,
+            message,
+        }
     }
 }

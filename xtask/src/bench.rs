@@ -16,7 +16,14 @@ pub fn bench(quick: bool) -> Result<()> {
     // One invocation, so that the CLI and the benchmark share their
     // dependencies' build (the benchmark measures the CLI as a process).
     let mut build_both = cargo();
-    build_both.args(["build", "--release", "--package", "acr-auth-bench", "--package", "acr-auth-cli"]);
+    build_both.args([
+        "build",
+        "--release",
+        "--package",
+        "acr-auth-bench",
+        "--package",
+        "acr-auth-cli",
+    ]);
     run(with_components(&mut build_both, &components))?;
     let mut bench = cargo();
     bench.args(["run", "--release", "--package", "acr-auth-bench", "--"]);

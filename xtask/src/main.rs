@@ -6,7 +6,7 @@
 //!   and the `wasi:io` and `wasi:clocks` interfaces that needs), then composes
 //!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
-//! - `test`: builds, then runs every test: the workspace's, and the Node and
+//! - `test`: checks formatting, builds, then runs every test: the workspace's, and the Node and
 //!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`).
 //! - `bench [--quick]`: builds, then measures everything (see BENCHMARKS.md).
 //!
@@ -123,7 +123,11 @@ fn build_wit_package() -> Result<PathBuf> {
     );
     let out = target_dir().join("components/acr_auth_wit.wasm");
     std::fs::write(&out, &bytes)?;
-    println!("built {} ({} bytes, package {name}, worlds {worlds:?})", out.display(), bytes.len());
+    println!(
+        "built {} ({} bytes, package {name}, worlds {worlds:?})",
+        out.display(),
+        bytes.len()
+    );
     Ok(out)
 }
 
@@ -132,7 +136,12 @@ fn build_component(build: &Build) -> Result<PathBuf> {
     let (module_len, component) = encode_component("acr-auth", &[build.feature])?;
     let imports = component_imports(&component)?;
     ensure_imports_allowed(build.file, &imports, build.allowed_imports)?;
-    write_component(build.file, &component, &format!("core module {module_len} bytes"), &imports)
+    write_component(
+        build.file,
+        &component,
+        &format!("core module {module_len} bytes"),
+        &imports,
+    )
 }
 
 /// Builds `package`'s library for [`WASM_TARGET`] as a `cdylib` with
@@ -140,7 +149,15 @@ fn build_component(build: &Build) -> Result<PathBuf> {
 /// size and the component.
 fn encode_component(package: &str, features: &[&str]) -> Result<(usize, Vec<u8>)> {
     let mut command = cargo();
-    command.args(["rustc", "--package", package, "--lib", "--release", "--target", WASM_TARGET]);
+    command.args([
+        "rustc",
+        "--package",
+        package,
+        "--lib",
+        "--release",
+        "--target",
+        WASM_TARGET,
+    ]);
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
@@ -164,7 +181,10 @@ fn ensure_imports_allowed(file: &str, imports: &[String], allowed: &[&str]) -> R
         .iter()
         .filter(|name| !allowed.iter().any(|prefix| name.starts_with(prefix)))
         .collect();
-    ensure!(refused.is_empty(), "{file} may import only {allowed:?}, but imports {refused:?}");
+    ensure!(
+        refused.is_empty(),
+        "{file} may import only {allowed:?}, but imports {refused:?}"
+    );
     Ok(())
 }
 
@@ -175,8 +195,16 @@ fn write_component(file: &str, component: &[u8], note: &str, imports: &[String])
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join(file);
     std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
-    let listed = if imports.is_empty() { "none".to_owned() } else { imports.join(", ") };
-    println!("built {} ({} bytes, {note}, imports: {listed})", out.display(), component.len());
+    let listed = if imports.is_empty() {
+        "none".to_owned()
+    } else {
+        imports.join(", ")
+    };
+    println!(
+        "built {} ({} bytes, {note}, imports: {listed})",
+        out.display(),
+        component.len()
+    );
     Ok(out)
 }
 
@@ -197,14 +225,21 @@ fn component_imports(component: &[u8]) -> Result<Vec<String>> {
 /// one package, keeps the features of shared dependencies (wasmtime above
 /// all) the same as `cargo test --workspace` uses, so nothing is built twice.
 fn build_cli(components: &[PathBuf]) -> Result<PathBuf> {
-    run(with_components(cargo().args(["build", "--workspace", "--bins"]), components))?;
+    run(with_components(
+        cargo().args(["build", "--workspace", "--bins"]),
+        components,
+    ))?;
     Ok(target_dir().join("debug/acr-auth"))
 }
 
 /// Points builds and tests at the components: `ACR_AUTH_COMPONENT` (pure),
 /// `ACR_AUTH_CLIENT_COMPONENT` and `ACR_AUTH_PROXY_COMPONENT`.
 fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut Command {
-    let vars = ["ACR_AUTH_COMPONENT", "ACR_AUTH_CLIENT_COMPONENT", "ACR_AUTH_PROXY_COMPONENT"];
+    let vars = [
+        "ACR_AUTH_COMPONENT",
+        "ACR_AUTH_CLIENT_COMPONENT",
+        "ACR_AUTH_PROXY_COMPONENT",
+    ];
     for (var, path) in vars.iter().zip(components) {
         cmd.env(var, path);
     }
@@ -213,6 +248,7 @@ fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut 
 
 /// Runs every test: the workspace's, then the Node and Python hosts'.
 fn test(extra: &[String]) -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     let components = build()?;
     let cli = build_cli(&components)?;
     run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
@@ -226,7 +262,10 @@ fn test(extra: &[String]) -> Result<()> {
 fn test_other_hosts() -> Result<()> {
     // Built with the workspace's binaries by `build_cli`.
     let test_acr = target_dir().join("debug/test-acr");
-    run_in(&root().join("examples/node"), Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    run_in(
+        &root().join("examples/node"),
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund"]),
+    )?;
     // Collecting the tests creates the virtualenv and installs the pinned packages.
     run(Command::new("bash")
         .args(["examples/python/test.sh", "--collect-only", "-q"])
@@ -250,7 +289,10 @@ fn demo() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
 
     let token_file = dir.join("entra-token.txt");
-    std::fs::write(&token_file, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.example-entra-token.sig\n")?;
+    std::fs::write(
+        &token_file,
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.example-entra-token.sig\n",
+    )?;
 
     // An exchange response whose refresh token carries the claims ACR issues.
     let claims = serde_json::json!({
@@ -275,8 +317,14 @@ fn demo() -> Result<()> {
     std::fs::write(&response_file, serde_json::json!({ "refresh_token": jwt }).to_string())?;
 
     let steps: [(&str, Vec<&std::ffi::OsStr>); 4] = [
-        ("which token does an image reference need?", vec!["scope".as_ref(), "MyRegistry.azurecr.io/team/app:1.2".as_ref()]),
-        ("and in the China cloud?", vec!["scope".as_ref(), "oci://myregistry.azurecr.cn/charts".as_ref()]),
+        (
+            "which token does an image reference need?",
+            vec!["scope".as_ref(), "MyRegistry.azurecr.io/team/app:1.2".as_ref()],
+        ),
+        (
+            "and in the China cloud?",
+            vec!["scope".as_ref(), "oci://myregistry.azurecr.cn/charts".as_ref()],
+        ),
         (
             "the request that trades an Entra token for an ACR refresh token",
             vec![
@@ -288,7 +336,10 @@ fn demo() -> Result<()> {
                 "72f988bf-86f1-41af-91ab-2d7cd011db47".as_ref(),
             ],
         ),
-        ("reading the registry's answer", vec!["parse-refresh-token".as_ref(), response_file.as_os_str()]),
+        (
+            "reading the registry's answer",
+            vec!["parse-refresh-token".as_ref(), response_file.as_os_str()],
+        ),
     ];
     for (what, args) in steps {
         let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();

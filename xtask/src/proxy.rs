@@ -8,10 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::{component_imports, encode_component, ensure_imports_allowed, write_component};
 use anyhow::{Context as _, Result};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
-use super::{component_imports, encode_component, ensure_imports_allowed, write_component};
 
 /// The file the composed proxy is written to, under `target/components/`.
 const PROXY_FILE: &str = "acr_auth_proxy.wasm";
@@ -39,7 +39,12 @@ pub fn build_proxy(client: &Path) -> Result<PathBuf> {
     let proxy = compose(filter, client)?;
     let imports = component_imports(&proxy)?;
     ensure_imports_allowed(PROXY_FILE, &imports, PROXY_IMPORTS)?;
-    write_component(PROXY_FILE, &proxy, &format!("filter component {filter_len} bytes"), &imports)
+    write_component(
+        PROXY_FILE,
+        &proxy,
+        &format!("filter component {filter_len} bytes"),
+        &imports,
+    )
 }
 
 /// Plugs every export of `client` that `filter` imports (`acr:auth/login`
@@ -53,5 +58,7 @@ fn compose(filter: Vec<u8>, client: Vec<u8>) -> Result<Vec<u8>> {
     let client = Package::from_bytes("acr:auth-client", None, client, graph.types_mut())?;
     let client = graph.register_package(client)?;
     wac_graph::plug(&mut graph, vec![client], filter).context("plugging the client into the filter")?;
-    graph.encode(EncodeOptions::default()).context("encoding the composition")
+    graph
+        .encode(EncodeOptions::default())
+        .context("encoding the composition")
 }

@@ -20,7 +20,9 @@ use tokio::net::TcpStream;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
 
 use crate::MEMORY_LIMIT;
 
@@ -79,7 +81,11 @@ impl std::str::FromStr for ConnectTo {
             bail!("--connect-to takes HOST:PORT:ADDR:PORT, not {s:?}");
         };
         let port_of = |p: &str| -> Result<Option<u16>> {
-            if p.is_empty() { Ok(None) } else { Ok(Some(p.parse().with_context(|| format!("bad port {p:?}"))?)) }
+            if p.is_empty() {
+                Ok(None)
+            } else {
+                Ok(Some(p.parse().with_context(|| format!("bad port {p:?}"))?))
+            }
         };
         let host_of = |h: &str| (!h.is_empty()).then(|| h.to_ascii_lowercase());
         Ok(Self {
@@ -129,16 +135,23 @@ impl Network {
             .context("TLS configuration")?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(Self { tls: Arc::new(tls), connect_to })
+        Ok(Self {
+            tls: Arc::new(tls),
+            connect_to,
+        })
     }
 
     /// Where to connect for `host:port`.
     fn address(&self, host: &str, port: u16) -> (String, u16) {
-        let rule = self.connect_to.iter().find(|r| {
-            r.host.as_deref().is_none_or(|h| h == host) && r.port.is_none_or(|p| p == port)
-        });
+        let rule = self
+            .connect_to
+            .iter()
+            .find(|r| r.host.as_deref().is_none_or(|h| h == host) && r.port.is_none_or(|p| p == port));
         match rule {
-            Some(r) => (r.to_host.clone().unwrap_or_else(|| host.to_owned()), r.to_port.unwrap_or(port)),
+            Some(r) => (
+                r.to_host.clone().unwrap_or_else(|| host.to_owned()),
+                r.to_port.unwrap_or(port),
+            ),
             None => (host.to_owned(), port),
         }
     }
@@ -168,7 +181,10 @@ impl<T> HttpState<T> {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
             hooks: NetworkHooks::new(network),
-            limits: StoreLimitsBuilder::new().memory_size(memory).instances(instances).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory)
+                .instances(instances)
+                .build(),
             data,
         }
     }
@@ -181,13 +197,20 @@ impl<T> HttpState<T> {
 
 impl<T: Send> WasiView for HttpState<T> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl<T: Send> WasiHttpView for HttpState<T> {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -213,8 +236,15 @@ impl WasiHttpHooks for NetworkHooks {
         options: Option<RequestOptions>,
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Box<
-        dyn Future<Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>>
-            + Send,
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                    ),
+                    HttpError,
+                >,
+            > + Send,
     > {
         drop(fut);
         let network = self.network.clone();
@@ -227,11 +257,21 @@ async fn send(
     network: Network,
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
-) -> Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError> {
+) -> Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ),
+    HttpError,
+> {
     if request.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
         return Err(HttpError::HttpRequestDenied);
     }
-    let host = request.uri().host().ok_or(HttpError::HttpRequestUriInvalid)?.to_ascii_lowercase();
+    let host = request
+        .uri()
+        .host()
+        .ok_or(HttpError::HttpRequestUriInvalid)?
+        .to_ascii_lowercase();
     let port = request.uri().port_u16().unwrap_or(443);
     let (address, address_port) = network.address(&host, port);
     let connect_timeout = options.connect_timeout.unwrap_or(FALLBACK_TIMEOUT);
@@ -239,7 +279,9 @@ async fn send(
     let between_bytes_timeout = options.between_bytes_timeout.unwrap_or(FALLBACK_TIMEOUT);
 
     let connect = async {
-        let tcp = TcpStream::connect((address.as_str(), address_port)).await.map_err(HttpError::Connect)?;
+        let tcp = TcpStream::connect((address.as_str(), address_port))
+            .await
+            .map_err(HttpError::Connect)?;
         let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let tls = tokio_rustls::TlsConnector::from(network.tls.clone())
             .connect(name, tcp)
@@ -261,8 +303,12 @@ async fn send(
         .map_err(|_| HttpError::ConnectionReadTimeout)?
         .map_err(HttpError::from)?;
     let response = response.map(|incoming| {
-        TimedBody { inner: incoming, timeout: between_bytes_timeout, deadline: Box::pin(tokio::time::sleep(between_bytes_timeout)) }
-            .boxed_unsync()
+        TimedBody {
+            inner: incoming,
+            timeout: between_bytes_timeout,
+            deadline: Box::pin(tokio::time::sleep(between_bytes_timeout)),
+        }
+        .boxed_unsync()
     });
     let io = async move {
         match driver.await {
@@ -333,7 +379,11 @@ impl ClientRuntime {
     /// The same compiled component with another network: compiling is the
     /// expensive part, so long-running hosts compile once.
     pub fn with_network(&self, network: Network) -> Self {
-        Self { engine: self.engine.clone(), pre: self.pre.clone(), network }
+        Self {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            network,
+        }
     }
 
     /// Runs `login` in a fresh, memory-limited store.
@@ -346,7 +396,9 @@ impl ClientRuntime {
         let mut store = Store::new(&self.engine, HttpState::new(self.network.clone(), MEMORY_LIMIT, 8, ()));
         store.limiter(|state| state.limiter());
         let client = self.pre.instantiate(&mut store)?;
-        Ok(client.acr_auth_login().call_login(&mut store, reference, entra_token, options)?)
+        Ok(client
+            .acr_auth_login()
+            .call_login(&mut store, reference, entra_token, options)?)
     }
 }
 

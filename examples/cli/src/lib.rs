@@ -29,7 +29,9 @@ pub struct Runtime(Embedder);
 impl Runtime {
     /// Compiles the embedded component.
     pub fn new() -> Result<Self> {
-        Ok(Self(Embedder::new(COMPONENT, Limits::default()).map_err(anyhow::Error::from)?))
+        Ok(Self(
+            Embedder::new(COMPONENT, Limits::default()).map_err(anyhow::Error::from)?,
+        ))
     }
 }
 

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use acr_auth_cli::client::{ClientRuntime, ConnectTo, Network, wit::login::LoginOptions};
 use acr_auth_cli::wit::scope::CloudEnvironment;
 use acr_auth_cli::{
-    Runtime, challenge_json, credential_json, login_error_message, login_json, request_error_message,
-    request_json, response_error_message, scope_json,
+    Runtime, challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
+    response_error_message, scope_json,
 };
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, Subcommand};
@@ -132,14 +132,22 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<Value> {
     let runtime = Runtime::new()?;
     match command {
-        Command::Scope { reference, cloud_config } => {
+        Command::Scope {
+            reference,
+            cloud_config,
+        } => {
             let cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
             let resolved = runtime
                 .resolve_scope(&reference, cloud.as_ref())?
                 .map_err(|e| anyhow!(e.message))?;
             Ok(scope_json(&resolved))
         }
-        Command::ExchangeRequest { reference, entra_token_file, tenant, cloud_config } => {
+        Command::ExchangeRequest {
+            reference,
+            entra_token_file,
+            tenant,
+            cloud_config,
+        } => {
             let cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
             let token = read_token(&entra_token_file)?;
             let request = runtime
@@ -205,8 +213,7 @@ fn run(command: Command) -> Result<Value> {
 /// Reads and parses `--cloud-config`, when given.
 fn custom_cloud(runtime: &Runtime, path: Option<&Path>) -> Result<Option<CloudEnvironment>> {
     let Some(path) = path else { return Ok(None) };
-    let json = String::from_utf8(read_input(path)?)
-        .map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;
+    let json = String::from_utf8(read_input(path)?).map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;
     let env = runtime
         .parse_cloud_environment(&json)?
         .map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;

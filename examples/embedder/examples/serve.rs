@@ -11,11 +11,17 @@ use acr_auth_embedder::{Embedder, Limits};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().unwrap_or_else(|| "target/components/acr_auth.wasm".to_owned());
+    let path = args
+        .next()
+        .unwrap_or_else(|| "target/components/acr_auth.wasm".to_owned());
     let calls: u32 = args.next().map_or(Ok(20_000), |n| n.parse())?;
     let embedder = Embedder::new(&std::fs::read(&path)?, Limits::default())?;
 
-    for reference in ["MyRegistry.azurecr.io/team/app:1.2", "http://myregistry.azurecr.io", "x.azurecr.io.evil.com"] {
+    for reference in [
+        "MyRegistry.azurecr.io/team/app:1.2",
+        "http://myregistry.azurecr.io",
+        "x.azurecr.io.evil.com",
+    ] {
         match embedder.resolve_scope(reference, None)? {
             Ok(scope) => println!("{reference}: {} for {}", scope.scope, scope.login_server),
             Err(refused) => println!("{reference}: refused: {}", refused.message),

@@ -60,7 +60,10 @@ impl Default for Limits {
     /// input needs (see `host-tests/tests/embedder.rs`), far below what would
     /// hurt a host.
     fn default() -> Self {
-        Self { memory: 16 << 20, fuel: 200_000_000 }
+        Self {
+            memory: 16 << 20,
+            fuel: 200_000_000,
+        }
     }
 }
 
@@ -130,8 +133,17 @@ impl Embedder {
 
     /// Runs `f` against a fresh instance in a fresh, limited store.
     fn call<R>(&self, f: impl FnOnce(&mut Store<State>, &wit::Pure) -> wasmtime::Result<R>) -> Result<R, CallError> {
-        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory).instances(1).build();
-        let mut store = Store::new(&self.engine, State { limits, memory_refused: false });
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory)
+            .instances(1)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            State {
+                limits,
+                memory_refused: false,
+            },
+        );
         store.limiter(|state| state);
         store.set_fuel(self.limits.fuel).map_err(CallError::Host)?;
         let pure = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
@@ -167,8 +179,10 @@ impl Embedder {
         tenant: Option<&str>,
         custom_cloud: Option<&scope::CloudEnvironment>,
     ) -> Result<Result<http::Request, exchange::RequestError>, CallError> {
-        self.call(|store, pure| pure.acr_auth_exchange()
-            .call_build_exchange_request(store, reference, entra_token, tenant, custom_cloud))
+        self.call(|store, pure| {
+            pure.acr_auth_exchange()
+                .call_build_exchange_request(store, reference, entra_token, tenant, custom_cloud)
+        })
     }
 
     /// Calls `build-token-request`.
@@ -179,8 +193,10 @@ impl Embedder {
         scopes: &[String],
         custom_cloud: Option<&scope::CloudEnvironment>,
     ) -> Result<Result<http::Request, exchange::RequestError>, CallError> {
-        self.call(|store, pure| pure.acr_auth_exchange()
-            .call_build_token_request(store, reference, refresh_token, scopes, custom_cloud))
+        self.call(|store, pure| {
+            pure.acr_auth_exchange()
+                .call_build_token_request(store, reference, refresh_token, scopes, custom_cloud)
+        })
     }
 
     /// Calls `parse-access-token`.
@@ -198,8 +214,10 @@ impl Embedder {
         header: &str,
         custom_cloud: Option<&scope::CloudEnvironment>,
     ) -> Result<Result<challenge::Challenge, challenge::ChallengeError>, CallError> {
-        self.call(|store, pure| pure.acr_auth_challenge()
-            .call_parse_challenge(store, header, custom_cloud))
+        self.call(|store, pure| {
+            pure.acr_auth_challenge()
+                .call_parse_challenge(store, header, custom_cloud)
+        })
     }
 
     /// Calls `parse-refresh-token`.

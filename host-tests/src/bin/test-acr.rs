@@ -23,7 +23,10 @@ fn main() {
         }
     };
     let tenant = args.iter().position(|a| a == "--tenant").and_then(|i| args.get(i + 1));
-    let acr = TestAcr::builder(host).port(port).tenant(tenant.map(String::as_str)).start();
+    let acr = TestAcr::builder(host)
+        .port(port)
+        .tenant(tenant.map(String::as_str))
+        .start();
     std::fs::write(ca_file, acr.ca_pem()).expect("writing the CA file");
     println!("ready {} {}", acr.host(), acr.port());
 

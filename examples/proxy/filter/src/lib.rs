@@ -18,8 +18,8 @@ use core::time::Duration;
 use serde_json::{Value, json};
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingRequest, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    OutgoingResponse, RequestOptions, ResponseOutparam, Scheme,
+    ErrorCode, Fields, IncomingRequest, IncomingResponse, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
+    RequestOptions, ResponseOutparam, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -90,11 +90,15 @@ impl<'a> Pull<'a> {
     /// characters of OCI tags and digests, so the path cannot carry anything
     /// else to the registry.
     fn parse(path_with_query: &'a str) -> Option<Self> {
-        let path = path_with_query.split_once('?').map_or(path_with_query, |(path, _)| path);
+        let path = path_with_query
+            .split_once('?')
+            .map_or(path_with_query, |(path, _)| path);
         let (rest, reference) = path.strip_prefix("/v2/")?.rsplit_once('/')?;
         let (repository, kind) = rest.rsplit_once('/')?;
         let reference_ok = !reference.is_empty()
-            && reference.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:+=".contains(&b));
+            && reference
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-:+=".contains(&b));
         (matches!(kind, "manifests" | "blobs") && reference_ok && !repository.is_empty())
             .then_some(Self { repository, path })
     }
@@ -157,9 +161,14 @@ fn forward(pull: &Pull<'_>, accept: Vec<Vec<u8>>) -> Result<IncomingResponse, Fa
     };
     let result = login::login(&config::registry(), &config::entra_token(), &options).map_err(Failure::Login)?;
     let registry_error = |message: &str| Failure::Registry(message.to_owned());
-    let token = result.access_token.ok_or_else(|| registry_error("login returned no access token"))?;
+    let token = result
+        .access_token
+        .ok_or_else(|| registry_error("login returned no access token"))?;
 
-    let mut headers = vec![("authorization".to_owned(), format!("Bearer {}", token.token).into_bytes())];
+    let mut headers = vec![(
+        "authorization".to_owned(),
+        format!("Bearer {}", token.token).into_bytes(),
+    )];
     headers.extend(accept.into_iter().map(|value| ("accept".to_owned(), value)));
     let headers = Fields::from_list(&headers).map_err(|_| registry_error("invalid request header"))?;
     let request = OutgoingRequest::new(headers);
@@ -194,13 +203,21 @@ fn relay(upstream: IncomingResponse, response_out: ResponseOutparam) {
         .flat_map(|name| source.get(name).into_iter().map(|value| ((*name).to_owned(), value)))
         .collect();
     let Ok(headers) = Fields::from_list(&headers) else {
-        return respond(response_out, 502, &Failure::Registry("the registry sent an invalid header".to_owned()).body());
+        return respond(
+            response_out,
+            502,
+            &Failure::Registry("the registry sent an invalid header".to_owned()).body(),
+        );
     };
     let response = OutgoingResponse::new(headers);
     // Every status the registry's HTTP client accepted is valid here too.
     let _ = response.set_status_code(upstream.status());
     let (Ok(body_in), Ok(body_out)) = (upstream.consume(), response.body()) else {
-        return respond(response_out, 502, &Failure::Registry("the response body is unavailable".to_owned()).body());
+        return respond(
+            response_out,
+            502,
+            &Failure::Registry("the response body is unavailable".to_owned()).body(),
+        );
     };
     ResponseOutparam::set(response_out, Ok(response));
     let (Ok(input), Ok(output)) = (body_in.stream(), body_out.write()) else {
@@ -279,7 +296,10 @@ mod tests {
     fn manifests_and_blobs_are_pulls() {
         assert_eq!(
             Pull::parse("/v2/team/app/manifests/1.0"),
-            Some(Pull { repository: "team/app", path: "/v2/team/app/manifests/1.0" })
+            Some(Pull {
+                repository: "team/app",
+                path: "/v2/team/app/manifests/1.0"
+            })
         );
         assert_eq!(
             Pull::parse("/v2/app/blobs/sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a?x=1"),

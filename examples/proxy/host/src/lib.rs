@@ -22,10 +22,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
+use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::WasiHttpView;
 
 /// The host side of `acr:proxy/config`, generated from the filter's WIT.
 mod wit {
@@ -127,7 +127,12 @@ impl ProxyHost {
     async fn call(&self, request: hyper::Request<Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
         let token = tokio::fs::read_to_string(&self.settings.entra_token_file)
             .await
-            .with_context(|| format!("reading the Entra token file {}", self.settings.entra_token_file.display()))?;
+            .with_context(|| {
+                format!(
+                    "reading the Entra token file {}",
+                    self.settings.entra_token_file.display()
+                )
+            })?;
         let config = RequestConfig {
             registry: self.settings.registry.clone(),
             entra_token: token.trim_end_matches(['\r', '\n']).to_owned(),
@@ -142,7 +147,10 @@ impl ProxyHost {
         tokio::spawn(async move {
             let result = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
-                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, outparam)
+                    .await
             };
             if let Err(e) = result.await {
                 eprintln!("acr-auth-proxy: the component failed: {e:?}");
@@ -160,12 +168,15 @@ impl ProxyHost {
 /// A 500 response with a JSON error body.
 fn internal_error(message: &str) -> hyper::Response<HyperOutgoingBody> {
     let body = serde_json::json!({ "errors": [{ "code": "PROXY_ERROR", "message": message }] }).to_string();
-    let body = Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from(body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = hyper::Response::new(body);
     *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
