@@ -248,6 +248,7 @@ fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut 
 
 /// Runs every test: the workspace's, then the Node and Python hosts'.
 fn test(extra: &[String]) -> Result<()> {
+    run(Command::new("rustup").args(["component", "add", "rustfmt"]))?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     let components = build()?;
     let cli = build_cli(&components)?;
