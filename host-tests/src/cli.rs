@@ -7,8 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// The CLI binary: `ACR_AUTH_CLI`, or the workspace's debug build.
-fn cli() -> Command {
+/// A command running the CLI binary: `ACR_AUTH_CLI`, or the workspace's
+/// debug build.
+pub fn command() -> Command {
     let path = std::env::var_os("ACR_AUTH_CLI").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/acr-auth"),
         PathBuf::from,
@@ -19,7 +20,7 @@ fn cli() -> Command {
 
 /// Runs the CLI with `stdin` and returns its output.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = cli()
+    let mut child = command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -27,11 +27,14 @@ pub(crate) const MEMORY_LIMIT: usize = 16 << 20;
 pub struct Runtime(Embedder);
 
 impl Runtime {
-    /// Compiles the embedded component.
+    /// Compiles the embedded component, or loads it from wasmtime's on-disk
+    /// cache when an earlier run compiled it (see [`Embedder::new_cached`]).
+    /// Without a usable cache directory it compiles every time.
     pub fn new() -> Result<Self> {
-        Ok(Self(
-            Embedder::new(COMPONENT, Limits::default()).map_err(anyhow::Error::from)?,
-        ))
+        let embedder = Embedder::new_cached(COMPONENT, Limits::default())
+            .or_else(|_| Embedder::new(COMPONENT, Limits::default()))
+            .map_err(anyhow::Error::from)?;
+        Ok(Self(embedder))
     }
 }
 

@@ -35,7 +35,7 @@
 use core::fmt;
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Cache, CacheConfig, Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 /// The generated bindings of the `pure` world.
 pub mod wit {
@@ -123,7 +123,23 @@ pub struct Embedder {
 impl Embedder {
     /// Compiles a component from its bytes. It must import nothing.
     pub fn new(component: &[u8], limits: Limits) -> wasmtime::Result<Self> {
+        Self::with_config(component, limits, Config::new())
+    }
+
+    /// Like [`Embedder::new`], but keeps the compiled code in wasmtime's
+    /// on-disk cache (by default under the user's cache directory, e.g.
+    /// `~/.cache/wasmtime`), keyed by the component's bytes and the engine's
+    /// settings: a short-lived process such as a CLI then compiles the
+    /// component once per machine instead of at every start. Only the user
+    /// who owns that directory can place code in it.
+    pub fn new_cached(component: &[u8], limits: Limits) -> wasmtime::Result<Self> {
         let mut config = Config::new();
+        config.cache(Some(Cache::new(CacheConfig::new())?));
+        Self::with_config(component, limits, config)
+    }
+
+    /// Compiles with `config`, plus the fuel metering the limits need.
+    fn with_config(component: &[u8], limits: Limits, mut config: Config) -> wasmtime::Result<Self> {
         config.consume_fuel(true);
         let engine = Engine::new(&config)?;
         let component = Component::new(&engine, component)?;
