@@ -34,18 +34,27 @@ pub fn build_exchange_request(
     custom_cloud: Option<&CloudEnvironment>,
 ) -> Result<Request, RequestError> {
     let (login_server, _) = crate::scope::login_server(reference, custom_cloud)?;
+    Ok(exchange_request(&login_server, entra_token, tenant)?)
+}
+
+/// [`build_exchange_request`] for a login server already resolved.
+pub(crate) fn exchange_request(
+    login_server: &str,
+    entra_token: &str,
+    tenant: Option<&str>,
+) -> Result<Request, InputError> {
     check_token(entra_token)?;
     if let Some(tenant) = tenant {
         check_tenant(tenant)?;
     }
     let mut form = form_urlencoded::Serializer::new(String::with_capacity(entra_token.len() + 128));
     form.append_pair("grant_type", "access_token")
-        .append_pair("service", &login_server)
+        .append_pair("service", login_server)
         .append_pair("access_token", entra_token);
     if let Some(tenant) = tenant {
         form.append_pair("tenant", tenant);
     }
-    Ok(form_post(&login_server, "/oauth2/exchange", form.finish()))
+    Ok(form_post(login_server, "/oauth2/exchange", form.finish()))
 }
 
 /// Builds `POST https://<login-server>/oauth2/token`, which trades an ACR
@@ -64,21 +73,25 @@ pub fn build_token_request<S: AsRef<str>>(
     custom_cloud: Option<&CloudEnvironment>,
 ) -> Result<Request, RequestError> {
     let (login_server, _) = crate::scope::login_server(reference, custom_cloud)?;
+    Ok(token_request(&login_server, refresh_token, scopes)?)
+}
+
+/// [`build_token_request`] for a login server already resolved.
+pub(crate) fn token_request<S: AsRef<str>>(
+    login_server: &str,
+    refresh_token: &str,
+    scopes: &[S],
+) -> Result<Request, InputError> {
     check_token(refresh_token)?;
-    if scopes.is_empty() || scopes.len() > MAX_SCOPES {
-        return Err(InputError::ScopeCount.into());
-    }
-    for scope in scopes {
-        check_scope(scope.as_ref())?;
-    }
+    check_scopes(scopes)?;
     let mut form = form_urlencoded::Serializer::new(String::with_capacity(refresh_token.len() + 256));
     form.append_pair("grant_type", "refresh_token")
-        .append_pair("service", &login_server);
+        .append_pair("service", login_server);
     for scope in scopes {
         form.append_pair("scope", scope.as_ref());
     }
     form.append_pair("refresh_token", refresh_token);
-    Ok(form_post(&login_server, "/oauth2/token", form.finish()))
+    Ok(form_post(login_server, "/oauth2/token", form.finish()))
 }
 
 /// A form POST to a login server.
@@ -91,8 +104,16 @@ fn form_post(login_server: &str, path: &str, form: String) -> Request {
     }
 }
 
+/// Checks a token request's scopes: 1 to [`MAX_SCOPES`], each valid.
+pub(crate) fn check_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<(), InputError> {
+    if scopes.is_empty() || scopes.len() > MAX_SCOPES {
+        return Err(InputError::ScopeCount);
+    }
+    scopes.iter().try_for_each(|scope| check_scope(scope.as_ref()))
+}
+
 /// Checks one token-request scope.
-pub(crate) fn check_scope(scope: &str) -> Result<(), InputError> {
+fn check_scope(scope: &str) -> Result<(), InputError> {
     let valid = scope.len() <= MAX_SCOPE_LEN
         && match scope.split(':').collect::<Vec<_>>().as_slice() {
             ["registry", "catalog", "*"] => true,
@@ -128,20 +149,10 @@ fn is_repository_name(name: &str) -> bool {
                 return false;
             }
             // Between alphanumerics: `.`, `_`, `__` or any run of `-`.
-            let mut separator = String::new();
-            for &b in bytes {
-                if alnum(&b) {
-                    if !matches!(separator.as_str(), "" | "." | "_" | "__") && !separator.bytes().all(|s| s == b'-') {
-                        return false;
-                    }
-                    separator.clear();
-                } else if matches!(b, b'.' | b'_' | b'-') {
-                    separator.push(b as char);
-                } else {
-                    return false;
-                }
-            }
-            true
+            bytes
+                .split(|b| alnum(b))
+                .all(|separator| matches!(separator, b"" | b"." | b"_" | b"__") || separator.iter().all(|&b| b == b'-'))
+                && bytes.iter().all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-'))
         })
 }
 

@@ -262,14 +262,11 @@ pub fn login(
 ) -> Result<LoginResult, LoginError> {
     let invalid = |e: RequestError| LoginError::new(LoginErrorKind::InvalidInput, Stage::Input, e.to_string());
     let custom_cloud = options.custom_cloud.as_ref();
-    let exchange = crate::build_exchange_request(reference, entra_token, options.tenant.as_deref(), custom_cloud)
-        .map_err(invalid)?;
     let (login_server, _) = crate::scope::login_server(reference, custom_cloud).map_err(|e| invalid(e.into()))?;
-    for scope in &options.scopes {
-        crate::exchange::check_scope(scope).map_err(|e| invalid(e.into()))?;
-    }
-    if options.scopes.len() > crate::MAX_SCOPES {
-        return Err(invalid(crate::InputError::ScopeCount.into()));
+    let exchange = crate::exchange::exchange_request(&login_server, entra_token, options.tenant.as_deref())
+        .map_err(|e| invalid(e.into()))?;
+    if !options.scopes.is_empty() {
+        crate::exchange::check_scopes(&options.scopes).map_err(|e| invalid(e.into()))?;
     }
     let mut flow = Flow {
         transport,
@@ -287,8 +284,12 @@ pub fn login(
     } else {
         let refresh_token = credential.password.expose().as_str();
         flow.secrets.push(refresh_token);
-        let request = crate::build_token_request(&login_server, refresh_token, &options.scopes, custom_cloud)
-            .map_err(|e| flow.redacted(invalid(e)))?;
+        // The scopes were checked before any request, so a refusal here is
+        // about the registry's own token (say, over the size cap).
+        let request = crate::exchange::token_request(&login_server, refresh_token, &options.scopes).map_err(|e| {
+            let message = format!("the registry's refresh token cannot be sent back: {e}");
+            flow.redacted(LoginError::new(LoginErrorKind::Malformed, Stage::Exchange, message))
+        })?;
         let response = flow.send(&request, Stage::Token)?;
         let token = crate::parse_access_token(response.status, &response.body)
             .map_err(|e| flow.response_error(e, Stage::Token, &response))?;
