@@ -5,6 +5,8 @@
 //! `WWW-Authenticate: Bearer realm="https://<host>/oauth2/token",service="<host>"`.
 //! The exchange URL is the realm's scheme and authority plus `/oauth2/exchange`.
 
+use crate::prelude::*;
+
 use crate::{ChallengeError, CloudEnvironment};
 
 /// The longest header accepted, in bytes.

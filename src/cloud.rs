@@ -1,6 +1,8 @@
 //! Custom (air-gapped, sovereign or Azure Stack) clouds, described by an
 //! environment file such as the one `AZURE_ENVIRONMENT_FILEPATH` names.
 
+use crate::prelude::*;
+
 use crate::CloudEnvironmentError;
 use crate::json::{Json, Object};
 
@@ -36,8 +38,8 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     if json.len() > MAX_CLOUD_ENVIRONMENT_LEN {
         return Err(CloudEnvironmentError::TooLarge);
     }
-    let root: Json = serde_json::from_str(json).map_err(|e| CloudEnvironmentError::NotJson {
-        position: Some((e.line(), e.column())),
+    let root = crate::json::parse(json.as_bytes()).map_err(|e| CloudEnvironmentError::NotJson {
+        position: Some(e.line_column(json.as_bytes())),
     })?;
     let Json::Object(root) = &root else {
         return Err(CloudEnvironmentError::NotJson { position: None });

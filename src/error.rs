@@ -2,7 +2,29 @@
 //! [`CloudEnvironmentError`], [`RequestError`]) is kept apart from what the
 //! registry says ([`ResponseError`]). No message ever contains a token.
 
+use crate::prelude::*;
+
 use core::fmt;
+
+/// Text in double quotes with every byte outside printable ASCII (and `"`
+/// and `\\`) shown as `\\u{..}`, so no input can add lines or terminal
+/// escapes to a message. Smaller than `{:?}`, whose Unicode tables cost
+/// the component about 3 KB.
+pub(crate) struct Quoted<'t>(pub(crate) &'t str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            if matches!(c, ' '..='~') && c != '"' && c != '\\' {
+                f.write_str(c.encode_utf8(&mut [0; 4]))?;
+            } else {
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
 
 /// Why a registry reference was refused by [`crate::resolve_scope`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +95,18 @@ impl fmt::Display for ScopeError {
             }
             Self::UnsupportedScheme { scheme } => write!(
                 f,
-                "unsupported scheme {scheme:?}: expected https://, oci:// or a bare host"
+                "unsupported scheme {}: expected https://, oci:// or a bare host",
+                Quoted(scheme)
             ),
             Self::UserInfo => f.write_str(
                 "the registry reference carries user information before the host (user@ or \
                  user:password@); pass credentials separately",
             ),
-            Self::Port { port } => write!(f, "port {port:?} is refused: ACR login servers listen on 443 only"),
+            Self::Port { port } => write!(
+                f,
+                "port {} is refused: ACR login servers listen on 443 only",
+                Quoted(port)
+            ),
             Self::IpAddress => f.write_str(
                 "an IP address is not a registry login server: expected a name such as myregistry.azurecr.io",
             ),
@@ -109,7 +136,7 @@ impl fmt::Display for ScopeError {
     }
 }
 
-impl std::error::Error for ScopeError {}
+impl core::error::Error for ScopeError {}
 
 /// Why a custom cloud's environment file was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,16 +189,16 @@ impl fmt::Display for CloudEnvironmentError {
             ),
             Self::NotJson { position: None } => f.write_str("the cloud environment file is not a JSON object"),
             Self::MissingField { field } => {
-                write!(f, "the cloud environment file has no {field:?} field")
+                write!(f, "the cloud environment file has no {} field", Quoted(field))
             }
             Self::InvalidField { field, expected } => {
-                write!(f, "the cloud environment field {field:?} must be {expected}")
+                write!(f, "the cloud environment field {} must be {expected}", Quoted(field))
             }
         }
     }
 }
 
-impl std::error::Error for CloudEnvironmentError {}
+impl core::error::Error for CloudEnvironmentError {}
 
 /// Why a token or tenant argument was refused. Never contains the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,14 +238,15 @@ impl fmt::Display for InputError {
             Self::ScopeCount => write!(f, "a token request needs 1 to {} scopes", crate::MAX_SCOPES),
             Self::InvalidScope { scope } => write!(
                 f,
-                "invalid scope {scope:?}: expected repository:<name>:<actions> (actions among pull, \
-                 push, delete, metadata_read, metadata_write, *) or registry:catalog:*"
+                "invalid scope {}: expected repository:<name>:<actions> (actions among pull, \
+                 push, delete, metadata_read, metadata_write, *) or registry:catalog:*",
+                Quoted(scope)
             ),
         }
     }
 }
 
-impl std::error::Error for InputError {}
+impl core::error::Error for InputError {}
 
 /// Why a request could not be built: always caller misuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,8 +267,8 @@ impl fmt::Display for RequestError {
     }
 }
 
-impl std::error::Error for RequestError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Reference(e) => Some(e),
             Self::Input(e) => Some(e),
@@ -304,10 +332,10 @@ impl fmt::Display for ChallengeError {
             }
             Self::NoBearer => f.write_str("the WWW-Authenticate header has no Bearer challenge"),
             Self::MissingParameter { name } => {
-                write!(f, "the Bearer challenge has no {name:?} parameter")
+                write!(f, "the Bearer challenge has no {} parameter", Quoted(name))
             }
             Self::DuplicateParameter { name } => {
-                write!(f, "the Bearer challenge repeats the {name:?} parameter")
+                write!(f, "the Bearer challenge repeats the {} parameter", Quoted(name))
             }
             Self::InsecureRealm => {
                 f.write_str("the challenge's realm is not an https:// URL: no token is sent over plain HTTP")
@@ -317,8 +345,8 @@ impl fmt::Display for ChallengeError {
     }
 }
 
-impl std::error::Error for ChallengeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for ChallengeError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Realm(e) => Some(e),
             _ => None,
@@ -431,8 +459,8 @@ impl fmt::Display for Malformed {
                 crate::MAX_RESPONSE_BODY_LEN
             ),
             Self::NotJson => f.write_str("the response body is not a JSON object"),
-            Self::MissingToken { field } => write!(f, "the response has no {field:?} field"),
-            Self::TokenNotString { field } => write!(f, "the response's {field:?} is not a string"),
+            Self::MissingToken { field } => write!(f, "the response has no {} field", Quoted(field)),
+            Self::TokenNotString { field } => write!(f, "the response's {} is not a string", Quoted(field)),
             Self::NotAJwt { segments } => write!(
                 f,
                 "the token is not a JWT: expected 3 dot-separated segments, found {segments}"
@@ -444,7 +472,7 @@ impl fmt::Display for Malformed {
             Self::MissingExpiry => f.write_str("the token has no \"exp\" claim"),
             Self::InvalidExpiry => f.write_str("the token's \"exp\" claim is not a non-negative number of seconds"),
             Self::InvalidClaim { claim } => {
-                write!(f, "the token's {claim:?} claim has an unexpected type")
+                write!(f, "the token's {} claim has an unexpected type", Quoted(claim))
             }
         }
     }
@@ -469,7 +497,7 @@ impl fmt::Display for ResponseError {
     }
 }
 
-impl std::error::Error for ResponseError {}
+impl core::error::Error for ResponseError {}
 
 impl From<Malformed> for ResponseError {
     fn from(m: Malformed) -> Self {

@@ -2,6 +2,8 @@
 //! token for an ACR refresh token (`/oauth2/exchange`), and a refresh token for
 //! a repository-scoped access token (`/oauth2/token`).
 
+use crate::prelude::*;
+
 use crate::http::FORM_CONTENT_TYPE;
 use crate::{CloudEnvironment, InputError, Request, RequestError, Secret};
 

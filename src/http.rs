@@ -1,5 +1,7 @@
 //! HTTP requests as plain data: the caller sends them.
 
+use crate::prelude::*;
+
 use core::fmt;
 
 use crate::Secret;

@@ -40,8 +40,25 @@
 //! The same functions are exported by the `acr:auth` WebAssembly component
 //! (`wit/`), which imports nothing.
 
+// `no_std` (with `alloc`) so that the components link no standard library:
+// their panics then trap without formatting a message, which keeps the
+// panic machinery and its strings out of them (see the README's "Size").
+// Native users see the same API either way.
+#![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// What the modules use from `alloc`, as std's prelude would give it.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
 
 mod challenge;
 mod cloud;

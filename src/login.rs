@@ -6,6 +6,8 @@
 //! moves bytes. The `client` component runs it over imported `wasi:http`, so
 //! the host still owns every byte that leaves the sandbox.
 
+use crate::prelude::*;
+
 use core::fmt;
 use core::time::Duration;
 
@@ -200,7 +202,7 @@ impl fmt::Display for LoginError {
     }
 }
 
-impl std::error::Error for LoginError {}
+impl core::error::Error for LoginError {}
 
 impl LoginError {
     fn new(kind: LoginErrorKind, stage: Stage, message: impl Into<String>) -> Self {
@@ -377,8 +379,9 @@ impl Flow<'_> {
             crate::parse_challenge(header, custom_cloud).map_err(|e| self.redacted(challenge_error(e.to_string())))?;
         if challenge.login_server != login_server || !challenge.service.eq_ignore_ascii_case(login_server) {
             return Err(self.redacted(challenge_error(format!(
-                "the challenge names realm {} and service {:?}, not {login_server}: no token is sent elsewhere",
-                challenge.login_server, challenge.service
+                "the challenge names realm {} and service {}, not {login_server}: no token is sent elsewhere",
+                challenge.login_server,
+                crate::error::Quoted(&challenge.service)
             ))));
         }
         Ok(())

@@ -5,6 +5,8 @@
 //! built-in cloud uses the ACR audience. ARM is only the fallback for a custom
 //! cloud whose environment names no ACR audience.
 
+use crate::prelude::*;
+
 use crate::{CloudEnvironment, ScopeError};
 
 /// The Entra scope of the ACR audience, the same in the public, China and US

@@ -1,8 +1,7 @@
 //! Reading the registry's answers: the refresh or access token and when it
 //! expires.
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use crate::prelude::*;
 
 use crate::error::JwtPart;
 use crate::json::{Json, Object};
@@ -19,15 +18,6 @@ pub const REFRESH_TOKEN_USERNAME: &str = "00000000-0000-0000-0000-000000000000";
 const MAX_ERROR_TEXT_LEN: usize = 512;
 /// The most ACR errors kept from an error body.
 const MAX_ERRORS: usize = 8;
-
-/// URL-safe base64 as JWTs use it (RFC 7515), accepting padded and unpadded
-/// segments alike.
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// A registry credential from `/oauth2/exchange`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +110,7 @@ fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, 
     if body.len() > MAX_RESPONSE_BODY_LEN {
         return Err(Malformed::TooLarge.into());
     }
-    let Ok(Json::Object(mut object)) = serde_json::from_slice(body) else {
+    let Ok(Json::Object(mut object)) = crate::json::parse(body) else {
         return Err(Malformed::NotJson.into());
     };
     match object.remove(field) {
@@ -132,33 +122,42 @@ fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, 
 
 /// The refusal for a non-200 response, with the ACR errors its body holds.
 fn refusal(status: u16, body: &[u8]) -> Refusal {
-    #[derive(serde::Deserialize)]
-    struct ErrorBody {
-        errors: Vec<ErrorEntry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct ErrorEntry {
-        #[serde(default)]
-        code: Option<String>,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    let parsed = (body.len() <= MAX_RESPONSE_BODY_LEN)
-        .then(|| serde_json::from_slice::<ErrorBody>(body).ok())
-        .flatten();
-    let errors = parsed
-        .map(|b| {
-            b.errors
-                .into_iter()
-                .take(MAX_ERRORS)
-                .map(|e| AcrError {
-                    code: printable(e.code.as_deref().unwrap_or_default()),
-                    message: printable(e.message.as_deref().unwrap_or_default()),
-                })
-                .collect()
-        })
+    let errors = (body.len() <= MAX_RESPONSE_BODY_LEN)
+        .then(|| acr_errors(body))
+        .flatten()
         .unwrap_or_default();
     Refusal { status, errors }
+}
+
+/// The entries of an ACR error body, `{"errors": [{"code": .., "message": ..}]}`
+/// (other fields ignored; `code` and `message` may be missing or null). None
+/// when the body does not have that shape.
+fn acr_errors(body: &[u8]) -> Option<Vec<AcrError>> {
+    let Ok(Json::Object(mut root)) = crate::json::parse(body) else {
+        return None;
+    };
+    let Some(Json::Array(entries)) = root.remove("errors") else {
+        return None;
+    };
+    let text = |entry: &Object, key| match entry.get(key) {
+        None | Some(Json::Null) => Some(String::new()),
+        Some(Json::String(s)) => Some(printable(s)),
+        Some(_) => None,
+    };
+    entries
+        .into_iter()
+        .map(|entry| match entry {
+            Json::Object(entry) => Some(AcrError {
+                code: text(&entry, "code")?,
+                message: text(&entry, "message")?,
+            }),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|mut errors| {
+            errors.truncate(MAX_ERRORS);
+            errors
+        })
 }
 
 /// Server text made safe to show: bounded, control characters replaced.
@@ -185,7 +184,7 @@ fn jwt_claims(token: &str) -> Result<Object, Malformed> {
         });
     };
     json_segment(header, JwtPart::Header)?;
-    BASE64URL.decode(signature).map_err(|_| Malformed::BadBase64 {
+    base64url(signature).ok_or(Malformed::BadBase64 {
         part: JwtPart::Signature,
     })?;
     json_segment(payload, JwtPart::Payload)
@@ -193,11 +192,46 @@ fn jwt_claims(token: &str) -> Result<Object, Malformed> {
 
 /// A base64url segment holding a JSON object.
 fn json_segment(segment: &str, part: JwtPart) -> Result<Object, Malformed> {
-    let bytes = BASE64URL.decode(segment).map_err(|_| Malformed::BadBase64 { part })?;
-    match serde_json::from_slice(&bytes) {
+    let bytes = base64url(segment).ok_or(Malformed::BadBase64 { part })?;
+    match crate::json::parse(&bytes) {
         Ok(Json::Object(object)) => Ok(object),
         _ => Err(Malformed::ClaimsNotJson { part }),
     }
+}
+
+/// Decodes a base64url segment (RFC 4648 section 5) as JWTs write it (RFC
+/// 7515): without padding, or with exactly the padding RFC 4648 gives; bits
+/// after the last whole byte must be zero, so every byte string has one
+/// accepted spelling per padding style. (The base64 crate's "indifferent"
+/// padding mode, used before, also took short padding such as `QQ=`.) Hand-written: the base64 crate's
+/// engine cost the `pure` core module 4,456 bytes (see the README's "Size"), and
+/// the tests compare this with it.
+pub(crate) fn base64url(segment: &str) -> Option<Vec<u8>> {
+    let data = segment.trim_end_matches('=');
+    let padding = segment.len() - data.len();
+    if padding > 0 && (segment.len() % 4 != 0 || padding > 2 || data.len() % 4 == 0) || data.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0);
+    for byte in data.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    (bits == 0).then_some(out)
 }
 
 /// A NumericDate claim (RFC 7519): non-negative seconds, fraction rounded down.
@@ -211,12 +245,7 @@ fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Mal
     };
     match claims.get(claim) {
         None => Ok(None),
-        Some(n) if n.is_number() => match (n.as_u64(), n.as_f64()) {
-            (Some(secs), _) => Ok(Some(secs)),
-            // u64::MAX as f64 rounds up to 2^64, so `<` keeps the cast exact.
-            (None, Some(secs)) if secs >= 0.0 && secs < u64::MAX as f64 => Ok(Some(secs.floor() as u64)),
-            _ => Err(invalid()),
-        },
+        Some(Json::Number(n)) => n.floor_u64().map(Some).ok_or_else(invalid),
         Some(_) => Err(invalid()),
     }
 }
@@ -238,5 +267,75 @@ fn audience(claims: &Object) -> Result<Option<String>, Malformed> {
             _ => Err(Malformed::InvalidClaim { claim: "aud" }),
         },
         _ => string_claim(claims, "aud"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+    use super::base64url;
+    use crate::prelude::*;
+
+    /// The base64 crate configured as RFC 7515 reads segments.
+    const REFERENCE: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+
+    #[test]
+    fn base64url_decodes_rfc_4648_vectors() {
+        // RFC 4648 section 10, with and without padding.
+        for (encoded, decoded) in [
+            ("", ""),
+            ("Zg", "f"),
+            ("Zg==", "f"),
+            ("Zm8", "fo"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg", "foob"),
+            ("Zm9vYmE=", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
+            assert_eq!(base64url(encoded).as_deref(), Some(decoded.as_bytes()), "{encoded}");
+        }
+        assert_eq!(base64url("-_8").as_deref(), Some(&[0xfb, 0xff][..]));
+    }
+
+    #[test]
+    fn base64url_refuses_what_rfc_7515_refuses() {
+        for bad in [
+            "+/8", "Z", "Zg=", "Zg===", "Zm9v=", "Zm9v====", "Zh", "Zm9=", "Zg==Zg==", "Z g", "=", "====",
+        ] {
+            assert_eq!(base64url(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64url_agrees_with_the_base64_crate() {
+        let alphabet = ["A", "Q", "g", "w", "_", "-", "=", "+", "0", "9"];
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        for text in &texts {
+            let reference = REFERENCE.decode(text).ok();
+            if text.contains('=') {
+                // The crate also takes some short padding ("QQ="); exact
+                // padding must decode alike.
+                if let Some(ours) = base64url(text) {
+                    assert_eq!(Some(ours), reference, "{text:?}");
+                }
+            } else {
+                assert_eq!(base64url(text), reference, "{text:?}");
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! The `client` world: [`crate::login`] over imported `wasi:http`.
 
+use crate::prelude::*;
+
 use core::time::Duration;
 
 use wasi::http::outgoing_handler;
