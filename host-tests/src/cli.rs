@@ -62,9 +62,15 @@ pub fn failure(args: &[&str], stdin: &[u8], code: i32) -> String {
     stderr
 }
 
-/// A file in a fresh temporary directory of this test process.
+/// A file in a directory of this test process under the target directory's
+/// `tmp/` (where cargo keeps test scratch files), so that nothing is left
+/// behind outside the build tree.
 pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("acr-auth-cli-test-{}", std::process::id()));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let dir = target.join(format!("tmp/acr-auth-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("temp file");
