@@ -130,7 +130,7 @@ fn check_scope(scope: &str) -> Result<(), InputError> {
     if valid {
         Ok(())
     } else {
-        let shown = scope.get(..64).unwrap_or(scope);
+        let shown = &scope[..scope.floor_char_boundary(64)];
         Err(InputError::InvalidScope {
             scope: shown.escape_default().to_string(),
         })
