@@ -25,27 +25,49 @@ fn output(command: &mut Command) -> Result<Output> {
     Ok(output)
 }
 
-/// Measures `cli scope myregistry.azurecr.io` as a whole process: start,
-/// compile the embedded component, one call, exit.
-pub fn cli(cli: &Path, plan: &Plan) -> Result<Stat> {
-    let mut scope = Command::new(cli);
-    scope
-        .args(["scope", crate::inputs::SHORT_REFERENCE])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    output(&mut scope)?;
+/// Measures `cli scope myregistry.azurecr.io` as a whole process (start, get
+/// the compiled component, one call, exit), once compiling the component at
+/// every start and once loading it from wasmtime's on-disk cache.
+pub fn cli(cli: &Path, target: &Path, plan: &Plan) -> Result<Vec<Stat>> {
     let profile = cli
         .parent()
         .and_then(Path::file_name)
         .map_or_else(String::new, |p| p.to_string_lossy().into_owned());
-    Ok(measure(
-        format!("CLI process `acr-auth scope` ({profile} build)"),
-        plan,
-        || {
-            let status = scope.status().expect("the CLI starts");
-            assert!(status.success(), "the CLI failed: {status}");
-        },
-    ))
+    // A cache directory of its own, filled by a first run; and one that
+    // cannot be created even by root (below a file), so every start
+    // compiles the component.
+    let cache = target.join("bench/cli-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let mut rows: Vec<Stat> = Vec::new();
+    for (label, home) in [
+        (
+            "component compiled at every start",
+            Path::new("/dev/null/acr-auth-bench"),
+        ),
+        ("compiled component from the on-disk cache", cache.as_path()),
+    ] {
+        let mut scope = Command::new(cli);
+        scope
+            .args(["scope", crate::inputs::SHORT_REFERENCE])
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        output(&mut scope)?;
+        let row = measure(
+            format!("CLI process `acr-auth scope` ({profile} build): {label}"),
+            plan,
+            || {
+                let status = scope.status().expect("the CLI starts");
+                assert!(status.success(), "the CLI failed: {status}");
+            },
+        );
+        rows.push(match rows.first() {
+            Some(compiled) => row.versus(compiled),
+            None => row,
+        });
+    }
+    Ok(rows)
 }
 
 /// A host of another language and how to read its example's output.

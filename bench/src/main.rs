@@ -75,15 +75,15 @@ fn main() -> Result<()> {
     rows.extend(login::round_trips(&plan)?);
 
     section("the acr-auth CLI as a process");
-    match ["release", "debug"]
-        .map(|profile| target.join(profile).join("acr-auth"))
-        .into_iter()
-        .find(|p| p.exists())
-    {
-        Some(cli) => rows.push(external::cli(&cli, &plan)?),
-        None => {
-            notes.push("CLI: skipped, no target/release/acr-auth (cargo build --release -p acr-auth-cli)".to_owned())
-        }
+    // The CLI built with the same profile, beside this binary.
+    let cli = std::env::current_exe()?.with_file_name("acr-auth");
+    if cli.exists() {
+        rows.extend(external::cli(&cli, &target, &plan)?);
+    } else {
+        notes.push(format!(
+            "CLI: skipped, no {} (cargo xtask bench builds it)",
+            cli.display()
+        ));
     }
     section("Node and Python hosts");
     let (foreign, skipped) = external::foreign_hosts(&root, if quick { FOREIGN_RUNS_QUICK } else { FOREIGN_RUNS_FULL });

@@ -8,7 +8,8 @@
 //!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: checks formatting, builds, then runs every test: the workspace's, and the Node and
-//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`).
+//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`); then `bench --quick`
+//!   once as a smoke test.
 //! - `bench [--quick]`: builds, then measures everything (see BENCHMARKS.md).
 //!
 //! Each command installs the rustup targets it needs itself.
@@ -321,14 +322,16 @@ fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut 
     cmd
 }
 
-/// Runs every test: the workspace's, then the Node and Python hosts'.
+/// Runs every test: the workspace's, then the Node and Python hosts'; then a quick bench.
 fn test(extra: &[String]) -> Result<()> {
     run(Command::new("rustup").args(["component", "add", "rustfmt"]))?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     let components = build()?;
     let cli = build_cli(&components)?;
     run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
-    test_other_hosts()
+    test_other_hosts()?;
+    // A smoke run of the benchmark: it must work; its numbers are not judged.
+    bench::bench(true)
 }
 
 /// Runs `examples/node/test.sh` and `examples/python/test.sh` under
