@@ -63,7 +63,7 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     Ok(CloudEnvironment {
         name: match root.get("name") {
             None | Some(Json::Null) => None,
-            Some(Json::String(s)) if s.len() <= MAX_ENDPOINT_LEN => Some(s.clone()),
+            Some(Json::String(s)) if s.len() <= MAX_ENDPOINT_LEN => Some(String::from(&**s)),
             Some(_) => {
                 return Err(CloudEnvironmentError::InvalidField {
                     field: "name",
@@ -102,7 +102,11 @@ fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<
                 && !host.is_empty()
                 && !host.contains('@')
                 && url.bytes().all(|b| b.is_ascii_graphic());
-            if ok { Ok(Some(url.clone())) } else { Err(invalid) }
+            if ok {
+                Ok(Some(String::from(&**url)))
+            } else {
+                Err(invalid)
+            }
         }
         Some(_) => Err(invalid),
     }

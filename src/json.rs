@@ -9,38 +9,42 @@
 //! generated input): UTF-8 text, one value, no trailing commas, no comments,
 //! strings without raw control characters or lone surrogates, nesting at most
 //! [`MAX_DEPTH`] deep. Numbers are kept as their checked text, so a value
-//! never loses precision on the way to the field that reads it.
+//! never loses precision on the way to the field that reads it. Strings and
+//! numbers borrow from the document unless they hold escapes, so reading a
+//! token response copies the token once, into the result.
+
+use alloc::borrow::Cow;
 
 use crate::prelude::*;
 
 /// The deepest nesting of arrays and objects accepted, as serde_json's default.
 pub(crate) const MAX_DEPTH: usize = 128;
 
-/// A JSON value.
-pub(crate) enum Json {
+/// A JSON value, borrowing from the document it was read from.
+pub(crate) enum Json<'t> {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool,
     /// A number, as its text in the document.
-    Number(Number),
+    Number(Number<'t>),
     /// A string.
-    String(String),
+    String(Cow<'t, str>),
     /// An array.
-    Array(Vec<Json>),
+    Array(Vec<Json<'t>>),
     /// An object.
-    Object(Object),
+    Object(Object<'t>),
 }
 
 /// A JSON number's text, checked against the RFC 8259 grammar.
-pub(crate) struct Number(String);
+pub(crate) struct Number<'t>(&'t str);
 
-impl Number {
+impl Number<'_> {
     /// The number rounded down to whole units, if it is at least zero and
     /// that fits a `u64`: what a NumericDate (RFC 7519) needs. Exact for any
     /// number of digits and any exponent.
     pub(crate) fn floor_u64(&self) -> Option<u64> {
-        let text = self.0.as_str();
+        let text = self.0;
         let (negative, text) = text.strip_prefix('-').map_or((false, text), |rest| (true, rest));
         let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
         let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -72,17 +76,17 @@ impl Number {
 }
 
 /// A JSON object: its entries in document order, duplicates included.
-pub(crate) struct Object(Vec<(String, Json)>);
+pub(crate) struct Object<'t>(Vec<(Cow<'t, str>, Json<'t>)>);
 
-impl Object {
+impl<'t> Object<'t> {
     /// The value of `key`; the last one when the key is repeated, as most
     /// JSON readers (serde_json's `Value` among them) resolve duplicates.
-    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'t>> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// Takes the value of `key` out; the last one when the key is repeated.
-    pub(crate) fn remove(&mut self, key: &str) -> Option<Json> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Json<'t>> {
         let at = self.0.iter().rposition(|(k, _)| k == key)?;
         Some(self.0.swap_remove(at).1)
     }
@@ -107,7 +111,7 @@ impl SyntaxError {
 }
 
 /// Reads `text` as one JSON value.
-pub(crate) fn parse(text: &[u8]) -> Result<Json, SyntaxError> {
+pub(crate) fn parse(text: &[u8]) -> Result<Json<'_>, SyntaxError> {
     let text = core::str::from_utf8(text).map_err(|e| SyntaxError {
         offset: e.valid_up_to(),
     })?;
@@ -127,7 +131,7 @@ struct Reader<'t> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn error(&self) -> SyntaxError {
         SyntaxError { offset: self.at }
     }
@@ -164,7 +168,7 @@ impl Reader<'_> {
     }
 
     /// One value, preceded by whitespace, nested `depth` containers deep.
-    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Json<'t>, SyntaxError> {
         self.skip_whitespace();
         match self.peek() {
             Some(b'{') | Some(b'[') if depth == MAX_DEPTH => Err(self.error()),
@@ -184,7 +188,7 @@ impl Reader<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Object, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Object<'t>, SyntaxError> {
         self.expect(b'{')?;
         let mut entries = Vec::new();
         self.skip_whitespace();
@@ -205,7 +209,7 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Vec<Json>, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<Vec<Json<'t>>, SyntaxError> {
         self.expect(b'[')?;
         let mut values = Vec::new();
         self.skip_whitespace();
@@ -222,7 +226,7 @@ impl Reader<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Number, SyntaxError> {
+    fn number(&mut self) -> Result<Number<'t>, SyntaxError> {
         let start = self.at;
         self.eat(b'-');
         match self.peek() {
@@ -241,19 +245,25 @@ impl Reader<'_> {
                 return Err(self.error());
             }
         }
-        Ok(Number(self.text[start..self.at].to_owned()))
+        Ok(Number(&self.text[start..self.at]))
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'t, str>, SyntaxError> {
         self.expect(b'"')?;
-        let mut out = String::new();
+        let mut out = Cow::Borrowed("");
         loop {
             let start = self.at;
-            while self.peek().is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20) {
-                self.at += 1;
-            }
+            let rest = &self.text.as_bytes()[start..];
+            self.at += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             // Stops only at ASCII bytes, so both ends are char boundaries.
-            out.push_str(&self.text[start..self.at]);
+            let run = &self.text[start..self.at];
+            match out {
+                Cow::Borrowed("") => out = Cow::Borrowed(run),
+                _ => out.to_mut().push_str(run),
+            }
             match self.peek() {
                 Some(b'"') => {
                     self.at += 1;
@@ -261,7 +271,8 @@ impl Reader<'_> {
                 }
                 Some(b'\\') => {
                     self.at += 1;
-                    out.push(self.escape()?);
+                    let c = self.escape()?;
+                    out.to_mut().push(c);
                 }
                 _ => return Err(self.error()),
             }

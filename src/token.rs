@@ -92,12 +92,13 @@ struct Claims {
 impl Claims {
     /// Reads the claims of a JWT without verifying its signature.
     fn read(token: &str) -> Result<Self, Malformed> {
-        let claims = jwt_claims(token)?;
-        Ok(Self {
-            expires_at: numeric_date(&claims, "exp")?.ok_or(Malformed::MissingExpiry)?,
-            issued_at: numeric_date(&claims, "iat")?,
-            audience: audience(&claims)?,
-            tenant: string_claim(&claims, "tenant")?,
+        jwt_claims(token, |claims| {
+            Ok(Self {
+                expires_at: numeric_date(claims, "exp")?.ok_or(Malformed::MissingExpiry)?,
+                issued_at: numeric_date(claims, "iat")?,
+                audience: audience(claims)?,
+                tenant: string_claim(claims, "tenant")?,
+            })
         })
     }
 }
@@ -115,7 +116,7 @@ fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, 
     };
     match object.remove(field) {
         None => Err(Malformed::MissingToken { field }.into()),
-        Some(Json::String(token)) => Ok(token),
+        Some(Json::String(token)) => Ok(token.into_owned()),
         Some(_) => Err(Malformed::TokenNotString { field }.into()),
     }
 }
@@ -173,9 +174,9 @@ fn printable(text: &str) -> String {
     out
 }
 
-/// The claims of a JWT, after checking that it is three base64url segments
-/// with JSON-object header and payload.
-fn jwt_claims(token: &str) -> Result<Object, Malformed> {
+/// Reads the claims of a JWT with `read`, after checking that it is three
+/// base64url segments with JSON-object header and payload.
+fn jwt_claims<R>(token: &str, read: impl FnOnce(&Object<'_>) -> Result<R, Malformed>) -> Result<R, Malformed> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -183,18 +184,22 @@ fn jwt_claims(token: &str) -> Result<Object, Malformed> {
             segments: token.split('.').count(),
         });
     };
-    json_segment(header, JwtPart::Header)?;
+    json_segment(header, JwtPart::Header, |_| Ok(()))?;
     base64url(signature).ok_or(Malformed::BadBase64 {
         part: JwtPart::Signature,
     })?;
-    json_segment(payload, JwtPart::Payload)
+    json_segment(payload, JwtPart::Payload, read)
 }
 
-/// A base64url segment holding a JSON object.
-fn json_segment(segment: &str, part: JwtPart) -> Result<Object, Malformed> {
+/// Reads a base64url segment holding a JSON object with `read`.
+fn json_segment<R>(
+    segment: &str,
+    part: JwtPart,
+    read: impl FnOnce(&Object<'_>) -> Result<R, Malformed>,
+) -> Result<R, Malformed> {
     let bytes = base64url(segment).ok_or(Malformed::BadBase64 { part })?;
     match crate::json::parse(&bytes) {
-        Ok(Json::Object(object)) => Ok(object),
+        Ok(Json::Object(object)) => read(&object),
         _ => Err(Malformed::ClaimsNotJson { part }),
     }
 }
@@ -212,27 +217,47 @@ pub(crate) fn base64url(segment: &str) -> Option<Vec<u8>> {
     if padding > 0 && (segment.len() % 4 != 0 || padding > 2 || data.len() % 4 == 0) || data.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    let (mut bits, mut count) = (0u32, 0);
-    for byte in data.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
+    // Four characters make three bytes. A character's value is 6 bits, so
+    // bit 6 or 7 (`INVALID`) marks a character outside the alphabet.
+    let group = |chars: &[u8]| {
+        chars.iter().fold((0u32, 0u8), |(bits, seen), &c| {
+            let value = BASE64URL_VALUES[usize::from(c)];
+            ((bits << 6) | u32::from(value & 0x3f), seen | value)
+        })
+    };
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    let mut chunks = data.as_bytes().chunks_exact(4);
+    for chunk in &mut chunks {
+        let (bits, seen) = group(chunk);
+        if seen & 0xc0 != 0 {
+            return None;
         }
+        out.extend_from_slice(&bits.to_be_bytes()[1..]);
     }
-    (bits == 0).then_some(out)
+    let rest = chunks.remainder();
+    let (bits, seen) = group(rest);
+    let bytes = (bits << (6 * (4 - rest.len()) % 24)).to_be_bytes();
+    let whole = rest.len().saturating_sub(1);
+    // The bits after the last whole byte must be zero.
+    if seen & 0xc0 != 0 || bytes[1 + whole..].iter().any(|&b| b != 0) {
+        return None;
+    }
+    out.extend_from_slice(&bytes[1..1 + whole]);
+    Some(out)
 }
+
+/// Each byte's value in the base64url alphabet, or `INVALID`.
+const BASE64URL_VALUES: [u8; 256] = {
+    const INVALID: u8 = 0xff;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut values = [INVALID; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        values[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    values
+};
 
 /// A NumericDate claim (RFC 7519): non-negative seconds, fraction rounded down.
 fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Malformed> {
@@ -254,7 +279,7 @@ fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Mal
 fn string_claim(claims: &Object, claim: &'static str) -> Result<Option<String>, Malformed> {
     match claims.get(claim) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(Json::String(s)) => Ok(Some(String::from(&**s))),
         Some(_) => Err(Malformed::InvalidClaim { claim }),
     }
 }
@@ -263,7 +288,7 @@ fn string_claim(claims: &Object, claim: &'static str) -> Result<Option<String>, 
 fn audience(claims: &Object) -> Result<Option<String>, Malformed> {
     match claims.get("aud") {
         Some(Json::Array(values)) => match values.as_slice() {
-            [Json::String(aud)] => Ok(Some(aud.clone())),
+            [Json::String(aud)] => Ok(Some(String::from(&**aud))),
             _ => Err(Malformed::InvalidClaim { claim: "aud" }),
         },
         _ => string_claim(claims, "aud"),
