@@ -504,3 +504,112 @@ impl From<Malformed> for ResponseError {
         Self::Malformed(m)
     }
 }
+
+/// Why an Entra token request was not built by [`crate::build_entra_token_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntraRequestError {
+    /// The scope is not `https://<resource>/.default`.
+    InvalidScope,
+    /// The authority host is not a built-in cloud's Entra host or the custom
+    /// cloud's `activeDirectoryEndpoint`, or not an `https://` URL.
+    UnknownAuthority,
+    /// The tenant is not a GUID or domain name.
+    InvalidTenant,
+    /// The client ID is not a GUID.
+    InvalidClientId,
+    /// A managed identity's client or object ID is not a GUID, or its resource
+    /// ID is not `/subscriptions/...`.
+    InvalidManagedIdentityId,
+    /// The federated token or client secret is empty, too long or holds a
+    /// character that cannot be sent.
+    InvalidCredential(InputError),
+}
+
+impl fmt::Display for EntraRequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidScope => f.write_str("the Entra scope must be https://<resource>/.default"),
+            Self::UnknownAuthority => f.write_str(
+                "the Entra authority host is not login.microsoftonline.com, login.chinacloudapi.cn, \
+                 login.microsoftonline.us or the custom cloud's activeDirectoryEndpoint, over https://",
+            ),
+            Self::InvalidTenant => f.write_str("the tenant must be a directory GUID or domain name"),
+            Self::InvalidClientId => f.write_str("the client ID must be a GUID"),
+            Self::InvalidManagedIdentityId => f.write_str(
+                "a managed identity's client or object ID must be a GUID, its resource ID /subscriptions/...",
+            ),
+            Self::InvalidCredential(e) => write!(f, "the federated token or client secret: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for EntraRequestError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::InvalidCredential(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why Entra's answer gave no token ([`crate::parse_entra_token_response`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntraResponseError {
+    /// Entra (or the metadata service) refused.
+    Refused(EntraRefusal),
+    /// A 200 response that cannot be read.
+    Malformed(Malformed),
+}
+
+/// A refusal from Entra, with what its error body says (each text bounded,
+/// control characters replaced; empty when absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraRefusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// The OAuth error, e.g. `invalid_client`.
+    pub error: String,
+    /// `error_description`, which starts with the AADSTS code.
+    pub description: String,
+    /// The AADSTS code, e.g. 7000215 for a wrong client secret.
+    pub code: Option<u32>,
+    /// `trace_id`, for Microsoft support.
+    pub trace_id: String,
+    /// `correlation_id`, for Microsoft support.
+    pub correlation_id: String,
+}
+
+impl fmt::Display for EntraRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Entra refused with HTTP {}", self.status)?;
+        if !self.error.is_empty() {
+            write!(f, ": {}", self.error)?;
+        }
+        if !self.description.is_empty() {
+            write!(f, ": {}", self.description)?;
+        }
+        if !self.correlation_id.is_empty() {
+            write!(f, " (correlation ID {})", self.correlation_id)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for EntraResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(refusal) => refusal.fmt(f),
+            Self::Malformed(m) => write!(f, "Entra's answer cannot be read: {m}"),
+        }
+    }
+}
+
+impl core::error::Error for EntraResponseError {}
+
+impl From<Malformed> for EntraResponseError {
+    fn from(m: Malformed) -> Self {
+        Self::Malformed(m)
+    }
+}

@@ -172,7 +172,7 @@ pub(crate) fn check_token(token: &str) -> Result<(), InputError> {
 }
 
 /// Checks a tenant: a directory GUID or a domain name.
-fn check_tenant(tenant: &str) -> Result<(), InputError> {
+pub(crate) fn check_tenant(tenant: &str) -> Result<(), InputError> {
     let ok = !tenant.is_empty()
         && tenant.len() <= MAX_TENANT_LEN
         && tenant

@@ -62,6 +62,7 @@ mod prelude {
 
 mod challenge;
 mod cloud;
+mod entra;
 mod error;
 mod exchange;
 mod http;
@@ -78,9 +79,13 @@ mod component;
 
 pub use challenge::{Challenge, MAX_CHALLENGE_LEN, parse_challenge};
 pub use cloud::{CloudEnvironment, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environment};
+pub use entra::{
+    DEFAULT_AUTHORITY_HOST, EntraToken, Identity, MANAGED_IDENTITY_API_VERSION, MANAGED_IDENTITY_ENDPOINT,
+    ManagedIdentityId, build_entra_token_request, parse_entra_token_response,
+};
 pub use error::{
-    AcrError, ChallengeError, CloudEnvironmentError, InputError, JwtPart, Malformed, Refusal, RequestError,
-    ResponseError, ScopeError,
+    AcrError, ChallengeError, CloudEnvironmentError, EntraRefusal, EntraRequestError, EntraResponseError, InputError,
+    JwtPart, Malformed, Refusal, RequestError, ResponseError, ScopeError,
 };
 pub use exchange::{MAX_SCOPES, MAX_TENANT_LEN, MAX_TOKEN_LEN, build_exchange_request, build_token_request};
 pub use http::Request;

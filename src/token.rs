@@ -162,7 +162,7 @@ fn acr_errors(body: &[u8]) -> Option<Vec<AcrError>> {
 }
 
 /// Server text made safe to show: bounded, control characters replaced.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_ERROR_TEXT_LEN));
     for c in text.chars() {
         if out.len() + c.len_utf8() > MAX_ERROR_TEXT_LEN {

@@ -453,3 +453,87 @@ pub fn check_response_cases(
         }
     }
 }
+
+/// A case's Entra identity, as the native library types it: the case's
+/// `identity` holds one of `federated_token`, `client_secret` (objects with
+/// `tenant`, `client_id`, the credential and optional `authority_host`) or
+/// `managed_identity` (null, or an object with `client_id`, `object_id` or
+/// `resource_id`).
+pub fn identity_native(case: &Value) -> acr_auth::Identity {
+    let identity = &case["identity"];
+    let text = |v: &Value, key: &str| v[key].as_str().map(str::to_owned);
+    let app = |v: &Value| {
+        (
+            text(v, "tenant").expect("a tenant"),
+            text(v, "client_id").expect("a client_id"),
+            text(v, "authority_host"),
+        )
+    };
+    if let Some(f) = identity.get("federated_token") {
+        let (tenant, client_id, authority_host) = app(f);
+        acr_auth::Identity::FederatedToken {
+            tenant,
+            client_id,
+            assertion: acr_auth::Secret::new(text(f, "assertion").expect("an assertion")),
+            authority_host,
+        }
+    } else if let Some(c) = identity.get("client_secret") {
+        let (tenant, client_id, authority_host) = app(c);
+        acr_auth::Identity::ClientSecret {
+            tenant,
+            client_id,
+            secret: acr_auth::Secret::new(text(c, "secret").expect("a secret")),
+            authority_host,
+        }
+    } else {
+        let id = &identity["managed_identity"];
+        acr_auth::Identity::ManagedIdentity {
+            id: [
+                ("client_id", acr_auth::ManagedIdentityId::ClientId as fn(String) -> _),
+                ("object_id", acr_auth::ManagedIdentityId::ObjectId),
+                ("resource_id", acr_auth::ManagedIdentityId::ResourceId),
+            ]
+            .into_iter()
+            .find_map(|(key, make)| text(id, key).map(make)),
+        }
+    }
+}
+
+/// `build-entra-token-request` for a case, through the native library.
+pub fn entra_request_native(case: &Value) -> Value {
+    let (env, _) = custom_cloud(case);
+    let scope = input(case, "scope").expect("a scope");
+    match acr_auth::build_entra_token_request(&identity_native(case), &scope, env.as_ref()) {
+        Ok(r) => {
+            let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
+            json!({
+                "method": r.method,
+                "url": r.url,
+                "headers": headers,
+                "body": String::from_utf8_lossy(r.body.expose()),
+            })
+        }
+        Err(e) => error_json(kind_name(&e), e.to_string()),
+    }
+}
+
+/// `parse-entra-token-response` through the native library.
+pub fn entra_response_native(status: u16, body: &[u8], now: u64) -> Value {
+    match acr_auth::parse_entra_token_response(status, body, now) {
+        Ok(t) => json!({ "access_token": t.access_token.expose(), "expires_at": t.expires_at }),
+        Err(acr_auth::EntraResponseError::Refused(r)) => json!({
+            "error": "refused",
+            "message": r.to_string(),
+            "status": r.status,
+            "error_code": r.error,
+            "description": r.description,
+            "code": r.code,
+            "trace_id": r.trace_id,
+            "correlation_id": r.correlation_id,
+        }),
+        Err(acr_auth::EntraResponseError::Malformed(m)) => {
+            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
+        }
+        Err(other) => panic!("unexpected error variant {other:?}"),
+    }
+}

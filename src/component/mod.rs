@@ -29,12 +29,16 @@ mod wit {
             "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
         },
     });
-    pub(super) use exports::acr::auth::{challenge, exchange, http, login, scope, token};
+    pub(super) use exports::acr::auth::{challenge, entra, exchange, http, login, scope, token};
 }
 
+#[cfg(feature = "client")]
+use wit::entra;
 use wit::{challenge, exchange, http, scope, token};
 
 use crate::{ChallengeError, CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError, ScopeError};
+#[cfg(feature = "client")]
+use crate::{EntraRequestError, EntraResponseError};
 
 // The components' allocator: talc instead of the standard library's dlmalloc
 // saves 7,187 bytes of the `pure` core module (see the README's "Size"). A
@@ -270,28 +274,106 @@ impl From<RequestError> for exchange::RequestError {
 
 impl From<ResponseError> for token::ResponseError {
     fn from(e: ResponseError) -> Self {
-        use token::MalformedKind as K;
         match e {
             ResponseError::Refused(refusal) => Self::Refused(token::Refusal {
                 message: refusal.to_string(),
                 status: refusal.status,
                 errors: refusal.errors.into_iter().map(Into::into).collect(),
             }),
-            ResponseError::Malformed(m) => Self::Malformed(token::Malformed {
-                kind: match m {
-                    Malformed::TooLarge => K::TooLarge,
-                    Malformed::NotJson => K::NotJson,
-                    Malformed::MissingToken { .. } => K::MissingToken,
-                    Malformed::TokenNotString { .. } => K::TokenNotString,
-                    Malformed::NotAJwt { .. } => K::NotAJwt,
-                    Malformed::BadBase64 { .. } => K::BadBase64,
-                    Malformed::ClaimsNotJson { .. } => K::ClaimsNotJson,
-                    Malformed::MissingExpiry => K::MissingExpiry,
-                    Malformed::InvalidExpiry => K::InvalidExpiry,
-                    Malformed::InvalidClaim { .. } => K::InvalidClaim,
-                },
-                message: m.to_string(),
+            ResponseError::Malformed(m) => Self::Malformed(m.into()),
+        }
+    }
+}
+
+impl From<Malformed> for token::Malformed {
+    fn from(m: Malformed) -> Self {
+        use token::MalformedKind as K;
+        Self {
+            kind: match m {
+                Malformed::TooLarge => K::TooLarge,
+                Malformed::NotJson => K::NotJson,
+                Malformed::MissingToken { .. } => K::MissingToken,
+                Malformed::TokenNotString { .. } => K::TokenNotString,
+                Malformed::NotAJwt { .. } => K::NotAJwt,
+                Malformed::BadBase64 { .. } => K::BadBase64,
+                Malformed::ClaimsNotJson { .. } => K::ClaimsNotJson,
+                Malformed::MissingExpiry => K::MissingExpiry,
+                Malformed::InvalidExpiry => K::InvalidExpiry,
+                Malformed::InvalidClaim { .. } => K::InvalidClaim,
+            },
+            message: m.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "client")]
+impl entra::Guest for Component {
+    fn build_entra_token_request(
+        identity: entra::Identity,
+        scope: String,
+        custom_cloud: Option<scope::CloudEnvironment>,
+    ) -> Result<http::Request, entra::RequestError> {
+        use crate::Secret;
+        let identity = match identity {
+            entra::Identity::FederatedToken(t) => crate::Identity::FederatedToken {
+                tenant: t.tenant,
+                client_id: t.client_id,
+                assertion: Secret::new(t.assertion),
+                authority_host: t.authority_host,
+            },
+            entra::Identity::ClientSecret(c) => crate::Identity::ClientSecret {
+                tenant: c.tenant,
+                client_id: c.client_id,
+                secret: Secret::new(c.secret),
+                authority_host: c.authority_host,
+            },
+            entra::Identity::ManagedIdentity(id) => crate::Identity::ManagedIdentity {
+                id: id.map(|id| match id {
+                    entra::ManagedIdentityId::ClientId(id) => crate::ManagedIdentityId::ClientId(id),
+                    entra::ManagedIdentityId::ObjectId(id) => crate::ManagedIdentityId::ObjectId(id),
+                    entra::ManagedIdentityId::ResourceId(id) => crate::ManagedIdentityId::ResourceId(id),
+                }),
+            },
+        };
+        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        crate::build_entra_token_request(&identity, &scope, custom_cloud.as_ref())
+            .map(Into::into)
+            .map_err(|e| {
+                use entra::RequestErrorKind as K;
+                entra::RequestError {
+                    message: e.to_string(),
+                    kind: match e {
+                        EntraRequestError::InvalidScope => K::InvalidScope,
+                        EntraRequestError::UnknownAuthority => K::UnknownAuthority,
+                        EntraRequestError::InvalidTenant => K::InvalidTenant,
+                        EntraRequestError::InvalidClientId => K::InvalidClientId,
+                        EntraRequestError::InvalidManagedIdentityId => K::InvalidManagedIdentityId,
+                        EntraRequestError::InvalidCredential(_) => K::InvalidCredential,
+                    },
+                }
+            })
+    }
+
+    fn parse_entra_token_response(
+        status: u16,
+        body: Vec<u8>,
+        now: u64,
+    ) -> Result<entra::EntraToken, entra::ResponseError> {
+        match crate::parse_entra_token_response(status, &body, now) {
+            Ok(token) => Ok(entra::EntraToken {
+                access_token: token.access_token.into_exposed(),
+                expires_at: token.expires_at,
             }),
+            Err(EntraResponseError::Refused(refusal)) => Err(entra::ResponseError::Refused(entra::Refusal {
+                message: refusal.to_string(),
+                status: refusal.status,
+                error: refusal.error,
+                description: refusal.description,
+                code: refusal.code,
+                trace_id: refusal.trace_id,
+                correlation_id: refusal.correlation_id,
+            })),
+            Err(EntraResponseError::Malformed(m)) => Err(entra::ResponseError::Malformed(m.into())),
         }
     }
 }
