@@ -92,6 +92,7 @@ pub use http::Request;
 pub use login::{
     DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, LoginError, LoginErrorKind,
     LoginOptions, LoginResult, Response, Stage, Timeouts, Transport, TransportError, TransportErrorKind, login,
+    login_with_identity,
 };
 pub use scope::{ACR_SCOPE, Audience, Cloud, MAX_REFERENCE_LEN, ResolvedScope, resolve_scope};
 pub use secret::Secret;

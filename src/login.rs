@@ -12,7 +12,8 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::{
-    AccessToken, AcrError, CloudEnvironment, Credential, Malformed, Request, RequestError, ResponseError, Secret,
+    AccessToken, AcrError, CloudEnvironment, Credential, EntraResponseError, Identity, Malformed, Request,
+    RequestError, ResponseError, Secret,
 };
 
 /// The default time allowed to establish a connection (TCP and TLS).
@@ -129,6 +130,8 @@ pub struct LoginResult {
 pub enum Stage {
     /// Checking the arguments, before any request.
     Input,
+    /// Getting the Entra token with the host's identity ([`login_with_identity`]).
+    Entra,
     /// `GET /v2/` and its challenge.
     Discovery,
     /// `POST /oauth2/exchange`.
@@ -141,6 +144,7 @@ impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Input => "input",
+            Self::Entra => "Entra token request",
             Self::Discovery => "challenge discovery (GET /v2/)",
             Self::Exchange => "token exchange (POST /oauth2/exchange)",
             Self::Token => "access token (POST /oauth2/token)",
@@ -304,6 +308,59 @@ pub fn login(
     })
 }
 
+/// Logs in with the host's own identity: gets an Entra token for the scope
+/// [`crate::resolve_scope`] chooses (the ACR audience; ARM only for a custom
+/// cloud that names no ACR audience) with `identity`, then logs in with it
+/// as [`login`] does.
+///
+/// The Entra request goes to the identity's authority over HTTPS (a
+/// built-in cloud's Entra host or the custom cloud's), or, for a managed
+/// identity, to the instance metadata service's link-local address over
+/// plain HTTP. Every argument is checked before the first request; no error
+/// holds the credential or either token.
+pub fn login_with_identity(
+    transport: &mut dyn Transport,
+    reference: &str,
+    identity: &Identity,
+    options: &LoginOptions,
+) -> Result<LoginResult, LoginError> {
+    let invalid = |message: String| LoginError::new(LoginErrorKind::InvalidInput, Stage::Input, message);
+    let custom_cloud = options.custom_cloud.as_ref();
+    let resolved = crate::resolve_scope(reference, custom_cloud).map_err(|e| invalid(e.to_string()))?;
+    let request = crate::build_entra_token_request(identity, &resolved.scope, custom_cloud)
+        .map_err(|e| invalid(e.to_string()))?;
+    if let Some(tenant) = &options.tenant {
+        crate::exchange::check_tenant(tenant).map_err(|e| invalid(e.to_string()))?;
+    }
+    if !options.scopes.is_empty() {
+        crate::exchange::check_scopes(&options.scopes).map_err(|e| invalid(e.to_string()))?;
+    }
+    let credential = match identity {
+        Identity::FederatedToken { assertion, .. } => assertion.expose().as_str(),
+        Identity::ClientSecret { secret, .. } => secret.expose().as_str(),
+        Identity::ManagedIdentity { .. } => "",
+    };
+    let mut flow = Flow {
+        transport,
+        timeouts: options.timeouts,
+        secrets: vec![credential],
+    };
+    let response = flow.send(&request, Stage::Entra)?;
+    // The Entra token is used at once, so its expiry (relative to `now`) is not needed.
+    let token = crate::parse_entra_token_response(response.status, &response.body, 0).map_err(|e| {
+        let (kind, correlation_id) = match &e {
+            EntraResponseError::Refused(r) => (LoginErrorKind::Refused, Some(r.correlation_id.clone())),
+            EntraResponseError::Malformed(Malformed::TooLarge) => (LoginErrorKind::TooLarge, None),
+            _ => (LoginErrorKind::Malformed, None),
+        };
+        let mut error = LoginError::new(kind, Stage::Entra, e.to_string());
+        error.status = Some(response.status);
+        error.correlation_id = correlation_id.filter(|id| !id.is_empty());
+        flow.redacted(error)
+    })?;
+    login(flow.transport, reference, token.access_token.expose(), options).map_err(|e| e.redact(&[credential]))
+}
+
 /// One login's state: the transport and the secrets to keep out of errors.
 struct Flow<'a> {
     transport: &'a mut dyn Transport,
@@ -336,7 +393,7 @@ impl Flow<'_> {
                 .header("location")
                 .map(|l| l.chars().filter(|c| c.is_ascii_graphic()).take(256).collect::<String>())
                 .unwrap_or_else(|| "nowhere".to_owned());
-            let message = format!("the registry redirected to {target}; redirects are never followed with a token");
+            let message = format!("the server redirected to {target}; redirects are never followed with a token");
             return Err(
                 self.redacted(LoginError::new(LoginErrorKind::Redirect, stage, message).with_response(&response))
             );

@@ -11,10 +11,10 @@ use wasi::http::types::{
 use wasi::io::streams::StreamError;
 
 use super::Component;
-use super::wit::{login, token};
+use super::wit::{entra, login, token};
 use crate::{
-    LoginError, LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport, TransportError,
-    TransportErrorKind,
+    LoginError, LoginErrorKind, LoginOptions, LoginResult, Request, Response, Stage, Timeouts, Transport,
+    TransportError, TransportErrorKind,
 };
 
 /// The largest chunk `blocking-write-and-flush` accepts.
@@ -28,9 +28,25 @@ impl login::Guest for Component {
         entra_token: String,
         options: login::LoginOptions,
     ) -> Result<login::LoginResult, login::LoginError> {
+        let result = crate::login(&mut WasiHttp, &reference, &entra_token, &options.into())?;
+        Ok(result.into())
+    }
+
+    fn login_with_identity(
+        reference: String,
+        identity: entra::Identity,
+        options: login::LoginOptions,
+    ) -> Result<login::LoginResult, login::LoginError> {
+        let result = crate::login_with_identity(&mut WasiHttp, &reference, &identity.into(), &options.into())?;
+        Ok(result.into())
+    }
+}
+
+impl From<login::LoginOptions> for LoginOptions {
+    fn from(options: login::LoginOptions) -> Self {
         let defaults = Timeouts::default();
         let millis = |ms: Option<u64>, default: Duration| ms.map_or(default, Duration::from_millis);
-        let options = LoginOptions {
+        Self {
             tenant: options.tenant,
             scopes: options.scopes,
             discover: options.discover,
@@ -40,13 +56,17 @@ impl login::Guest for Component {
                 first_byte: millis(options.first_byte_timeout_ms, defaults.first_byte),
                 between_bytes: millis(options.between_bytes_timeout_ms, defaults.between_bytes),
             },
-        };
-        let result = crate::login(&mut WasiHttp, &reference, &entra_token, &options)?;
-        Ok(login::LoginResult {
+        }
+    }
+}
+
+impl From<LoginResult> for login::LoginResult {
+    fn from(result: LoginResult) -> Self {
+        Self {
             login_server: result.login_server,
             credential: result.credential.into(),
             access_token: result.access_token.map(Into::into),
-        })
+        }
     }
 }
 
@@ -68,6 +88,7 @@ impl From<LoginError> for login::LoginError {
             },
             stage: match e.stage {
                 Stage::Input => login::Stage::Input,
+                Stage::Entra => login::Stage::Entra,
                 Stage::Discovery => login::Stage::Discovery,
                 Stage::Exchange => login::Stage::Exchange,
                 Stage::Token => login::Stage::Token,
@@ -89,11 +110,18 @@ impl Transport for WasiHttp {
             kind: TransportErrorKind::Protocol,
             message: message.to_owned(),
         };
-        // Requests are built by this crate: always `https://<host><path>`.
-        let (authority, path) = request
-            .url
-            .strip_prefix("https://")
-            .and_then(|rest| rest.find('/').map(|i| rest.split_at(i)))
+        // Requests are built by this crate: `https://<host><path>`, or plain
+        // HTTP to the instance metadata service's link-local address only.
+        let (scheme, rest) = match request.url.strip_prefix("https://") {
+            Some(rest) => (Scheme::Https, rest),
+            None => match request.url.strip_prefix("http://") {
+                Some(rest) if rest.starts_with("169.254.169.254/") => (Scheme::Http, rest),
+                _ => return Err(protocol("request URL is not https://host/path")),
+            },
+        };
+        let (authority, path) = rest
+            .find('/')
+            .map(|i| rest.split_at(i))
             .ok_or_else(|| protocol("request URL is not https://host/path"))?;
         let headers: Vec<(String, Vec<u8>)> = request
             .headers
@@ -109,7 +137,7 @@ impl Transport for WasiHttp {
         };
         let refused = |_| protocol("the host refused the request line");
         outgoing.set_method(&method).map_err(refused)?;
-        outgoing.set_scheme(Some(&Scheme::Https)).map_err(refused)?;
+        outgoing.set_scheme(Some(&scheme)).map_err(refused)?;
         outgoing.set_authority(Some(authority)).map_err(refused)?;
         outgoing.set_path_with_query(Some(path)).map_err(refused)?;
         let body = outgoing.body().map_err(|_| protocol("request body unavailable"))?;

@@ -307,40 +307,47 @@ impl From<Malformed> for token::Malformed {
 }
 
 #[cfg(feature = "client")]
-impl entra::Guest for Component {
-    fn build_entra_token_request(
-        identity: entra::Identity,
-        scope: String,
-        custom_cloud: Option<scope::CloudEnvironment>,
-    ) -> Result<http::Request, entra::RequestError> {
+impl From<entra::Identity> for crate::Identity {
+    fn from(identity: entra::Identity) -> Self {
         use crate::Secret;
-        let identity = match identity {
-            entra::Identity::FederatedToken(t) => crate::Identity::FederatedToken {
+        match identity {
+            entra::Identity::FederatedToken(t) => Self::FederatedToken {
                 tenant: t.tenant,
                 client_id: t.client_id,
                 assertion: Secret::new(t.assertion),
                 authority_host: t.authority_host,
             },
-            entra::Identity::ClientSecret(c) => crate::Identity::ClientSecret {
+            entra::Identity::ClientSecret(c) => Self::ClientSecret {
                 tenant: c.tenant,
                 client_id: c.client_id,
                 secret: Secret::new(c.secret),
                 authority_host: c.authority_host,
             },
-            entra::Identity::ManagedIdentity(id) => crate::Identity::ManagedIdentity {
+            entra::Identity::ManagedIdentity(id) => Self::ManagedIdentity {
                 id: id.map(|id| match id {
                     entra::ManagedIdentityId::ClientId(id) => crate::ManagedIdentityId::ClientId(id),
                     entra::ManagedIdentityId::ObjectId(id) => crate::ManagedIdentityId::ObjectId(id),
                     entra::ManagedIdentityId::ResourceId(id) => crate::ManagedIdentityId::ResourceId(id),
                 }),
             },
-        };
+        }
+    }
+}
+
+#[cfg(feature = "client")]
+impl entra::Guest for Component {
+    fn build_entra_token_request(
+        identity: entra::Identity,
+        scope: String,
+        custom_cloud: Option<scope::CloudEnvironment>,
+    ) -> Result<http::Request, entra::EntraRequestError> {
+        let identity = crate::Identity::from(identity);
         let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
         crate::build_entra_token_request(&identity, &scope, custom_cloud.as_ref())
             .map(Into::into)
             .map_err(|e| {
-                use entra::RequestErrorKind as K;
-                entra::RequestError {
+                use entra::EntraRequestErrorKind as K;
+                entra::EntraRequestError {
                     message: e.to_string(),
                     kind: match e {
                         EntraRequestError::InvalidScope => K::InvalidScope,
@@ -358,13 +365,13 @@ impl entra::Guest for Component {
         status: u16,
         body: Vec<u8>,
         now: u64,
-    ) -> Result<entra::EntraToken, entra::ResponseError> {
+    ) -> Result<entra::EntraToken, entra::EntraResponseError> {
         match crate::parse_entra_token_response(status, &body, now) {
             Ok(token) => Ok(entra::EntraToken {
                 access_token: token.access_token.into_exposed(),
                 expires_at: token.expires_at,
             }),
-            Err(EntraResponseError::Refused(refusal)) => Err(entra::ResponseError::Refused(entra::Refusal {
+            Err(EntraResponseError::Refused(refusal)) => Err(entra::EntraResponseError::Refused(entra::EntraRefusal {
                 message: refusal.to_string(),
                 status: refusal.status,
                 error: refusal.error,
@@ -373,7 +380,7 @@ impl entra::Guest for Component {
                 trace_id: refusal.trace_id,
                 correlation_id: refusal.correlation_id,
             })),
-            Err(EntraResponseError::Malformed(m)) => Err(entra::ResponseError::Malformed(m.into())),
+            Err(EntraResponseError::Malformed(m)) => Err(entra::EntraResponseError::Malformed(m.into())),
         }
     }
 }

@@ -134,6 +134,7 @@ pub fn login_error_message(e: &client::wit::login::LoginError) -> String {
     use client::wit::login::Stage;
     let stage = match e.stage {
         Stage::Input => "checking the arguments",
+        Stage::Entra => "Entra token request",
         Stage::Discovery => "challenge discovery (GET /v2/)",
         Stage::Exchange => "token exchange (POST /oauth2/exchange)",
         Stage::Token => "access token (POST /oauth2/token)",

@@ -114,6 +114,7 @@ class Stage(enum.Enum):
     """The step of a login that failed."""
 
     INPUT = "input"
+    ENTRA = "entra"
     DISCOVERY = "discovery"
     EXCHANGE = "exchange"
     TOKEN = "token"

@@ -43,6 +43,8 @@ mod bindings {
             "wasi:cli/stdin@0.2.12": wasi::cli::stdin,
             "acr:auth/scope@0.1.0": generate,
             "acr:auth/token@0.1.0": generate,
+            "acr:auth/http@0.1.0": generate,
+            "acr:auth/entra@0.1.0": generate,
             "acr:auth/login@0.1.0": generate,
             "acr:proxy/config@0.1.0": generate,
         },
