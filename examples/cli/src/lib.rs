@@ -9,6 +9,7 @@
 //! tests.
 
 pub mod client;
+pub mod credentials;
 
 use anyhow::Result;
 use serde_json::{Value, json};
