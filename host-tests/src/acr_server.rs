@@ -4,7 +4,9 @@
 //! protocol this project talks to: the `/v2/` challenge, `/oauth2/exchange` (Entra token to
 //! refresh token), `/oauth2/token` (refresh token to repository-scoped access token) and
 //! manifest pulls. It checks every request strictly, as a test oracle should, records every
-//! request it sees, and can be told to misbehave per endpoint (see [`Behaviour`]).
+//! request it sees, and can be told to misbehave per endpoint (see [`Behaviour`]) or to present
+//! a faulty certificate (see [`CertFault`]). It also records how each connection began
+//! ([`TestAcr::handshakes`]), so tests can tell that a client never fell back to plain HTTP.
 //!
 //! It runs on its own tokio runtime in a background thread, so plain synchronous tests can
 //! use it, and it stops when the [`TestAcr`] value is dropped. It generates a throwaway CA
@@ -12,12 +14,13 @@
 //! registry host name ([`TestAcr::host`]) as SNI.
 
 use std::convert::Infallible;
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
@@ -28,12 +31,15 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use jsonwebtoken::{EncodingKey, Header};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{BasicConstraints, Certificate, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::crypto::{CryptoProvider, SecureRandom};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, oneshot};
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 /// The Entra access token the server expects at `/oauth2/exchange` unless
 /// [`TestAcrBuilder::entra_token`] sets another.
@@ -61,6 +67,15 @@ const UNAUTHORIZED_MESSAGE: &str =
 
 /// The media type of the manifests served.
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The only name on the certificate of a server started with [`CertFault::WrongHost`].
+pub const WRONG_HOST: &str = "someoneelse.azurecr.io";
+
+/// How long [`TestAcr::handshakes`] waits for handshakes under way to end.
+pub const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
+
+/// The first byte of every TLS handshake record: how the server tells TLS from plain HTTP.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// How an OAuth endpoint (`/oauth2/exchange` or `/oauth2/token`) answers, so tests can drive a
 /// client through the failures a real registry or a hostile network produce.
@@ -102,6 +117,48 @@ pub enum Behaviour {
         /// The status, e.g. 302 or 307.
         status: u16,
     },
+    /// Answer as [`Behaviour::Normal`] would (tokens are issued), but send only the head, with
+    /// the `content-length` of the whole body, and the first half of the body; then reset the
+    /// TCP connection (`SO_LINGER` 0, then close: an RST, neither a TLS `close_notify` nor a
+    /// FIN). For testing that a client reports a connection lost mid-body.
+    ResetMidBody,
+    /// Like [`Behaviour::ResetMidBody`], but close cleanly after the first half of the body:
+    /// TLS `close_notify`, then a FIN. Only the `content-length` shows the body is cut short,
+    /// so a client that trusts a clean close would read half a response.
+    Truncated,
+    /// Answer as [`Behaviour::Normal`] would (tokens are issued), with `content-length`, but
+    /// send the body one byte at a time, `every` apart. For testing between-bytes timeouts.
+    /// The body is a few hundred bytes, so the task ends after that many pauses at most,
+    /// as soon as the client goes away, or when the server is dropped.
+    SlowDrip {
+        /// The pause before each byte.
+        every: Duration,
+    },
+}
+
+/// A fault in the certificate the server presents, chosen when it starts
+/// ([`TestAcrBuilder::certificate`]). [`TestAcr::ca_pem`] stays the CA a client is meant to
+/// trust, so each fault is the only thing wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertFault {
+    /// Signed by the trusted CA and naming the host, but valid only during 2020.
+    Expired,
+    /// Signed by the trusted CA and current, but naming only [`WRONG_HOST`].
+    WrongHost,
+    /// Current and naming the host, but signed by another CA, which no client is given.
+    UntrustedCa,
+}
+
+/// How a TCP connection to the server began, in the order [`TestAcr::handshakes`] lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// The TLS handshake completed: HTTP requests may follow.
+    Completed,
+    /// The client began TLS, but the handshake failed, e.g. because it refused the certificate.
+    Failed,
+    /// The client sent no TLS handshake: plain HTTP, other bytes, or nothing before closing.
+    NotTls,
 }
 
 impl Behaviour {
@@ -171,6 +228,7 @@ pub struct TestAcrBuilder {
     exchange: Behaviour,
     token: Behaviour,
     port: u16,
+    certificate: Option<CertFault>,
 }
 
 impl TestAcrBuilder {
@@ -214,6 +272,12 @@ impl TestAcrBuilder {
         self
     }
 
+    /// Presents a certificate with `fault` instead of a valid one.
+    pub fn certificate(mut self, fault: CertFault) -> Self {
+        self.certificate = Some(fault);
+        self
+    }
+
     /// Generates the CA and certificate, binds 127.0.0.1 (an ephemeral port unless
     /// [`TestAcrBuilder::port`] chose one) and starts
     /// serving in a background thread.
@@ -223,7 +287,7 @@ impl TestAcrBuilder {
     /// or the runtime cannot start: this is test scaffolding, and failing loudly is the point.
     pub fn start(self) -> TestAcr {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let (ca_pem, tls_config) = make_tls_config(&self.host, &self.extra_names, &provider);
+        let (ca_pem, tls_config) = make_tls_config(&self.host, &self.extra_names, self.certificate, &provider);
 
         let mut secret = [0u8; 32];
         provider.secure_random.fill(&mut secret).expect("random JWT key");
@@ -293,6 +357,7 @@ impl TestAcr {
             exchange: Behaviour::Normal,
             token: Behaviour::Normal,
             port: 0,
+            certificate: None,
         }
     }
 
@@ -330,6 +395,25 @@ impl TestAcr {
     pub fn issued_access_tokens(&self) -> Vec<IssuedToken> {
         self.state.log().access_tokens.clone()
     }
+
+    /// How every connection accepted so far began, in the order their handshakes ended.
+    ///
+    /// A client can give up on a handshake (say, refuse the certificate) before the server
+    /// has noticed, so this first waits, up to [`HANDSHAKE_WAIT`], for the handshakes of
+    /// connections already accepted to end. Every connection a client made before it returned
+    /// and that the server answered at all was accepted by then: TLS needs the server's
+    /// answer, and plain HTTP needs one before the client can fail.
+    pub fn handshakes(&self) -> Vec<Handshake> {
+        let deadline = Instant::now() + HANDSHAKE_WAIT;
+        loop {
+            let log = self.state.log();
+            if log.handshakes.len() >= log.accepted || Instant::now() >= deadline {
+                return log.handshakes.clone();
+            }
+            drop(log);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 impl Drop for TestAcr {
@@ -358,9 +442,12 @@ struct State {
     log: Mutex<Log>,
 }
 
-/// The record of requests and issued tokens.
+/// The record of connections, requests and issued tokens.
 #[derive(Debug, Default)]
 struct Log {
+    /// Connections accepted, whether or not their handshake has ended.
+    accepted: usize,
+    handshakes: Vec<Handshake>,
     requests: Vec<RecordedRequest>,
     refresh_tokens: Vec<IssuedToken>,
     access_tokens: Vec<IssuedToken>,
@@ -369,33 +456,35 @@ struct Log {
 /// The response body type: small bodies in full, huge ones streamed.
 type ResBody = BoxBody<Bytes, Infallible>;
 
-/// Makes the CA, the server certificate for `host` and `extra_names`, and the rustls server
-/// configuration; returns the CA's PEM with it.
+/// Makes the CA, the server certificate for `host` and `extra_names` (or with `fault`), and
+/// the rustls server configuration; returns the PEM of the CA a client should trust with it.
 fn make_tls_config(
     host: &str,
     extra_names: &[String],
+    fault: Option<CertFault>,
     provider: &Arc<CryptoProvider>,
 ) -> (String, rustls::ServerConfig) {
-    let mut ca_params = CertificateParams::new(Vec::new()).expect("CA parameters");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "acr-auth test CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_key = KeyPair::generate().expect("CA key");
-    let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
-    let issuer = Issuer::new(ca_params, ca_key);
+    let trusted = make_ca("acr-auth test CA");
+    let stranger = (fault == Some(CertFault::UntrustedCa)).then(|| make_ca("acr-auth untrusted test CA"));
+    let (issuer_cert, issuer) = stranger.as_ref().unwrap_or(&trusted);
 
-    let names: Vec<String> = std::iter::once(host.to_owned())
-        .chain(extra_names.iter().cloned())
-        .collect();
-    let mut leaf_params = CertificateParams::new(names).expect("server certificate names");
-    leaf_params.distinguished_name.push(DnType::CommonName, host);
+    let names: Vec<String> = match fault {
+        Some(CertFault::WrongHost) => vec![WRONG_HOST.to_owned()],
+        _ => std::iter::once(host.to_owned())
+            .chain(extra_names.iter().cloned())
+            .collect(),
+    };
+    let mut leaf_params = CertificateParams::new(names.clone()).expect("server certificate names");
+    leaf_params.distinguished_name.push(DnType::CommonName, &names[0]);
     leaf_params.use_authority_key_identifier_extension = true;
+    if fault == Some(CertFault::Expired) {
+        leaf_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
     let leaf_key = KeyPair::generate().expect("server key");
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("server certificate");
+    let leaf_cert = leaf_params.signed_by(&leaf_key, issuer).expect("server certificate");
 
-    let chain = vec![leaf_cert.der().clone(), CertificateDer::from(ca_cert.der().to_vec())];
+    let chain = vec![leaf_cert.der().clone(), issuer_cert.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(provider))
         .with_safe_default_protocol_versions()
@@ -404,7 +493,18 @@ fn make_tls_config(
         .with_single_cert(chain, key)
         .expect("server TLS configuration");
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (ca_cert.pem(), config)
+    (trusted.0.pem(), config)
+}
+
+/// A fresh self-signed CA named `name`: its certificate, and the issuer that signs with it.
+fn make_ca(name: &str) -> (Certificate, Issuer<'static, KeyPair>) {
+    let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().expect("CA key");
+    let cert = params.self_signed(&key).expect("CA certificate");
+    (cert, Issuer::new(params, key))
 }
 
 /// Accepts connections until `stopped` fires, serving each on its own task.
@@ -422,24 +522,121 @@ async fn serve(listener: StdTcpListener, acceptor: TlsAcceptor, state: Arc<State
                 }
             },
         };
-        let acceptor = acceptor.clone();
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = service_fn(move |request| handle(Arc::clone(&state), request));
-            // Errors are the client's doing (reset, bad request line) and end that connection.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service)
-                .await;
-        });
+        state.log().accepted += 1;
+        tokio::spawn(serve_connection(tcp, acceptor.clone(), Arc::clone(&state)));
+    }
+}
+
+/// Records how a connection begins; serves HTTP/1.1 on it once its TLS handshake completes,
+/// until the client leaves or a handler breaks the connection off on purpose.
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<State>) {
+    let mut first = [0u8; 1];
+    let handshake = match tcp.peek(&mut first).await {
+        Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => acceptor.accept(tcp).await.ok(),
+        _ => None,
+    };
+    let outcome = match (&handshake, first[0]) {
+        (Some(_), _) => Handshake::Completed,
+        (None, TLS_HANDSHAKE_RECORD) => Handshake::Failed,
+        (None, _) => Handshake::NotTls,
+    };
+    state.log().handshakes.push(outcome);
+    let Some(tls) = handshake else { return };
+    let connection = Connection {
+        stream: SharedStream(Arc::new(Mutex::new(tls))),
+        ended: Arc::new(Notify::new()),
+    };
+    let handler = connection.clone();
+    let service = service_fn(move |request| handle(Arc::clone(&state), handler.clone(), request));
+    let http =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(connection.stream.clone()), service);
+    tokio::select! {
+        // Errors are the client's doing (reset, bad request line) and end that connection.
+        _ = http => {}
+        // A handler wrote its broken answer itself; dropping the stream closes the socket.
+        () = connection.ended.notified() => {}
+    }
+}
+
+/// One TLS connection, shared between hyper, which reads requests and writes answers through
+/// it, and a handler that takes it over to answer in a way hyper would refuse to.
+#[derive(Clone)]
+struct Connection {
+    stream: SharedStream,
+    /// Notified when a handler has broken the connection off and hyper must let go of it.
+    ended: Arc<Notify>,
+}
+
+impl Connection {
+    /// Sends `response`'s head with the length of its whole body, then only the first half of
+    /// the body; then resets the TCP connection (`reset`) or closes TLS and TCP cleanly. Never
+    /// returns: the connection task drops the stream, which closes the socket.
+    async fn break_off(&self, response: Response<ResBody>, reset: bool) -> Infallible {
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap_or_else(|never| match never {}).to_bytes();
+        let mut raw = format!("HTTP/1.1 {}\r\n", parts.status).into_bytes();
+        for (name, value) in &parts.headers {
+            raw.extend_from_slice(format!("{name}: ").as_bytes());
+            raw.extend_from_slice(value.as_bytes());
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+        raw.extend_from_slice(&body[..body.len() / 2]);
+
+        let mut stream = self.stream.clone();
+        // Without Nagle's delay the bytes leave in `write`, before the reset can discard them.
+        let _ = stream.lock().get_ref().0.set_nodelay(true);
+        // A client that is already gone makes these fail; the connection ends either way.
+        if stream.write_all(&raw).await.is_ok() && stream.flush().await.is_ok() {
+            if reset {
+                let _ = stream.lock().get_ref().0.set_zero_linger();
+            } else {
+                let _ = stream.shutdown().await;
+            }
+        }
+        self.ended.notify_one();
+        std::future::pending().await
+    }
+}
+
+/// A TLS stream that several owners read and write in turn; every use is within one task.
+#[derive(Clone)]
+struct SharedStream(Arc<Mutex<TlsStream<TcpStream>>>);
+
+impl SharedStream {
+    /// The stream, even if a panicking task poisoned its lock.
+    fn lock(&self) -> MutexGuard<'_, TlsStream<TcpStream>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AsyncRead for SharedStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SharedStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.lock()).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.lock()).poll_shutdown(cx)
     }
 }
 
 /// Reads and records one request, then answers it. A body declared or found to be over
 /// [`MAX_REQUEST_BODY`] is not read (or not further) and is answered 413.
-async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<ResBody>, Infallible> {
+async fn handle(
+    state: Arc<State>,
+    connection: Connection,
+    request: Request<Incoming>,
+) -> Result<Response<ResBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -462,7 +659,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
             "request body too large",
         ));
     }
-    Ok(state.route(&recorded).await)
+    Ok(state.route(&recorded, &connection).await)
 }
 
 /// Turns request parts and body into a [`RecordedRequest`].
@@ -498,11 +695,11 @@ impl State {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Dispatches a recorded request to its endpoint.
-    async fn route(&self, request: &RecordedRequest) -> Response<ResBody> {
+    /// Dispatches a recorded request, which arrived on `connection`, to its endpoint.
+    async fn route(&self, request: &RecordedRequest, connection: &Connection) -> Response<ResBody> {
         match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/oauth2/exchange") => apply(&self.exchange, || self.exchange(request)).await,
-            ("POST", "/oauth2/token") => apply(&self.token, || self.token(request)).await,
+            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, || self.exchange(request)).await,
+            ("POST", "/oauth2/token") => apply(&self.token, connection, || self.token(request)).await,
             ("GET", "/v2/") => self.base(request),
             ("GET", path) => match manifest_path(path) {
                 Some(repository) => self.manifest(request, repository),
@@ -702,10 +899,27 @@ impl State {
     }
 }
 
-/// Answers per `behaviour`, calling `normal` for [`Behaviour::Normal`].
-async fn apply(behaviour: &Behaviour, normal: impl FnOnce() -> Response<ResBody>) -> Response<ResBody> {
+/// Answers per `behaviour` on `connection`, calling `normal` for the answer
+/// [`Behaviour::Normal`] gives (and the faulty ones break).
+async fn apply(
+    behaviour: &Behaviour,
+    connection: &Connection,
+    normal: impl FnOnce() -> Response<ResBody>,
+) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
         Behaviour::Normal => return normal(),
+        Behaviour::ResetMidBody => match connection.break_off(normal(), true).await {},
+        Behaviour::Truncated => match connection.break_off(normal(), false).await {},
+        Behaviour::SlowDrip { every } => {
+            let (parts, body) = normal().into_parts();
+            let bytes = body.collect().await.unwrap_or_else(|never| match never {}).to_bytes();
+            let drip = Drip {
+                bytes,
+                every: *every,
+                pause: Box::pin(tokio::time::sleep(*every)),
+            };
+            return Response::from_parts(parts, drip.boxed());
+        }
         Behaviour::NeverAnswer => std::future::pending().await,
         Behaviour::Status { status, body, headers } => (*status, full(body.clone()), headers),
         Behaviour::Body(body) => return json_response(StatusCode::OK, body.clone()),
@@ -914,5 +1128,40 @@ impl Body for Repeat {
         } else {
             SizeHint::with_exact(self.remaining)
         }
+    }
+}
+
+/// A body sent one byte at a time, `every` apart, with its length announced.
+struct Drip {
+    /// What is left to send.
+    bytes: Bytes,
+    every: Duration,
+    /// The pause before the next byte.
+    pause: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for Drip {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.bytes.is_empty() {
+            return Poll::Ready(None);
+        }
+        if self.pause.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let next = tokio::time::Instant::now() + self.every;
+        self.pause.as_mut().reset(next);
+        let byte = self.bytes.split_to(1);
+        Poll::Ready(Some(Ok(Frame::data(byte))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.bytes.len() as u64)
     }
 }

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::acr_server::TestAcr;
+
 /// A command running the CLI binary: `ACR_AUTH_CLI`, or the workspace's
 /// debug build.
 pub fn command() -> Command {
@@ -75,4 +77,22 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("temp file");
     path
+}
+
+/// The arguments of `acr-auth login <reference>` with `entra_token` in a token file, aimed at
+/// `acr`: its CA as `--cacert` (the sixth argument), its registry host sent to its address.
+/// `name` keeps this test's files apart from other tests'.
+pub fn login_args(acr: &TestAcr, reference: &str, entra_token: &str, name: &str) -> Vec<String> {
+    let token = temp_file(&format!("{name}-token"), format!("{entra_token}\n").as_bytes());
+    let ca = temp_file(&format!("{name}-ca.pem"), acr.ca_pem().as_bytes());
+    vec![
+        "login".into(),
+        reference.into(),
+        "--entra-token-file".into(),
+        token.display().to_string(),
+        "--cacert".into(),
+        ca.display().to_string(),
+        "--connect-to".into(),
+        format!("{}:443:127.0.0.1:{}", acr.host(), acr.port()),
+    ]
 }

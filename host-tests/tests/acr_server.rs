@@ -5,11 +5,15 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use acr_auth_host_tests::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_host_tests::acr_server::{
+    Behaviour, CORRELATION_ID, CertFault, DEFAULT_ENTRA_TOKEN, Handshake, TestAcr, WRONG_HOST,
+};
+use acr_auth_host_tests::inputs::jwt_claims;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use rustls::CertificateError;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
@@ -51,6 +55,11 @@ impl Reply {
 
 /// Opens a TLS connection to the server, trusting only its CA, with SNI = its host.
 async fn connect(acr: &TestAcr) -> TlsStream<TcpStream> {
+    try_connect(acr).await.expect("TLS handshake")
+}
+
+/// Like [`connect`], but returns a failed handshake's error.
+async fn try_connect(acr: &TestAcr) -> std::io::Result<TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(acr.ca_pem().as_bytes()).expect("CA PEM"))
@@ -63,10 +72,7 @@ async fn connect(acr: &TestAcr) -> TlsStream<TcpStream> {
         .with_no_client_auth();
     let tcp = TcpStream::connect(acr.addr()).await.expect("connect");
     let name = ServerName::try_from(acr.host().to_owned()).expect("server name");
-    TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .expect("TLS handshake")
+    TlsConnector::from(Arc::new(config)).connect(name, tcp).await
 }
 
 /// Sends one request on a new connection.
@@ -142,12 +148,6 @@ fn server() -> TestAcr {
     TestAcr::builder(HOST).tenant(Some(TENANT)).start()
 }
 
-fn claims(jwt: &str) -> Value {
-    jsonwebtoken::dangerous::insecure_decode::<Value>(jwt)
-        .expect("JWT")
-        .claims
-}
-
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
 }
@@ -196,7 +196,7 @@ fn exchange_issues_a_three_hour_refresh_token_and_records_the_form() {
         .as_str()
         .expect("refresh_token")
         .to_owned();
-    let claims = claims(&token);
+    let claims = jwt_claims(&token);
     let exp = claims["exp"].as_u64().expect("exp");
     assert!(
         exp.abs_diff(now() + 3 * 3600) <= 5,
@@ -320,7 +320,7 @@ fn exchange_without_tenant_when_none_is_configured() {
     ];
     let reply = exchange(&acr, &fields);
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
-    let tenant = claims(reply.json()["refresh_token"].as_str().unwrap())["tenant"].clone();
+    let tenant = jwt_claims(reply.json()["refresh_token"].as_str().unwrap())["tenant"].clone();
     assert!(tenant.as_str().is_some_and(|t| t.len() == 36), "{tenant}");
 
     let reply = exchange(
@@ -340,7 +340,7 @@ fn exchange_without_tenant_when_none_is_configured() {
 fn token_step_issues_a_scoped_access_token() {
     let acr = server();
     let token = access_token(&acr, &["repository:team/app:pull", "registry:catalog:*"]);
-    let claims = claims(&token);
+    let claims = jwt_claims(&token);
     let exp = claims["exp"].as_u64().expect("exp");
     assert!(
         exp.abs_diff(now() + 75 * 60) <= 5,
@@ -511,4 +511,140 @@ fn oversized_body_is_refused_unread() {
     let recorded = acr.requests();
     assert_eq!(recorded.len(), 1);
     assert!(recorded[0].body.is_empty());
+}
+
+/// Sends a well-formed exchange request on a raw TLS connection and reads until the server
+/// ends the connection: what arrived, split into head and body, and how reading ended (`Ok`
+/// for a clean close).
+fn raw_exchange(acr: &TestAcr) -> (String, Vec<u8>, std::io::Result<()>) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(good_exchange_fields())
+        .finish();
+    let request = format!(
+        "POST /oauth2/exchange HTTP/1.1\r\nhost: {HOST}\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (received, end) = block_on(async {
+        let mut tls = connect(acr).await;
+        tls.write_all(request.as_bytes()).await.expect("write");
+        tls.flush().await.expect("flush");
+        let mut received = Vec::new();
+        // On an error, what was read before it is kept.
+        let end = tls.read_to_end(&mut received).await.map(drop);
+        (received, end)
+    });
+    let split = received
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a whole response head");
+    let head = String::from_utf8(received[..split].to_vec()).expect("ASCII head");
+    (head, received[split + 4..].to_vec(), end)
+}
+
+/// Checks the head and half body a broken-off answer sent: the issued token's answer,
+/// announced whole, cut in half.
+fn assert_half_of_the_answer(acr: &TestAcr, head: &str, body: &[u8]) {
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let issued = acr.issued_refresh_tokens();
+    assert_eq!(issued.len(), 1);
+    let whole = serde_json::json!({ "refresh_token": issued[0].token }).to_string();
+    assert!(
+        head.lines()
+            .any(|line| line.eq_ignore_ascii_case(&format!("content-length: {}", whole.len()))),
+        "{head}"
+    );
+    assert_eq!(body, &whole.as_bytes()[..whole.len() / 2]);
+}
+
+#[test]
+fn reset_mid_body_sends_half_the_answer_then_resets() {
+    let acr = TestAcr::builder(HOST)
+        .tenant(Some(TENANT))
+        .exchange(Behaviour::ResetMidBody)
+        .start();
+    let (head, body, end) = raw_exchange(&acr);
+    assert_half_of_the_answer(&acr, &head, &body);
+    let error = end.expect_err("a reset, not a close");
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
+    assert_eq!(acr.handshakes(), [Handshake::Completed]);
+}
+
+#[test]
+fn truncated_sends_half_the_answer_then_closes_cleanly() {
+    let acr = TestAcr::builder(HOST)
+        .tenant(Some(TENANT))
+        .exchange(Behaviour::Truncated)
+        .start();
+    let (head, body, end) = raw_exchange(&acr);
+    assert_half_of_the_answer(&acr, &head, &body);
+    end.expect("TLS close_notify, then end of stream");
+}
+
+#[test]
+fn slow_drip_delivers_the_whole_answer_with_its_length() {
+    let acr = TestAcr::builder(HOST)
+        .tenant(Some(TENANT))
+        .exchange(Behaviour::SlowDrip {
+            every: Duration::from_millis(1),
+        })
+        .start();
+    let reply = exchange(&acr, &good_exchange_fields());
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-length"), reply.body.len().to_string());
+    assert_eq!(
+        reply.json()["refresh_token"].as_str(),
+        Some(acr.issued_refresh_tokens()[0].token.as_str())
+    );
+}
+
+/// Whether `error` is the reason a client must refuse a certificate with `fault`.
+fn is_refusal_for(fault: CertFault, error: &CertificateError) -> bool {
+    match fault {
+        CertFault::Expired => matches!(
+            error,
+            CertificateError::Expired | CertificateError::ExpiredContext { .. }
+        ),
+        CertFault::WrongHost => matches!(
+            error,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }
+        ),
+        CertFault::UntrustedCa => matches!(error, CertificateError::UnknownIssuer),
+        other => panic!("no expected refusal for {other:?}"),
+    }
+}
+
+#[test]
+fn certificate_faults_fail_verification_for_their_own_reason() {
+    for fault in [CertFault::Expired, CertFault::WrongHost, CertFault::UntrustedCa] {
+        let acr = TestAcr::builder(HOST).certificate(fault).start();
+        let error = block_on(try_connect(&acr)).expect_err("the handshake must fail");
+        let reason = error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+        assert!(
+            matches!(reason, Some(rustls::Error::InvalidCertificate(e)) if is_refusal_for(fault, e)),
+            "{fault:?}: {error}"
+        );
+        assert_eq!(acr.handshakes(), [Handshake::Failed], "{fault:?}");
+        assert!(acr.requests().is_empty());
+    }
+    // The wrong host's certificate is valid for its own name: only the name is wrong.
+    let acr = TestAcr::builder(WRONG_HOST).certificate(CertFault::WrongHost).start();
+    block_on(connect(&acr));
+}
+
+#[test]
+fn plain_http_is_recorded_and_never_served() {
+    let acr = server();
+    let reply = block_on(async {
+        let mut tcp = TcpStream::connect(acr.addr()).await.expect("connect");
+        let request = format!("GET /v2/ HTTP/1.1\r\nhost: {HOST}\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut reply = Vec::new();
+        // The server closes without answering; a reset is as good as a close here.
+        let _ = tcp.read_to_end(&mut reply).await;
+        reply
+    });
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+    assert_eq!(acr.handshakes(), [Handshake::NotTls]);
+    assert!(acr.requests().is_empty());
 }

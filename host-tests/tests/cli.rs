@@ -3,8 +3,7 @@
 //! exit status. `cargo xtask test` builds it and names it in `ACR_AUTH_CLI`.
 
 use acr_auth_host_tests::cli::{failure, run, success, temp_file};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use acr_auth_host_tests::inputs::unsigned_jwt;
 use serde_json::{Value, json};
 
 #[test]
@@ -142,12 +141,7 @@ fn exchange_request_refuses_a_bad_token_without_echoing_it() {
 
 /// An exchange response whose refresh token has the given claims.
 fn exchange_response(claims: &Value) -> (String, Vec<u8>) {
-    let token = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
-        URL_SAFE_NO_PAD.encode(claims.to_string()),
-        URL_SAFE_NO_PAD.encode(b"signature"),
-    );
+    let token = unsigned_jwt(claims);
     let body = json!({ "refresh_token": token }).to_string().into_bytes();
     (token, body)
 }

@@ -2,31 +2,20 @@
 //! against the local test ACR through `--connect-to` and `--cacert`.
 
 use acr_auth_host_tests::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::cli::{failure, success, temp_file};
+use acr_auth_host_tests::cli::{failure, login_args, success, temp_file};
 use serde_json::json;
 
 const HOST: &str = "clitestregistry.azurecr.io";
 
-/// The arguments that aim `acr-auth login` at `acr`.
-fn login_args(acr: &TestAcr, name: &str) -> Vec<String> {
-    let token = temp_file(&format!("{name}-token"), format!("{DEFAULT_ENTRA_TOKEN}\n").as_bytes());
-    let ca = temp_file(&format!("{name}-ca.pem"), acr.ca_pem().as_bytes());
-    vec![
-        "login".into(),
-        format!("oci://{HOST}/team/app"),
-        "--entra-token-file".into(),
-        token.display().to_string(),
-        "--cacert".into(),
-        ca.display().to_string(),
-        "--connect-to".into(),
-        format!("{HOST}:443:127.0.0.1:{}", acr.port()),
-    ]
+/// The arguments that aim `acr-auth login` at `acr`, for a repository on it.
+fn args(acr: &TestAcr, name: &str) -> Vec<String> {
+    login_args(acr, &format!("oci://{HOST}/team/app"), DEFAULT_ENTRA_TOKEN, name)
 }
 
 #[test]
 fn login_prints_the_credential_and_access_token() {
     let acr = TestAcr::builder(HOST).start();
-    let mut args = login_args(&acr, "ok");
+    let mut args = args(&acr, "ok");
     args.extend(["--discover", "--scope", "repository:team/app:pull", "--timeout", "5"].map(String::from));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = success(&args, b"");
@@ -51,7 +40,7 @@ fn login_refusal_is_one_line_with_status_code_and_correlation_id() {
     let acr = TestAcr::builder(HOST)
         .exchange(Behaviour::acr_error(401, "UNAUTHORIZED", "authentication required"))
         .start();
-    let args = login_args(&acr, "refused");
+    let args = args(&acr, "refused");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let error = failure(&args, b"", 1);
     for part in [
@@ -69,7 +58,7 @@ fn login_refusal_is_one_line_with_status_code_and_correlation_id() {
 #[test]
 fn login_times_out_on_a_silent_server() {
     let acr = TestAcr::builder(HOST).exchange(Behaviour::NeverAnswer).start();
-    let mut args = login_args(&acr, "silent");
+    let mut args = args(&acr, "silent");
     args.extend(["--timeout", "0.5"].map(String::from));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let error = failure(&args, b"", 1);
@@ -80,7 +69,7 @@ fn login_times_out_on_a_silent_server() {
 fn login_without_the_test_ca_fails_closed() {
     let acr = TestAcr::builder(HOST).start();
     let stranger = TestAcr::builder(HOST).start();
-    let mut args = login_args(&acr, "untrusted");
+    let mut args = args(&acr, "untrusted");
     let ca = temp_file("stranger-ca.pem", stranger.ca_pem().as_bytes());
     args[5] = ca.display().to_string();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

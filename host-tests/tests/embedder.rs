@@ -3,6 +3,7 @@
 //! error naming the limit, and the next call on the same embedder succeeds.
 
 use acr_auth_cli::{COMPONENT, CallError, Embedder, Limits};
+use acr_auth_host_tests::inputs::{maximal_token, reference_of_len};
 
 /// A JWT whose header and claims are `{}`: parsed in full, then refused for
 /// its missing `exp`.
@@ -10,12 +11,10 @@ const TOKEN_BODY_PREFIX: &str = r#"{"refresh_token":"e30.e30.e30"}"#;
 
 /// The largest inputs each function accepts.
 fn maximal_calls(embedder: &Embedder) -> Result<(), CallError> {
-    let reference = format!("myregistry.azurecr.io/{}", "a".repeat(acr_auth::MAX_REFERENCE_LEN - 22));
-    assert_eq!(reference.len(), acr_auth::MAX_REFERENCE_LEN);
     embedder
-        .resolve_scope(&reference, None)?
+        .resolve_scope(&reference_of_len(acr_auth::MAX_REFERENCE_LEN), None)?
         .expect("a maximal reference resolves");
-    let token = "t".repeat(acr_auth::MAX_TOKEN_LEN);
+    let token = maximal_token('t');
     embedder
         .build_exchange_request("myregistry.azurecr.io", &token, None, None)?
         .expect("a maximal token is accepted");

@@ -2,83 +2,16 @@
 //! request it is asked to send: the exact requests, their order, and that
 //! nothing is sent after a failure or to another host.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use acr_auth::{
-    LoginErrorKind, LoginOptions, Request, Response, Stage, Timeouts, Transport, TransportError, TransportErrorKind,
-    login,
-};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use acr_auth::{LoginErrorKind, LoginOptions, Response, Stage, Timeouts, TransportError, TransportErrorKind, login};
+use acr_auth_host_tests::script::{Script, response, token_body};
 use serde_json::json;
 
 const HOST: &str = "myregistry.azurecr.io";
 const ENTRA: &str = "entra-token-value-0123456789";
 
-/// A request as the transport saw it.
-#[derive(Debug, PartialEq)]
-struct Sent {
-    method: &'static str,
-    url: String,
-    body: String,
-    timeouts: Timeouts,
-    max_body: usize,
-}
-
-/// Answers each request with the next scripted result.
-struct Script {
-    answers: VecDeque<Result<Response, TransportError>>,
-    sent: Vec<Sent>,
-}
-
-impl Script {
-    fn new(answers: Vec<Result<Response, TransportError>>) -> Self {
-        Self {
-            answers: answers.into(),
-            sent: Vec::new(),
-        }
-    }
-}
-
-impl Transport for Script {
-    fn send(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError> {
-        self.sent.push(Sent {
-            method: request.method,
-            url: request.url.clone(),
-            body: String::from_utf8(request.body.expose().clone()).expect("form bodies are text"),
-            timeouts: *timeouts,
-            max_body,
-        });
-        self.answers
-            .pop_front()
-            .expect("the flow sent more requests than scripted")
-    }
-}
-
-fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response, TransportError> {
-    Ok(Response {
-        status,
-        headers: headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    })
-}
-
-/// A JWT with the given `exp`, wrapped in a response body under `field`.
-fn token_body(field: &str, exp: u64) -> (String, String) {
-    let token = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
-        URL_SAFE_NO_PAD.encode(json!({ "exp": exp, "aud": HOST }).to_string()),
-        URL_SAFE_NO_PAD.encode(b"sig"),
-    );
-    let body = json!({ field: token }).to_string();
-    (token, body)
-}
-
+/// A 401 with a Bearer challenge naming `realm_host` and `service`.
 fn challenge(realm_host: &str, service: &str) -> Result<Response, TransportError> {
     let header = format!(r#"Bearer realm="https://{realm_host}/oauth2/token",service="{service}""#);
     response(
@@ -90,8 +23,8 @@ fn challenge(realm_host: &str, service: &str) -> Result<Response, TransportError
 
 #[test]
 fn sends_exactly_the_exchange_then_the_token_request() {
-    let (refresh, refresh_body) = token_body("refresh_token", 1_767_232_800);
-    let (access, access_body) = token_body("access_token", 1_767_226_500);
+    let (refresh, refresh_body) = token_body("refresh_token", HOST, 1_767_232_800);
+    let (access, access_body) = token_body("access_token", HOST, 1_767_226_500);
     let mut script = Script::new(vec![
         challenge(HOST, HOST),
         response(200, &[], &refresh_body),
@@ -139,7 +72,7 @@ fn sends_exactly_the_exchange_then_the_token_request() {
 
 #[test]
 fn default_timeouts_are_the_documented_ones() {
-    let (_, body) = token_body("refresh_token", 10);
+    let (_, body) = token_body("refresh_token", HOST, 10);
     let mut script = Script::new(vec![response(200, &[], &body)]);
     login(&mut script, HOST, ENTRA, &LoginOptions::default()).expect("login succeeds");
     assert_eq!(
@@ -219,7 +152,7 @@ fn transport_failures_keep_their_kind_and_lose_the_token() {
 
 #[test]
 fn a_refused_token_step_redacts_an_echoed_refresh_token() {
-    let (refresh, refresh_body) = token_body("refresh_token", 10);
+    let (refresh, refresh_body) = token_body("refresh_token", HOST, 10);
     let echo = json!({"errors": [{"code": "DENIED", "message": format!("token {refresh} lacks pull")}]}).to_string();
     let mut script = Script::new(vec![
         response(200, &[], &refresh_body),

@@ -240,10 +240,21 @@ fn stream_error(e: StreamError) -> TransportError {
         },
         StreamError::LastOperationFailed(error) => match wasi::http::types::http_error_code(&error) {
             Some(code) => transport_error(code),
-            None => TransportError {
-                kind: TransportErrorKind::Protocol,
-                message: format!("stream failed: {}", error.to_debug_string()),
-            },
+            None => {
+                // Hosts built on wasmtime-wasi-http give a response body's
+                // errors, its between-bytes timeout included, no HTTP error
+                // code: their text is the only sign of a timeout.
+                let message = error.to_debug_string();
+                let timed_out = message.contains("timeout") || message.contains("timed out");
+                TransportError {
+                    kind: if timed_out {
+                        TransportErrorKind::Timeout
+                    } else {
+                        TransportErrorKind::Protocol
+                    },
+                    message: format!("stream failed: {message}"),
+                }
+            }
         },
     }
 }

@@ -4,13 +4,20 @@
 //!
 //! The host refuses anything but `https://`; the component already sends
 //! tokens only to ACR login servers.
+//!
+//! [`ClientRuntime`] bounds every login: its store's memory, and the time the
+//! component spends computing (an epoch deadline that does not count time in
+//! the host, such as waiting on the network, which the login's own timeouts
+//! bound). Reaching either ends the login with a [`CallError`] naming the
+//! limit; the runtime keeps serving.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use acr_auth_embedder::{CallError, MemoryLimiter};
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
 use http_body::{Body, Frame};
@@ -18,8 +25,9 @@ use http_body_util::BodyExt as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{CallHook, Config, Engine, EngineWeak, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
@@ -60,6 +68,11 @@ pub const CLIENT_COMPONENT: &[u8] = include_bytes!(env!("ACR_AUTH_CLIENT_COMPONE
 
 /// Used when the guest sets no timeout; the component always sets all three.
 const FALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often the epoch of a [`ClientRuntime`]'s engine advances: how often a
+/// computing component checks its time, and so how far past its budget it can
+/// run.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// `--connect-to HOST:PORT:ADDR:PORT`, as in curl: requests for HOST:PORT
 /// connect to ADDR:PORT instead. An empty HOST or PORT matches any; an empty
@@ -166,7 +179,7 @@ pub struct HttpState<T = ()> {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: NetworkHooks,
-    limits: StoreLimits,
+    limits: MemoryLimiter,
     /// The host's own state for this call.
     pub data: T,
 }
@@ -181,16 +194,14 @@ impl<T> HttpState<T> {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
             hooks: NetworkHooks::new(network),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory)
-                .instances(instances)
-                .build(),
+            limits: MemoryLimiter::new(memory, instances),
             data,
         }
     }
 
-    /// The limits, for [`Store::limiter`].
-    pub fn limiter(&mut self) -> &mut StoreLimits {
+    /// The limits, for [`Store::limiter`]; they also tell whether a memory
+    /// grow was refused ([`CallError::from_call`]).
+    pub fn limiter(&mut self) -> &mut MemoryLimiter {
         &mut self.limits
     }
 }
@@ -249,6 +260,15 @@ impl WasiHttpHooks for NetworkHooks {
         drop(fut);
         let network = self.network.clone();
         Box::new(async move { send(network, request, options.unwrap_or_default()).await })
+    }
+
+    /// Tells a refused certificate from other TLS failures, so that a component
+    /// (and its user) learns which it was.
+    fn p2_error_from_tls(&mut self, err: &std::io::Error) -> ErrorCode {
+        match err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            Some(rustls::Error::InvalidCertificate(_)) => ErrorCode::TlsCertificateError,
+            _ => ErrorCode::TlsProtocolError,
+        }
     }
 }
 
@@ -351,11 +371,63 @@ impl Body for TimedBody {
     }
 }
 
-/// A compiled client component and the network it may use.
+/// What one login may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Bytes of linear memory per store.
+    pub memory: usize,
+    /// Time the component may spend computing during one login: running its
+    /// own code, not waiting in the host for the network.
+    pub compute: Duration,
+}
+
+impl Default for ClientLimits {
+    /// 16 MiB, as the `pure` component gets, and 1 second of computation. A
+    /// login computes for well under a millisecond, even with the largest
+    /// inputs it accepts (`host-tests/tests/client_limits.rs` runs them). The
+    /// clock also runs while the component's thread waits for a CPU, so the
+    /// budget leaves a thousandfold margin for a loaded machine, and still
+    /// stops a runaway loop within a second and a tick.
+    fn default() -> Self {
+        Self {
+            memory: MEMORY_LIMIT,
+            compute: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The store data of a login: the guest's computation time so far, for the
+/// epoch deadline.
+#[derive(Default)]
+struct GuestClock {
+    /// Time spent in the component's code before its latest entry.
+    spent: Duration,
+    /// When the component's code last began to run, if it runs now.
+    since: Option<Instant>,
+}
+
+impl GuestClock {
+    /// Starts or stops the clock as control passes between host and guest.
+    fn on(&mut self, hook: CallHook) {
+        if hook.entering_host() {
+            self.spent += self.since.take().map_or(Duration::ZERO, |since| since.elapsed());
+        } else {
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// The component's computation time so far.
+    fn spent(&self) -> Duration {
+        self.spent + self.since.map_or(Duration::ZERO, |since| since.elapsed())
+    }
+}
+
+/// A compiled client component, the network it may use and its limits.
 pub struct ClientRuntime {
     engine: Engine,
-    pre: wit::ClientPre<HttpState>,
+    pre: wit::ClientPre<HttpState<GuestClock>>,
     network: Network,
+    limits: ClientLimits,
 }
 
 impl ClientRuntime {
@@ -364,16 +436,30 @@ impl ClientRuntime {
         Self::from_component(CLIENT_COMPONENT, network)
     }
 
-    /// Compiles a client component from its bytes.
+    /// Compiles a client component from its bytes, with [`ClientLimits::default`].
+    /// A thread advances the engine's epoch every 10 ms for as long as the
+    /// engine lives.
     pub fn from_component(bytes: &[u8], network: Network) -> Result<Self> {
-        let engine = Engine::default();
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
         let component = Component::new(&engine, bytes)
             .map_err(anyhow::Error::from)
             .context("compiling the acr-auth client component")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi_http::p2::add_to_linker_sync(&mut linker)?;
         let pre = wit::ClientPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Self { engine, pre, network })
+        let ticker = engine.weak();
+        std::thread::Builder::new()
+            .name("acr-auth-epoch".into())
+            .spawn(move || tick(&ticker))
+            .context("starting the epoch thread")?;
+        Ok(Self {
+            engine,
+            pre,
+            network,
+            limits: ClientLimits::default(),
+        })
     }
 
     /// The same compiled component with another network: compiling is the
@@ -383,22 +469,60 @@ impl ClientRuntime {
             engine: self.engine.clone(),
             pre: self.pre.clone(),
             network,
+            limits: self.limits,
         }
     }
 
-    /// Runs `login` in a fresh, memory-limited store.
+    /// The same compiled component and network with other limits.
+    pub fn with_limits(&self, limits: ClientLimits) -> Self {
+        Self {
+            limits,
+            ..self.with_network(self.network.clone())
+        }
+    }
+
+    /// Runs `login` in a fresh store with this runtime's limits. A login that
+    /// reaches one fails with the [`CallError`] naming it.
     pub fn login(
         &self,
         reference: &str,
         entra_token: &str,
         options: &login::LoginOptions,
-    ) -> Result<Result<login::LoginResult, login::LoginError>> {
-        let mut store = Store::new(&self.engine, HttpState::new(self.network.clone(), MEMORY_LIMIT, 8, ()));
+    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        let state = HttpState::new(self.network.clone(), self.limits.memory, 8, GuestClock::default());
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limiter());
-        let client = self.pre.instantiate(&mut store)?;
-        Ok(client
+        store.call_hook(|mut store, hook| {
+            store.data_mut().data.on(hook);
+            Ok(())
+        });
+        let budget = self.limits.compute;
+        // Called at the first check in the component's code after each tick;
+        // time spent in the host meanwhile is not on the clock.
+        store.epoch_deadline_callback(move |store| {
+            Ok(if store.data().data.spent() > budget {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Continue(1)
+            })
+        });
+        store.set_epoch_deadline(1);
+        let client = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
+        client
             .acr_auth_login()
-            .call_login(&mut store, reference, entra_token, options)?)
+            .call_login(&mut store, reference, entra_token, options)
+            .map_err(|e| CallError::from_call(e, &store.data().limits))
+    }
+}
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn tick(engine: &EngineWeak) {
+    loop {
+        std::thread::sleep(EPOCH_TICK);
+        match engine.upgrade() {
+            Some(engine) => engine.increment_epoch(),
+            None => return,
+        }
     }
 }
 

@@ -35,7 +35,7 @@
 use core::fmt;
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Cache, CacheConfig, Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Cache, CacheConfig, Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 /// The generated bindings of the `pure` world.
 pub mod wit {
@@ -73,6 +73,9 @@ impl Default for Limits {
 pub enum CallError {
     /// The call used up its fuel.
     OutOfFuel,
+    /// The call used up its computation time. [`Embedder`] meters fuel instead; hosts that
+    /// set an epoch deadline, such as the CLI's client runtime, report this.
+    OutOfTime,
     /// The component needed more memory than [`Limits::memory`].
     OutOfMemory,
     /// The component trapped for another reason.
@@ -85,6 +88,7 @@ impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::OutOfFuel => f.write_str("the acr-auth component used up its fuel for this call"),
+            Self::OutOfTime => f.write_str("the acr-auth component ran out of time: it computed longer than allowed"),
             Self::OutOfMemory => f.write_str("the acr-auth component reached its memory limit"),
             Self::Trap(e) => write!(f, "the acr-auth component trapped: {e}"),
             Self::Host(e) => write!(f, "the acr-auth component could not be started: {e}"),
@@ -94,29 +98,74 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// The store data: only its limits.
-struct State {
-    limits: StoreLimits,
-    /// Set by the limiter when a memory grow was refused.
-    memory_refused: bool,
+impl CallError {
+    /// Names the limit behind `error`, which a call into the component ended with, when
+    /// there is one: fuel, the epoch deadline, or memory when `limiter` refused to grow it (a
+    /// guest whose allocation fails traps in its own way, so the trap alone does not say).
+    pub fn from_call(error: wasmtime::Error, limiter: &MemoryLimiter) -> Self {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => Self::OutOfFuel,
+            Some(Trap::Interrupt) => Self::OutOfTime,
+            _ if limiter.refused() => Self::OutOfMemory,
+            _ => Self::Trap(error),
+        }
+    }
 }
 
-impl wasmtime::ResourceLimiter for State {
+/// [`StoreLimits`] that remember whether they refused to grow a memory, so that the trap that
+/// follows can be reported as [`CallError::OutOfMemory`].
+pub struct MemoryLimiter {
+    limits: StoreLimits,
+    refused: bool,
+}
+
+impl MemoryLimiter {
+    /// Lets each linear memory grow to `memory` bytes, and the store hold `instances` core
+    /// instances.
+    pub fn new(memory: usize, instances: usize) -> Self {
+        Self {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory)
+                .instances(instances)
+                .build(),
+            refused: false,
+        }
+    }
+
+    /// Whether a memory grow has been refused.
+    pub fn refused(&self) -> bool {
+        self.refused
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        self.memory_refused |= !allowed;
+        self.refused |= !allowed;
         Ok(allowed)
     }
 
     fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         self.limits.table_growing(current, desired, maximum)
     }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 /// A compiled `pure` component, instantiated afresh for every call.
 pub struct Embedder {
     engine: Engine,
-    pre: wit::PurePre<State>,
+    pre: wit::PurePre<MemoryLimiter>,
     limits: Limits,
 }
 
@@ -148,26 +197,15 @@ impl Embedder {
     }
 
     /// Runs `f` against a fresh instance in a fresh, limited store.
-    fn call<R>(&self, f: impl FnOnce(&mut Store<State>, &wit::Pure) -> wasmtime::Result<R>) -> Result<R, CallError> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory)
-            .instances(1)
-            .build();
-        let mut store = Store::new(
-            &self.engine,
-            State {
-                limits,
-                memory_refused: false,
-            },
-        );
-        store.limiter(|state| state);
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Store<MemoryLimiter>, &wit::Pure) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let mut store = Store::new(&self.engine, MemoryLimiter::new(self.limits.memory, 1));
+        store.limiter(|limiter| limiter);
         store.set_fuel(self.limits.fuel).map_err(CallError::Host)?;
         let pure = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
-        f(&mut store, &pure).map_err(|e| match e.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => CallError::OutOfFuel,
-            _ if store.data().memory_refused => CallError::OutOfMemory,
-            _ => CallError::Trap(e),
-        })
+        f(&mut store, &pure).map_err(|e| CallError::from_call(e, store.data()))
     }
 
     /// Calls `resolve-scope`.
