@@ -45,6 +45,24 @@ use tokio_rustls::server::TlsStream;
 /// [`TestAcrBuilder::entra_token`] sets another.
 pub const DEFAULT_ENTRA_TOKEN: &str = "test-entra-access-token";
 
+/// The Entra host name under which the server also answers Entra's token
+/// endpoint (see [`TestAcrBuilder::entra_app`]).
+pub const ENTRA_HOST: &str = "login.microsoftonline.com";
+
+/// The Entra scope every token request must ask for: the ACR audience.
+pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
+
+/// An app registration the server's Entra token endpoint knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestApp {
+    /// Its tenant: the first path segment of the token endpoint.
+    pub tenant: String,
+    /// Its client ID.
+    pub client_id: String,
+    /// The client assertion (federated token) or client secret it accepts.
+    pub credential: String,
+}
+
 /// The `tenant` claim of refresh tokens when no tenant is configured, as ACR always names one.
 pub const DEFAULT_TENANT: &str = "5b1e0f8c-2d4a-4c6e-9f10-3a7b8c9d0e1f";
 
@@ -229,9 +247,30 @@ pub struct TestAcrBuilder {
     token: Behaviour,
     port: u16,
     certificate: Option<CertFault>,
+    app: Option<TestApp>,
+    metadata_service: Option<Option<String>>,
 }
 
 impl TestAcrBuilder {
+    /// Also answers Entra's token endpoint, `POST /<tenant>/oauth2/v2.0/token`, as
+    /// [`ENTRA_HOST`] (added to the certificate): the client-credentials form of `app` with
+    /// its federated token or secret and the ACR scope buys the Entra token `/oauth2/exchange`
+    /// accepts; a wrong credential gets Entra's 401 `invalid_client` (AADSTS7000215).
+    pub fn entra_app(mut self, app: TestApp) -> Self {
+        self.extra_names.push(ENTRA_HOST.to_owned());
+        self.app = Some(app);
+        self
+    }
+
+    /// Also serves the instance metadata service over plain HTTP on another 127.0.0.1 port
+    /// ([`TestAcr::metadata_addr`]): `GET /metadata/identity/oauth2/token` with
+    /// `api-version=2018-02-01`, the ACR resource, header `Metadata: true`, and `client_id`
+    /// exactly when `client_id` is given, buys the Entra token.
+    pub fn metadata_service(mut self, client_id: Option<&str>) -> Self {
+        self.metadata_service = Some(client_id.map(str::to_owned));
+        self
+    }
+
     /// Binds this port on 127.0.0.1 instead of an ephemeral one: 443 lets
     /// hosts that cannot redirect connections reach the server, inside a
     /// network namespace of their own (see `host-tests/with-test-acr.sh`).
@@ -297,6 +336,8 @@ impl TestAcrBuilder {
             tenant: self.tenant,
             exchange: self.exchange,
             token: self.token,
+            app: self.app,
+            metadata_client_id: self.metadata_service.clone().flatten(),
             jwt_key: EncodingKey::from_secret(&secret),
             random: provider.secure_random,
             log: Mutex::default(),
@@ -311,13 +352,24 @@ impl TestAcrBuilder {
             .enable_all()
             .build()
             .expect("tokio runtime");
+        let metadata = self.metadata_service.is_some().then(|| {
+            let listener = StdTcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1");
+            listener.set_nonblocking(true).expect("non-blocking listener");
+            listener
+        });
+        let metadata_addr = metadata.as_ref().map(|l| l.local_addr().expect("listener address"));
         let (stop, stopped) = oneshot::channel();
         let acceptor = TlsAcceptor::from(Arc::new(tls_config));
         let server_state = Arc::clone(&state);
         let thread = std::thread::Builder::new()
             .name(format!("test-acr-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(serve(listener, acceptor, server_state, stopped));
+                runtime.block_on(async {
+                    if let Some(listener) = metadata {
+                        tokio::spawn(serve_metadata(listener, Arc::clone(&server_state)));
+                    }
+                    serve(listener, acceptor, server_state, stopped).await
+                });
                 // Ends every connection still open, NeverAnswer ones included.
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })
@@ -326,6 +378,7 @@ impl TestAcrBuilder {
         TestAcr {
             host: self.host,
             addr,
+            metadata_addr,
             ca_pem,
             state,
             stop: Some(stop),
@@ -340,6 +393,7 @@ impl TestAcrBuilder {
 pub struct TestAcr {
     host: String,
     addr: SocketAddr,
+    metadata_addr: Option<SocketAddr>,
     ca_pem: String,
     state: Arc<State>,
     stop: Option<oneshot::Sender<()>>,
@@ -358,6 +412,8 @@ impl TestAcr {
             token: Behaviour::Normal,
             port: 0,
             certificate: None,
+            app: None,
+            metadata_service: None,
         }
     }
 
@@ -369,6 +425,12 @@ impl TestAcr {
     /// Where the server listens: 127.0.0.1 and an ephemeral port.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the plain-HTTP instance metadata service listens, when
+    /// [`TestAcrBuilder::metadata_service`] asked for one.
+    pub fn metadata_addr(&self) -> Option<SocketAddr> {
+        self.metadata_addr
     }
 
     /// The port of [`TestAcr::addr`].
@@ -437,6 +499,8 @@ struct State {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    app: Option<TestApp>,
+    metadata_client_id: Option<String>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
     log: Mutex<Log>,
@@ -700,6 +764,9 @@ impl State {
         match (request.method.as_str(), request.path.as_str()) {
             ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, || self.exchange(request)).await,
             ("POST", "/oauth2/token") => apply(&self.token, connection, || self.token(request)).await,
+            ("POST", path) if self.app.as_ref().is_some_and(|app| path == entra_path(&app.tenant)) => {
+                self.entra(request)
+            }
             ("GET", "/v2/") => self.base(request),
             ("GET", path) => match manifest_path(path) {
                 Some(repository) => self.manifest(request, repository),
@@ -800,6 +867,74 @@ impl State {
             }),
         );
         json_response(StatusCode::OK, json!({ "refresh_token": token }).to_string())
+    }
+
+    /// Entra's token endpoint: the client-credentials grant of the configured app.
+    fn entra(&self, request: &RecordedRequest) -> Response<ResBody> {
+        let app = self.app.as_ref().expect("routed here only with an app");
+        let credential = if request.field("client_secret").is_some() {
+            vec![("client_secret", None)]
+        } else {
+            vec![
+                (
+                    "client_assertion_type",
+                    Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ),
+                ("client_assertion", None),
+            ]
+        };
+        let mut expected = vec![
+            ("client_id", Some(app.client_id.as_str())),
+            ("scope", Some(ACR_SCOPE)),
+            ("grant_type", Some("client_credentials")),
+        ];
+        expected.extend(credential);
+        if let Err(message) = check_oauth_request(request, &expected, None) {
+            return entra_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, &message);
+        }
+        let given = request.field("client_secret").or(request.field("client_assertion"));
+        if given != Some(app.credential.as_str()) {
+            let message = "Invalid client secret provided.";
+            return entra_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, message);
+        }
+        let body = json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": self.entra_token });
+        json_response(StatusCode::OK, body.to_string())
+    }
+
+    /// The instance metadata service's token endpoint.
+    fn metadata(&self, request: &RecordedRequest) -> Response<ResBody> {
+        let query: Vec<(String, String)> =
+            form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let mut expected = vec![
+            ("api-version".to_owned(), "2018-02-01".to_owned()),
+            ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
+        ];
+        expected.extend(self.metadata_client_id.clone().map(|id| ("client_id".to_owned(), id)));
+        let problem = if (request.method.as_str(), request.path.as_str()) != ("GET", "/metadata/identity/oauth2/token")
+        {
+            Some("no such endpoint")
+        } else if request.header("metadata") != Some("true") {
+            Some("Required metadata header not specified")
+        } else if query != expected {
+            Some("Identity not found")
+        } else {
+            None
+        };
+        if let Some(description) = problem {
+            let body = json!({ "error": "invalid_request", "error_description": description });
+            return json_response(StatusCode::BAD_REQUEST, body.to_string());
+        }
+        let now = unix_now();
+        let body = json!({
+            "access_token": self.entra_token,
+            "expires_in": "86399",
+            "expires_on": (now + 86_399).to_string(),
+            "resource": "https://containerregistry.azure.net",
+            "token_type": "Bearer",
+        });
+        json_response(StatusCode::OK, body.to_string())
     }
 
     /// `POST /oauth2/token` done right: checks the form and the refresh token, issues an
@@ -1058,6 +1193,42 @@ fn acr_error(status: StatusCode, code: &str, message: &str) -> Response<ResBody>
 }
 
 /// A 404 for any path the fake does not serve.
+/// The path of the Entra token endpoint for `tenant`.
+fn entra_path(tenant: &str) -> String {
+    format!("/{tenant}/oauth2/v2.0/token")
+}
+
+/// An Entra error response, shaped as Entra sends them.
+fn entra_error(status: StatusCode, error: &str, code: u32, message: &str) -> Response<ResBody> {
+    let body = json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {message} Trace ID: {CORRELATION_ID} Correlation ID: {CORRELATION_ID}"),
+        "error_codes": [code],
+        "trace_id": CORRELATION_ID,
+        "correlation_id": CORRELATION_ID,
+    });
+    json_response(status, body.to_string())
+}
+
+/// Serves the instance metadata service over plain HTTP/1.1 until the runtime stops.
+async fn serve_metadata(listener: StdTcpListener, state: Arc<State>) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    while let Ok((tcp, _)) = listener.accept().await {
+        let state = Arc::clone(&state);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let state = Arc::clone(&state);
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = Limited::new(body, MAX_REQUEST_BODY).collect().await;
+                let recorded = record(&parts, body.map(|b| b.to_bytes().to_vec()).unwrap_or_default());
+                state.log().requests.push(recorded.clone());
+                Ok::<_, Infallible>(state.metadata(&recorded))
+            }
+        });
+        tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service));
+    }
+}
+
 fn not_found() -> Response<ResBody> {
     acr_error(
         StatusCode::NOT_FOUND,

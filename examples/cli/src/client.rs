@@ -2,8 +2,10 @@
 //! the component's requests itself, over TLS with the roots it chooses and to
 //! the addresses it chooses (`--cacert`, `--connect-to`).
 //!
-//! The host refuses anything but `https://`; the component already sends
-//! tokens only to ACR login servers.
+//! The host refuses anything but `https://`, except plain HTTP to the instance
+//! metadata service (`169.254.169.254:80`, link-local: the machine's own
+//! identity endpoint); the component already sends tokens only to ACR login
+//! servers and Entra authorities.
 //!
 //! [`ClientRuntime`] bounds every login: its store's memory, and the time the
 //! component spends computing (an epoch deadline that does not count time in
@@ -45,10 +47,10 @@ pub mod wit {
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         },
     });
-    pub use exports::acr::auth::{login, scope};
+    pub use exports::acr::auth::{entra, login, scope};
 }
 
-use wit::login;
+use wit::{entra, login};
 
 /// The `pure` world's custom cloud, as the `client` world's bindings type it.
 impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
@@ -228,7 +230,8 @@ impl<T: Send> WasiHttpView for HttpState<T> {
 /// A `wasi:http` send hook that sends a component's requests over TLS
 /// itself, with [`Network`]'s roots and address rules, instead of
 /// wasi-http's default sender: so a host decides what its components may
-/// reach and whom to trust. Anything but `https://` is refused.
+/// reach and whom to trust. Anything but `https://` is refused, except the
+/// instance metadata service ([`METADATA_HOST`] on port 80).
 pub struct NetworkHooks {
     network: Network,
 }
@@ -284,15 +287,20 @@ async fn send(
     ),
     HttpError,
 > {
-    if request.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
-        return Err(HttpError::HttpRequestDenied);
-    }
     let host = request
         .uri()
         .host()
         .ok_or(HttpError::HttpRequestUriInvalid)?
         .to_ascii_lowercase();
-    let port = request.uri().port_u16().unwrap_or(443);
+    let scheme = request.uri().scheme().ok_or(HttpError::HttpRequestUriInvalid)?;
+    let plain = if *scheme == http::uri::Scheme::HTTPS {
+        false
+    } else if *scheme == http::uri::Scheme::HTTP && host == METADATA_HOST && request.uri().port_u16().is_none() {
+        true
+    } else {
+        return Err(HttpError::HttpRequestDenied);
+    };
+    let port = request.uri().port_u16().unwrap_or(if plain { 80 } else { 443 });
     let (address, address_port) = network.address(&host, port);
     let connect_timeout = options.connect_timeout.unwrap_or(FALLBACK_TIMEOUT);
     let first_byte_timeout = options.first_byte_timeout.unwrap_or(FALLBACK_TIMEOUT);
@@ -302,19 +310,22 @@ async fn send(
         let tcp = TcpStream::connect((address.as_str(), address_port))
             .await
             .map_err(HttpError::Connect)?;
+        use hyper::client::conn::http1::handshake;
+        if plain {
+            let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tcp)).await?;
+            return Ok((sender, tokio::spawn(connection)));
+        }
         let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let tls = tokio_rustls::TlsConnector::from(network.tls.clone())
             .connect(name, tcp)
             .await
             .map_err(HttpError::Tls)?;
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .map_err(HttpError::from)
+        let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tls)).await?;
+        Ok::<_, HttpError>((sender, tokio::spawn(connection)))
     };
-    let (mut sender, connection) = tokio::time::timeout(connect_timeout, connect)
+    let (mut sender, driver) = tokio::time::timeout(connect_timeout, connect)
         .await
         .map_err(|_| HttpError::ConnectionTimeout)??;
-    let driver = tokio::spawn(connection);
 
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
@@ -489,6 +500,34 @@ impl ClientRuntime {
         entra_token: &str,
         options: &login::LoginOptions,
     ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_login()
+                .call_login(store, reference, entra_token, options)
+        })
+    }
+
+    /// Runs `login-with-identity` in a fresh store with this runtime's limits.
+    pub fn login_with_identity(
+        &self,
+        reference: &str,
+        identity: &entra::Identity,
+        options: &login::LoginOptions,
+    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_login()
+                .call_login_with_identity(store, reference, identity, options)
+        })
+    }
+
+    /// Runs `f` on a fresh instance in a fresh store with this runtime's
+    /// limits: its memory, and its computation time, counted only while the
+    /// component's own code runs.
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Store<HttpState<GuestClock>>, &wit::Client) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
         let state = HttpState::new(self.network.clone(), self.limits.memory, 8, GuestClock::default());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limiter());
@@ -508,10 +547,7 @@ impl ClientRuntime {
         });
         store.set_epoch_deadline(1);
         let client = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
-        client
-            .acr_auth_login()
-            .call_login(&mut store, reference, entra_token, options)
-            .map_err(|e| CallError::from_call(e, &store.data().limits))
+        f(&mut store, &client).map_err(|e| CallError::from_call(e, &store.data().limits))
     }
 }
 
@@ -525,6 +561,10 @@ fn tick(engine: &EngineWeak) {
         }
     }
 }
+
+/// The instance metadata service's link-local address, the one host this
+/// host reaches over plain HTTP.
+pub const METADATA_HOST: &str = "169.254.169.254";
 
 /// Resolves `host:port` pairs of `--connect-to` for tests: the socket
 /// address a rule sends `host:443` to.

@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use acr_auth_cli::client::{ClientRuntime, ConnectTo, Network, wit::login::LoginOptions};
+use acr_auth_cli::credentials::{
+    HelperRequest, NOT_FOUND, ProcessEnvironment, helper_credentials, identity_from_environment, kubelet_identity,
+    kubelet_response, read_helper_request, read_kubelet_request,
+};
 use acr_auth_cli::wit::scope::CloudEnvironment;
 use acr_auth_cli::{
     Runtime, challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
@@ -100,9 +104,34 @@ enum Command {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+    /// Serve the kubelet's credential provider exec plugin protocol: a
+    /// CredentialProviderRequest on stdin, a CredentialProviderResponse on stdout.
+    /// The identity comes from the request's service-account token or from
+    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
+    /// AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST (else the managed identity).
+    KubeletCredentialProvider {
+        /// Connect to ADDR:PORT instead of HOST:PORT, as curl does (repeatable).
+        #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+        connect_to: Vec<ConnectTo>,
+        /// Trust only these PEM CA certificates instead of the system's roots.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// A custom cloud's environment file.
+        #[arg(long, value_name = "FILE")]
+        cloud_config: Option<PathBuf>,
+    },
 }
 
+/// The name under which the binary acts as a docker credential helper.
+const DOCKER_HELPER_NAME: &str = "docker-credential-acr-auth";
+
 fn main() -> ExitCode {
+    let invoked_as = std::env::args_os()
+        .next()
+        .and_then(|arg0| Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned()));
+    if invoked_as.as_deref() == Some(DOCKER_HELPER_NAME) {
+        return docker_credential_helper();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -200,6 +229,31 @@ fn run(command: Command) -> Result<Value> {
                 .map_err(|e| anyhow!(e.message))?;
             Ok(challenge_json(&challenge))
         }
+        Command::KubeletCredentialProvider {
+            connect_to,
+            cacert,
+            cloud_config,
+        } => {
+            let request = read_kubelet_request(&read_input(Path::new("-"))?)?;
+            let identity = kubelet_identity(&request, &ProcessEnvironment)?;
+            let options = LoginOptions {
+                custom_cloud: custom_cloud(&runtime, cloud_config.as_deref())?.map(Into::into),
+                ..identity_login_options()
+            };
+            let ca = cacert.as_deref().map(read_input).transpose()?;
+            let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+            let result = client
+                .login_with_identity(&request.image, &identity, &options)?
+                .map_err(|e| anyhow!(login_error_message(&e)))?;
+            let credential = &result.credential;
+            Ok(kubelet_response(
+                &result.login_server,
+                &credential.username,
+                &credential.password,
+                credential.expires_at,
+                unix_now(),
+            ))
+        }
         Command::ParseRefreshToken { status, file } => {
             let body = read_input(&file)?;
             let credential = runtime
@@ -208,6 +262,87 @@ fn run(command: Command) -> Result<Value> {
             Ok(credential_json(&credential))
         }
     }
+}
+
+/// Login options for a credential provider or helper: no tenant (the
+/// identity carries it), no repository scopes, default timeouts.
+fn identity_login_options() -> LoginOptions {
+    LoginOptions {
+        tenant: None,
+        scopes: Vec::new(),
+        discover: false,
+        custom_cloud: None,
+        connect_timeout_ms: None,
+        first_byte_timeout_ms: None,
+        between_bytes_timeout_ms: None,
+    }
+}
+
+/// The current unix time in seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Acts as `docker-credential-acr-auth <get|store|erase|list>` (the
+/// docker-credential-helpers protocol): answers on stdout; on failure prints
+/// the message on stdout and exits 1, as the protocol wants. The identity
+/// comes from the Azure SDK variables; `ACR_AUTH_CACERT` (a PEM file) and
+/// `ACR_AUTH_CONNECT_TO` (comma-separated HOST:PORT:ADDR:PORT rules) stand in
+/// for the flags a helper cannot be given.
+fn docker_credential_helper() -> ExitCode {
+    let action = std::env::args().nth(1).unwrap_or_default();
+    let answer = read_input(Path::new("-"))
+        .and_then(|input| read_helper_request(&action, &input))
+        .and_then(|request| match request {
+            HelperRequest::Get(server) => helper_get(&server),
+            HelperRequest::List => Ok(Some(serde_json::json!({}))),
+            HelperRequest::Erase => Ok(None),
+            HelperRequest::Store => Err(anyhow!(
+                "acr-auth stores no credentials: it obtains them from this host's Azure identity"
+            )),
+        });
+    match answer {
+        Ok(output) => {
+            if let Some(output) = output {
+                println!("{output}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The helper's `get`: logs in to `server` with the host's identity. A
+/// server that is not an ACR login server has no credentials here.
+fn helper_get(server: &str) -> Result<Option<Value>> {
+    let runtime = Runtime::new()?;
+    if !matches!(runtime.resolve_scope(server, None)?, Ok(_)) {
+        return Err(anyhow!(NOT_FOUND));
+    }
+    let ca = std::env::var_os("ACR_AUTH_CACERT")
+        .map(|path| read_input(Path::new(&path)))
+        .transpose()?;
+    let connect_to = std::env::var("ACR_AUTH_CONNECT_TO")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|rule| !rule.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<ConnectTo>>>()?;
+    let identity = identity_from_environment(&ProcessEnvironment)?;
+    let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+    let result = client
+        .login_with_identity(server, &identity, &identity_login_options())?
+        .map_err(|e| anyhow!(login_error_message(&e)))?;
+    Ok(Some(helper_credentials(
+        server,
+        &result.credential.username,
+        &result.credential.password,
+    )))
 }
 
 /// Reads and parses `--cloud-config`, when given.
