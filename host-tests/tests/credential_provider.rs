@@ -1,0 +1,219 @@
+//! The `acr-auth` binary as a kubelet credential provider and as a docker
+//! credential helper, against the local test ACR (which also answers Entra's
+//! token endpoint): the protocols' requests in, working registry credentials
+//! out.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use acr_auth_host_tests::acr_server::{ENTRA_HOST, TestAcr, TestApp};
+use acr_auth_host_tests::cli::{command, temp_file};
+use serde_json::{Value, json};
+
+const HOST: &str = "providerregistry.azurecr.io";
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+const SA_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbTpwdWxsZXIifQ.c2ln";
+const REFRESH_TOKEN_USERNAME: &str = "00000000-0000-0000-0000-000000000000";
+
+fn server(credential: &str) -> TestAcr {
+    TestAcr::builder(HOST)
+        .entra_app(TestApp {
+            tenant: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            credential: credential.into(),
+        })
+        .start()
+}
+
+/// `--connect-to` rules that send the registry and Entra to the server.
+fn connect_to(acr: &TestAcr) -> [String; 2] {
+    [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()))
+}
+
+/// `cmd` without the Azure identity variables of the test's environment.
+fn without_identity(mut cmd: Command) -> Command {
+    for var in [
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_AUTHORITY_HOST",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs `cmd` with `stdin`.
+fn run(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("writing stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// Seconds in a Go duration string such as `2h54m59s`.
+fn go_seconds(duration: &str) -> u64 {
+    let mut total = 0;
+    let mut number = 0;
+    for c in duration.chars() {
+        match c {
+            '0'..='9' => number = number * 10 + u64::from(c.to_digit(10).expect("a digit")),
+            'h' | 'm' | 's' => {
+                total += number * [3600, 60, 1]["hms".find(c).expect("a unit")];
+                number = 0;
+            }
+            _ => panic!("not a Go duration: {duration}"),
+        }
+    }
+    total
+}
+
+/// Runs the kubelet plugin with `request` and `env`, expecting success.
+fn kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Value {
+    let ca = temp_file("provider-ca.pem", acr.ca_pem().as_bytes());
+    let mut cmd = without_identity(command());
+    cmd.arg("kubelet-credential-provider").arg("--cacert").arg(&ca);
+    for rule in connect_to(acr) {
+        cmd.args(["--connect-to", &rule]);
+    }
+    cmd.envs(env.iter().copied());
+    let out = run(cmd, &request.to_string());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the response is JSON")
+}
+
+/// Checks a `CredentialProviderResponse` against what `acr` issued.
+fn assert_kubelet_response(acr: &TestAcr, response: &Value, before: u64) {
+    assert_eq!(response["apiVersion"], "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(response["kind"], "CredentialProviderResponse");
+    assert_eq!(response["cacheKeyType"], "Registry");
+    let issued = acr.issued_refresh_tokens();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(
+        response["auth"],
+        json!({ HOST: { "username": REFRESH_TOKEN_USERNAME, "password": issued[0].token } })
+    );
+    // ACR refresh tokens live three hours; the cache ends five minutes early.
+    let cached = go_seconds(response["cacheDuration"].as_str().expect("a duration"));
+    let latest = 3 * 3600 - 5 * 60;
+    let elapsed = unix_now() - before;
+    assert!(
+        (latest - elapsed - 1..=latest).contains(&cached),
+        "cacheDuration {cached} s"
+    );
+}
+
+#[test]
+fn the_kubelet_gets_credentials_for_the_pods_service_account() {
+    let acr = server(SA_TOKEN);
+    let before = unix_now();
+    let request = json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{HOST}/team/app:1.2"),
+        "serviceAccountToken": SA_TOKEN,
+        "serviceAccountAnnotations": {
+            "azure.workload.identity/client-id": CLIENT_ID,
+            "azure.workload.identity/tenant-id": TENANT,
+        },
+    });
+    let response = kubelet(&acr, &request, &[]);
+    assert_kubelet_response(&acr, &response, before);
+    let entra = &acr.requests()[0];
+    assert_eq!(entra.field("client_assertion"), Some(SA_TOKEN));
+}
+
+#[test]
+fn without_a_service_account_token_the_node_identity_is_used() {
+    let secret = "node-client-secret-value";
+    let acr = server(secret);
+    let before = unix_now();
+    let request = json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{HOST}/team/app@sha256:{}", "0".repeat(64)),
+    });
+    let env = [
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_SECRET", secret),
+    ];
+    let response = kubelet(&acr, &request, &env);
+    assert_kubelet_response(&acr, &response, before);
+}
+
+/// The CLI binary under the docker credential helper's name, in a
+/// directory of its own.
+fn docker_helper() -> PathBuf {
+    let dir = temp_file("helper-bin", b"").with_extension("dir");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let helper = dir.join("docker-credential-acr-auth");
+    let cli = command().get_program().to_owned();
+    let _ = std::fs::remove_file(&helper);
+    std::fs::copy(&cli, &helper).expect("copying the binary");
+    helper
+}
+
+/// Runs the helper's `action` with `stdin` against `acr`'s registry and Entra.
+fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
+    let ca = temp_file("helper-ca.pem", acr.ca_pem().as_bytes());
+    let mut cmd = without_identity(Command::new(path));
+    cmd.arg(action)
+        .env("ACR_AUTH_CACERT", &ca)
+        .env("ACR_AUTH_CONNECT_TO", connect_to(acr).join(","))
+        .envs([
+            ("AZURE_CLIENT_ID", CLIENT_ID),
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_SECRET", "helper-secret-value"),
+        ]);
+    let mut out = run(cmd, stdin);
+    out.stdout = String::from_utf8(out.stdout).expect("UTF-8").trim_end().into();
+    out
+}
+
+#[test]
+fn the_docker_credential_helper_answers_each_action() {
+    let acr = server("helper-secret-value");
+    let path = docker_helper();
+
+    let get = helper(&path, &acr, "get", &format!("https://{HOST}\n"));
+    assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stdout));
+    let answer: Value = serde_json::from_slice(&get.stdout).expect("JSON");
+    let issued = acr.issued_refresh_tokens();
+    assert_eq!(
+        answer,
+        json!({ "ServerURL": format!("https://{HOST}"), "Username": REFRESH_TOKEN_USERNAME, "Secret": issued[0].token })
+    );
+
+    let list = helper(&path, &acr, "list", "");
+    assert_eq!((list.status.success(), list.stdout.as_slice()), (true, &b"{}"[..]));
+    let erase = helper(&path, &acr, "erase", HOST);
+    assert_eq!((erase.status.success(), erase.stdout.as_slice()), (true, &b""[..]));
+    let store = helper(&path, &acr, "store", r#"{"ServerURL":"x","Username":"u","Secret":"s"}"#);
+    assert!(!store.status.success());
+    assert!(String::from_utf8_lossy(&store.stdout).contains("stores no credentials"));
+
+    let other = helper(&path, &acr, "get", "registry-1.docker.io");
+    assert_eq!(
+        (other.status.success(), String::from_utf8_lossy(&other.stdout).as_ref()),
+        (false, "credentials not found in native keychain")
+    );
+    assert_eq!(acr.issued_refresh_tokens().len(), 1, "only the first get logged in");
+}
