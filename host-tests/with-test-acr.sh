@@ -6,9 +6,12 @@
 #
 # Everything runs in new network and mount namespaces: only a loopback
 # interface, and a private /etc/hosts (bind-mounted over the real one inside
-# the mount namespace only) that names $ACR_TEST_HOST as 127.0.0.1. Nothing on
-# the machine changes. The command sees ACR_TEST_HOST, ACR_TEST_CA (the test
-# CA's PEM file), ACR_TEST_ENTRA_TOKEN, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS.
+# the mount namespace only) that names $ACR_TEST_HOST and
+# login.microsoftonline.com as 127.0.0.1: the test ACR also answers Entra's
+# token endpoint for one app registration. Nothing on the machine changes.
+# The command sees ACR_TEST_HOST, ACR_TEST_CA (the test CA's PEM file),
+# ACR_TEST_ENTRA_TOKEN, the app's ACR_TEST_TENANT, ACR_TEST_CLIENT_ID and
+# ACR_TEST_CLIENT_SECRET, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS.
 set -euo pipefail
 if [[ "${1:-}" != "--inside" ]]; then
     exec unshare --net --mount --fork -- "$0" --inside "$@"
@@ -17,14 +20,18 @@ shift
 server="$1"; shift
 export ACR_TEST_HOST="${ACR_TEST_HOST:-hosttestregistry.azurecr.io}"
 export ACR_TEST_ENTRA_TOKEN="test-entra-access-token"
+export ACR_TEST_TENANT="72f988bf-86f1-41af-91ab-2d7cd011db47"
+export ACR_TEST_CLIENT_ID="04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+export ACR_TEST_CLIENT_SECRET="test-client-secret"
 work="$(mktemp -d)"
 trap 'exec 3>&-; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 ip link set lo up
-printf '127.0.0.1 localhost %s\n' "$ACR_TEST_HOST" > "$work/hosts"
+printf '127.0.0.1 localhost %s login.microsoftonline.com\n' "$ACR_TEST_HOST" > "$work/hosts"
 mount --bind "$work/hosts" /etc/hosts
 export ACR_TEST_CA="$work/ca.pem"
 # The server lives until this script closes its standard input (fd 3).
-exec 3> >("$server" "$ACR_TEST_HOST" 443 "$ACR_TEST_CA" > "$work/ready")
+exec 3> >("$server" "$ACR_TEST_HOST" 443 "$ACR_TEST_CA" \
+    --entra-app "$ACR_TEST_TENANT:$ACR_TEST_CLIENT_ID:$ACR_TEST_CLIENT_SECRET" > "$work/ready")
 for _ in $(seq 1 100); do
     [[ -s "$work/ready" ]] && break
     sleep 0.1

@@ -768,6 +768,7 @@ impl State {
                 self.entra(request)
             }
             ("GET", "/v2/") => self.base(request),
+            ("GET", "/oauth2/token") => self.token_by_basic_auth(request),
             ("GET", path) => match manifest_path(path) {
                 Some(repository) => self.manifest(request, repository),
                 None => not_found(),
@@ -949,6 +950,53 @@ impl State {
             return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
         let refresh_token = request.field("refresh_token").unwrap_or_default();
+        let scopes: Vec<String> = request
+            .form
+            .iter()
+            .filter(|(n, _)| n == "scope")
+            .map(|(_, v)| v.clone())
+            .collect();
+        self.grant_access(refresh_token, &scopes, "form field `refresh_token`")
+    }
+
+    /// `GET /oauth2/token` as docker clients call it: `service` and `scope` in the query,
+    /// the refresh token as the password of Basic authentication (ACR's user name for it is
+    /// the zero GUID).
+    fn token_by_basic_auth(&self, request: &RecordedRequest) -> Response<ResBody> {
+        use base64::Engine as _;
+        let query: Vec<(String, String)> =
+            form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        if find_value(&query, "service") != Some(self.host.as_str()) {
+            return acr_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "query `service` must name this registry",
+            );
+        }
+        let credentials = request
+            .header(AUTHORIZATION.as_str())
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .and_then(|raw| String::from_utf8(raw).ok());
+        let Some(password) = credentials
+            .as_deref()
+            .and_then(|c| c.strip_prefix("00000000-0000-0000-0000-000000000000:"))
+        else {
+            return acr_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE);
+        };
+        let scopes: Vec<String> = query
+            .iter()
+            .filter(|(n, _)| n == "scope")
+            .map(|(_, v)| v.clone())
+            .collect();
+        self.grant_access(password, &scopes, "the Basic authentication password")
+    }
+
+    /// An access token for `scopes`, if `refresh_token` (named `what` in errors) is an
+    /// unexpired refresh token this server issued.
+    fn grant_access(&self, refresh_token: &str, scopes: &[String], what: &str) -> Response<ResBody> {
         let now = unix_now();
         let known = self
             .log()
@@ -956,30 +1004,21 @@ impl State {
             .iter()
             .any(|issued| issued.token == refresh_token && issued.expires_at > now);
         if !known {
-            return acr_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "form field `refresh_token` is not an unexpired refresh token this registry issued",
-            );
+            let message = format!("{what} is not an unexpired refresh token this registry issued");
+            return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
-        let scopes: Vec<String> = request
-            .form
-            .iter()
-            .filter(|(n, _)| n == "scope")
-            .map(|(_, v)| v.clone())
-            .collect();
         if scopes.is_empty() {
             return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing form field `scope`");
         }
         let mut access = Vec::new();
-        for scope in &scopes {
+        for scope in scopes {
             let Some((kind, name, actions)) = parse_scope(scope) else {
                 let message = format!("form field `scope` is malformed: {scope:?}");
                 return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
             };
             access.push(json!({ "type": kind, "name": name, "actions": actions }));
         }
-        let token = self.issue(ACCESS_TOKEN_LIFETIME, scopes, json!({ "access": access }));
+        let token = self.issue(ACCESS_TOKEN_LIFETIME, scopes.to_vec(), json!({ "access": access }));
         json_response(StatusCode::OK, json!({ "access_token": token }).to_string())
     }
 

@@ -7,9 +7,10 @@
 //!   and the `wasi:io` and `wasi:clocks` interfaces that needs, and fit 160 KiB), then composes
 //!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
-//! - `test`: checks formatting, builds, then runs every test: the workspace's, and the Node and
-//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`); then `bench --quick`
-//!   once as a smoke test.
+//! - `test`: checks formatting, builds, then runs every test: the workspace's, the Node and
+//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`) and a skopeo pull
+//!   through the docker credential helper (`host-tests/skopeo-pull.sh`; installs skopeo with
+//!   apt-get when missing); then `bench --quick` once as a smoke test.
 //! - `bench [--quick]`: builds, then measures everything (see BENCHMARKS.md).
 //!
 //! Each command installs the rustup targets it needs itself.
@@ -356,7 +357,27 @@ fn test_other_hosts() -> Result<()> {
             .arg(script)
             .env("ACR_AUTH_COMPONENTS_DIR", target_dir().join("components")))?;
     }
-    Ok(())
+    // skopeo, a real registry client, pulls through the docker credential helper.
+    install_skopeo()?;
+    run(Command::new(root().join("host-tests/with-test-acr.sh"))
+        .arg(&test_acr)
+        .args(["bash", "host-tests/skopeo-pull.sh"])
+        .arg(target_dir().join("debug/acr-auth")))
+}
+
+/// Installs skopeo from the Debian archive when it is missing.
+fn install_skopeo() -> Result<()> {
+    let present = Command::new("skopeo")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if present {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "skopeo"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// Shows the main job: scope, exchange request and token parsing, each run
