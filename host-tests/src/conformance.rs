@@ -7,6 +7,7 @@
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
+use acr_auth_cli::client::wit::entra;
 use acr_auth_cli::wit::{exchange, http, scope, token};
 use acr_auth_cli::{Runtime, challenge_json, credential_json, request_json, scope_json};
 use serde_json::{Value, json};
@@ -514,6 +515,92 @@ pub fn entra_request_native(case: &Value) -> Value {
             })
         }
         Err(e) => error_json(kind_name(&e), e.to_string()),
+    }
+}
+
+/// A native identity as the `client` component's bindings type it.
+fn identity_wasm(identity: acr_auth::Identity) -> entra::Identity {
+    use acr_auth::{Identity, ManagedIdentityId};
+    match identity {
+        Identity::FederatedToken {
+            tenant,
+            client_id,
+            assertion,
+            authority_host,
+        } => entra::Identity::FederatedToken(entra::FederatedToken {
+            tenant,
+            client_id,
+            assertion: assertion.into_exposed(),
+            authority_host,
+        }),
+        Identity::ClientSecret {
+            tenant,
+            client_id,
+            secret,
+            authority_host,
+        } => entra::Identity::ClientSecret(entra::ClientSecret {
+            tenant,
+            client_id,
+            secret: secret.into_exposed(),
+            authority_host,
+        }),
+        Identity::ManagedIdentity { id } => entra::Identity::ManagedIdentity(id.map(|id| match id {
+            ManagedIdentityId::ClientId(id) => entra::ManagedIdentityId::ClientId(id),
+            ManagedIdentityId::ObjectId(id) => entra::ManagedIdentityId::ObjectId(id),
+            ManagedIdentityId::ResourceId(id) => entra::ManagedIdentityId::ResourceId(id),
+            other => panic!("no WIT form for {other:?}"),
+        })),
+        other => panic!("no WIT form for {other:?}"),
+    }
+}
+
+/// The `client` component, for its pure `entra` functions (no network).
+fn client_runtime() -> acr_auth_cli::client::ClientRuntime {
+    crate::client::runtime(acr_auth_cli::client::Network::new(None, Vec::new()).expect("a network"))
+}
+
+/// `build-entra-token-request` for a case, through the `client` component.
+pub fn entra_request_wasm(case: &Value) -> Value {
+    let (_, env) = custom_cloud(case);
+    let scope = input(case, "scope").expect("a scope");
+    let identity = identity_wasm(identity_native(case));
+    match client_runtime()
+        .build_entra_token_request(&identity, &scope, env.map(Into::into).as_ref())
+        .expect("no trap")
+    {
+        Ok(r) => {
+            let headers: Vec<[&str; 2]> = r.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect();
+            json!({
+                "method": r.method,
+                "url": r.url,
+                "headers": headers,
+                "body": String::from_utf8_lossy(&r.body),
+            })
+        }
+        Err(e) => error_json(kind_name(&e.kind), e.message),
+    }
+}
+
+/// `parse-entra-token-response` through the `client` component.
+pub fn entra_response_wasm(status: u16, body: &[u8], now: u64) -> Value {
+    match client_runtime()
+        .parse_entra_token_response(status, body, now)
+        .expect("no trap")
+    {
+        Ok(t) => json!({ "access_token": t.access_token, "expires_at": t.expires_at }),
+        Err(entra::EntraResponseError::Refused(r)) => json!({
+            "error": "refused",
+            "message": r.message,
+            "status": r.status,
+            "error_code": r.error,
+            "description": r.description,
+            "code": r.code,
+            "trace_id": r.trace_id,
+            "correlation_id": r.correlation_id,
+        }),
+        Err(entra::EntraResponseError::Malformed(m)) => {
+            error_json(format!("malformed:{}", kind_name(&m.kind)), m.message)
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! `parse-entra-token-response`: every case of
 //! `cases/entra-token-response.json` (Entra v2 and instance metadata service
-//! answers as Microsoft documents them, and refusals with AADSTS codes).
+//! answers as Microsoft documents them, and refusals with AADSTS codes),
+//! through the native library and the `client` component, which must agree.
 
-use acr_auth_host_tests::conformance::{cases, check, entra_response_native, input};
+use acr_auth_host_tests::conformance::{cases, check, entra_response_native, entra_response_wasm, input};
 
 #[test]
 fn entra_token_response_cases_match() {
@@ -13,6 +14,8 @@ fn entra_token_response_cases_match() {
         let now = case["now"].as_u64().expect("a time");
         let body = input(case, "body").expect("a body");
         let native = entra_response_native(status, body.as_bytes(), now);
+        let wasm = entra_response_wasm(status, body.as_bytes(), now);
+        assert_eq!(native, wasm, "{}: native and component differ", case["name"]);
         check(case, &native);
         if let Some(refusal) = case.get("expect_refusal").and_then(|r| r.as_object()) {
             for (key, want) in refusal {
