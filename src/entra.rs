@@ -135,17 +135,17 @@ pub fn build_entra_token_request(
     }
     let (field, value) = credential;
     check_token(value.expose()).map_err(EntraRequestError::InvalidCredential)?;
-    let mut form = form_urlencoded::Serializer::new(String::with_capacity(value.expose().len() + 256));
-    form.append_pair("client_id", client_id)
-        .append_pair("scope", scope)
-        .append_pair("grant_type", "client_credentials");
+    let mut form = crate::http::Form::with_capacity(value.expose().len() + 256);
+    form.append("client_id", client_id)
+        .append("scope", scope)
+        .append("grant_type", "client_credentials");
     if field == "client_assertion" {
-        form.append_pair(
+        form.append(
             "client_assertion_type",
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         );
     }
-    form.append_pair(field, value.expose());
+    form.append(field, value.expose());
     Ok(Request {
         method: "POST",
         url: format!("{authority}{tenant}/oauth2/v2.0/token"),
@@ -156,24 +156,24 @@ pub fn build_entra_token_request(
 
 /// The metadata service request for `resource`.
 fn managed_identity_request(resource: &str, id: Option<&ManagedIdentityId>) -> Result<Request, EntraRequestError> {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut query = crate::http::Form::with_capacity(128);
     query
-        .append_pair("api-version", MANAGED_IDENTITY_API_VERSION)
-        .append_pair("resource", resource);
+        .append("api-version", MANAGED_IDENTITY_API_VERSION)
+        .append("resource", resource);
     match id {
         None => {}
         Some(ManagedIdentityId::ClientId(id)) if is_guid(id) => {
-            query.append_pair("client_id", id);
+            query.append("client_id", id);
         }
         Some(ManagedIdentityId::ObjectId(id)) if is_guid(id) => {
-            query.append_pair("object_id", id);
+            query.append("object_id", id);
         }
         Some(ManagedIdentityId::ResourceId(id))
             if id.len() <= MAX_FIELD_LEN
                 && id.starts_with("/subscriptions/")
                 && id.bytes().all(|b| b.is_ascii_graphic()) =>
         {
-            query.append_pair("msi_res_id", id);
+            query.append("msi_res_id", id);
         }
         Some(_) => return Err(EntraRequestError::InvalidManagedIdentityId),
     }

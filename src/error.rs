@@ -439,9 +439,11 @@ pub enum Malformed {
         /// Which segment.
         part: JwtPart,
     },
-    /// The payload has no `exp` claim.
+    /// No expiry: the JWT payload has no `exp` claim, or an Entra answer has
+    /// neither `expires_on` nor `expires_in`.
     MissingExpiry,
-    /// `exp` is not a non-negative NumericDate.
+    /// The expiry (`exp`, `expires_on` or `expires_in`) is not a non-negative
+    /// number of seconds.
     InvalidExpiry,
     /// Another claim that is read has the wrong type.
     InvalidClaim {
@@ -469,8 +471,8 @@ impl fmt::Display for Malformed {
             Self::ClaimsNotJson { part } => {
                 write!(f, "the token's JWT {part} is not a JSON object")
             }
-            Self::MissingExpiry => f.write_str("the token has no \"exp\" claim"),
-            Self::InvalidExpiry => f.write_str("the token's \"exp\" claim is not a non-negative number of seconds"),
+            Self::MissingExpiry => f.write_str("no expiry (\"exp\" claim, \"expires_on\" or \"expires_in\")"),
+            Self::InvalidExpiry => f.write_str("the expiry is not a non-negative number of seconds"),
             Self::InvalidClaim { claim } => {
                 write!(f, "the token's {} claim has an unexpected type", Quoted(claim))
             }

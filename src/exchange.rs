@@ -49,12 +49,12 @@ pub(crate) fn exchange_request(
     if let Some(tenant) = tenant {
         check_tenant(tenant)?;
     }
-    let mut form = form_urlencoded::Serializer::new(String::with_capacity(entra_token.len() + 128));
-    form.append_pair("grant_type", "access_token")
-        .append_pair("service", login_server)
-        .append_pair("access_token", entra_token);
+    let mut form = crate::http::Form::with_capacity(entra_token.len() + 128);
+    form.append("grant_type", "access_token")
+        .append("service", login_server)
+        .append("access_token", entra_token);
     if let Some(tenant) = tenant {
-        form.append_pair("tenant", tenant);
+        form.append("tenant", tenant);
     }
     Ok(form_post(login_server, "/oauth2/exchange", form.finish()))
 }
@@ -86,13 +86,13 @@ pub(crate) fn token_request<S: AsRef<str>>(
 ) -> Result<Request, InputError> {
     check_token(refresh_token)?;
     check_scopes(scopes)?;
-    let mut form = form_urlencoded::Serializer::new(String::with_capacity(refresh_token.len() + 256));
-    form.append_pair("grant_type", "refresh_token")
-        .append_pair("service", login_server);
+    let mut form = crate::http::Form::with_capacity(refresh_token.len() + 256);
+    form.append("grant_type", "refresh_token")
+        .append("service", login_server);
     for scope in scopes {
-        form.append_pair("scope", scope.as_ref());
+        form.append("scope", scope.as_ref());
     }
-    form.append_pair("refresh_token", refresh_token);
+    form.append("refresh_token", refresh_token);
     Ok(form_post(login_server, "/oauth2/token", form.finish()))
 }
 

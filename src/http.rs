@@ -35,3 +35,83 @@ impl fmt::Debug for Request {
 
 /// The form content type used by both ACR token endpoints.
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// An `application/x-www-form-urlencoded` body or query string, serialized
+/// as the WHATWG URL standard does: ASCII letters, digits and `*-._` as they
+/// are, space as `+`, every other byte as `%XX`. Hand-written because the
+/// `form_urlencoded` crate cost the `pure` component 1.6 KB of its 64 KiB;
+/// its tests compare this with that crate.
+pub(crate) struct Form(String);
+
+impl Form {
+    /// An empty form with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self(String::with_capacity(capacity))
+    }
+
+    /// Appends `name=value`.
+    pub(crate) fn append(&mut self, name: &str, value: &str) -> &mut Self {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        self.encode(name);
+        self.0.push('=');
+        self.encode(value);
+        self
+    }
+
+    fn encode(&mut self, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for byte in text.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => self.0.push(char::from(byte)),
+                b' ' => self.0.push('+'),
+                _ => {
+                    self.0.push('%');
+                    self.0.push(char::from(HEX[usize::from(byte >> 4)]));
+                    self.0.push(char::from(HEX[usize::from(byte & 15)]));
+                }
+            }
+        }
+    }
+
+    /// The serialized form.
+    pub(crate) fn finish(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Form;
+    use crate::prelude::*;
+
+    #[test]
+    fn forms_serialize_as_the_form_urlencoded_crate_does() {
+        let texts = [
+            "",
+            "plain",
+            "a b",
+            "a+b",
+            "100%",
+            "é",
+            "😀",
+            "a=b&c",
+            "~!@#$^()[]{}|\\\"'<>,;:/?",
+            "\u{0}\u{7f}\t\n",
+            "*-._",
+        ];
+        let all_bytes: String = (1..=127u8).map(char::from).collect();
+        for name in texts.iter().chain([&all_bytes.as_str()]) {
+            for value in texts {
+                let mut ours = Form::with_capacity(0);
+                ours.append(name, value).append("k", "v w");
+                let theirs = form_urlencoded::Serializer::new(String::new())
+                    .append_pair(name, value)
+                    .append_pair("k", "v w")
+                    .finish();
+                assert_eq!(ours.finish(), theirs, "{name:?}={value:?}");
+            }
+        }
+    }
+}
