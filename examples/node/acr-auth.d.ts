@@ -3,8 +3,9 @@
  * generates from the WIT (`npm run build`), so they follow the WIT; this
  * file only describes what the wrapper changes: options objects instead of
  * positional `option` arguments, response bodies as text or bytes, numbers
- * accepted for timeouts, and `Error` subclasses instead of jco's
- * `ComponentError`.
+ * accepted for timeouts and times, an Entra identity as one object with a
+ * `kind` instead of nested `{tag, val}` variants, and `Error` subclasses
+ * instead of jco's `ComponentError`.
  *
  * WIT `u64` values are `bigint`: `expiresAt` and `issuedAt` are BigInt unix
  * seconds.
@@ -21,13 +22,22 @@ import type { Request } from './generated/pure/interfaces/acr-auth-http.js';
 import type { AccessToken, AcrError, Credential, MalformedKind } from './generated/pure/interfaces/acr-auth-token.js';
 import type { Challenge, ChallengeErrorKind } from './generated/pure/interfaces/acr-auth-challenge.js';
 import type { LoginErrorKind, LoginResult, Stage } from './generated/client/interfaces/acr-auth-login.js';
+import type {
+    ClientSecret,
+    EntraRequestErrorKind,
+    EntraToken,
+    FederatedToken,
+} from './generated/client/interfaces/acr-auth-entra.js';
 
 export type {
     AccessToken,
     AcrError,
     Challenge,
+    ClientSecret,
     CloudEnvironment,
     Credential,
+    EntraToken,
+    FederatedToken,
     LoginResult,
     Request,
     ResolvedScope,
@@ -35,6 +45,30 @@ export type {
 
 /** A response body: text, or the bytes of a `fetch` response or `Buffer`. */
 export type ResponseBody = string | ArrayBuffer | ArrayBufferView;
+
+/**
+ * A managed identity, through the instance metadata service: the
+ * system-assigned one without an ID, else the user-assigned one that at most
+ * one of its IDs names (more than one is a `TypeError`).
+ */
+export interface ManagedIdentity {
+    kind: 'managed-identity';
+    /** Its client ID (a GUID). */
+    clientId?: string;
+    /** Its object (principal) ID (a GUID). */
+    objectId?: string;
+    /** Its Azure resource ID, `/subscriptions/.../userAssignedIdentities/<name>`. */
+    resourceId?: string;
+}
+
+/**
+ * Who the host is to Entra: the WIT `identity`, its case as `kind` next to
+ * the case's fields. The federated token and the client secret are secrets.
+ */
+export type Identity =
+    | ({ kind: 'federated-token' } & FederatedToken)
+    | ({ kind: 'client-secret' } & ClientSecret)
+    | ManagedIdentity;
 
 /** The base class of every refusal this module throws. */
 export class AcrAuthError extends Error {
@@ -101,6 +135,33 @@ export class LoginError extends AcrAuthError {
     correlationId: string | undefined;
 }
 
+/** A refused argument of `buildEntraTokenRequest`; the message never holds the credential. */
+export class EntraRequestError extends AcrAuthError {
+    constructor(payload: import('./generated/client/interfaces/acr-auth-entra.js').EntraRequestError);
+    kind: EntraRequestErrorKind;
+}
+
+/** An Entra answer that did not yield a token. The refusal fields are set for `refused` only. */
+export class EntraResponseError extends AcrAuthError {
+    constructor(payload: import('./generated/client/interfaces/acr-auth-entra.js').EntraResponseError);
+    /** `refused`: a status other than 200; `malformed`: a 200 that cannot be read. */
+    kind: 'refused' | 'malformed';
+    /** Why the answer is malformed, for `malformed`. */
+    reason?: MalformedKind;
+    /** The HTTP status. */
+    status?: number;
+    /** The OAuth error, e.g. `invalid_client`; empty when absent. */
+    error?: string;
+    /** `error_description`, which starts with the AADSTS code; empty when absent. */
+    description?: string;
+    /** The AADSTS code, e.g. 7000215 for a wrong client secret, when there is one. */
+    code?: number;
+    /** `trace_id`, for Microsoft support; empty when absent. */
+    traceId?: string;
+    /** `correlation_id`, for Microsoft support; empty when absent. */
+    correlationId?: string;
+}
+
 /** Options of the functions that accept a custom cloud. */
 export interface CustomCloudOptions {
     /** A custom cloud from `parseCloudEnvironment`, for its registries. */
@@ -155,3 +216,16 @@ export function parseChallenge(wwwAuthenticate: string, options?: CustomCloudOpt
 
 /** The whole login over HTTPS; blocks the calling thread while it runs. Rejects with `LoginError`. */
 export function login(reference: string, entraToken: string, options?: LoginOptions): Promise<LoginResult>;
+
+/**
+ * The request for an Entra token for `scope` with the host's own identity, as
+ * data; loads the `client` component on first use. Rejects with
+ * `EntraRequestError`.
+ */
+export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Promise<Request>;
+
+/**
+ * The Entra token of an answer to a request sent at unix time `now`; loads
+ * the `client` component on first use. Rejects with `EntraResponseError`.
+ */
+export function parseEntraTokenResponse(status: number, body: ResponseBody, now: number | bigint): Promise<EntraToken>;

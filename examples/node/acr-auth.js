@@ -5,10 +5,13 @@
  *
  * - The pure functions run in the `pure` component, which imports nothing:
  *   no file, network, clock or randomness is reachable from it.
- * - `login` runs in the `client` component, whose only import is `wasi:http`;
- *   `@bytecodealliance/preview2-shim` implements it with `node:https`. The
- *   client is loaded on the first `login`, so code that never logs in never
- *   loads the shim.
+ * - `login` and the Entra token functions (`buildEntraTokenRequest`,
+ *   `parseEntraTokenResponse`) run in the `client` component, whose only
+ *   import is `wasi:http`; `@bytecodealliance/preview2-shim` implements it
+ *   with `node:https`. The client is loaded on the first call of one of them,
+ *   so code that never calls them never loads it or the shim; that is why
+ *   these functions return promises. The Entra token functions are pure all
+ *   the same: they never call the import.
  *
  * Values follow jco's mapping of the WIT types: record fields are camelCase
  * (`login-server` is `loginServer`), an absent `option` is `undefined`, a
@@ -139,6 +142,49 @@ export class LoginError extends AcrAuthError {
 }
 
 /**
+ * A refused argument of `buildEntraTokenRequest`; always caller misuse, never
+ * a server answer. `kind` is the WIT `entra-request-error-kind`, e.g.
+ * `unknown-authority` or `invalid-credential`. The message never holds the
+ * federated token or client secret.
+ */
+export class EntraRequestError extends AcrAuthError {
+    /** @param {{kind: string, message: string}} payload the WIT `entra-request-error` */
+    constructor(payload) {
+        super(payload.kind, payload.message);
+    }
+}
+
+/**
+ * An Entra (or instance metadata service) answer that did not yield a
+ * token, from `parseEntraTokenResponse`.
+ *
+ * `kind` is `refused` (a status other than 200) or `malformed` (a 200 that
+ * cannot be read: `reason` is the WIT `malformed-kind`, e.g.
+ * `missing-expiry`). A refusal carries what Entra said, each text bounded,
+ * with control characters replaced and empty when absent: `status`, `error`
+ * (the OAuth error, e.g. `invalid_client`), `description`
+ * (`error_description`), `code` (the AADSTS code, e.g. 7000215 for a wrong
+ * client secret, when there is one), and `traceId` and `correlationId`,
+ * which Microsoft support asks for.
+ */
+export class EntraResponseError extends AcrAuthError {
+    /** @param {{tag: 'refused' | 'malformed', val: object}} payload the WIT `entra-response-error` */
+    constructor(payload) {
+        super(payload.tag, payload.val.message);
+        if (payload.tag === 'refused') {
+            this.status = payload.val.status;
+            this.error = payload.val.error;
+            this.description = payload.val.description;
+            this.code = payload.val.code;
+            this.traceId = payload.val.traceId;
+            this.correlationId = payload.val.correlationId;
+        } else {
+            this.reason = payload.val.kind;
+        }
+    }
+}
+
+/**
  * Calls a component export and turns the error half of its WIT `result` into
  * `ErrorClass`. jco throws that half as a `ComponentError` whose `payload` is
  * the WIT error value; anything else thrown is passed on unchanged.
@@ -175,9 +221,21 @@ function toBytes(body) {
     throw new TypeError('a response body must be a string, an ArrayBuffer or a typed array');
 }
 
-/** A millisecond count as the BigInt a WIT `u64` needs; `undefined` stays absent. */
-function toU64(milliseconds) {
-    return milliseconds === undefined ? undefined : BigInt(milliseconds);
+/**
+ * A whole number (milliseconds, unix seconds) as the BigInt a WIT `u64`
+ * needs; `undefined` stays absent. jco would silently wrap a negative or
+ * too large value modulo 2^64, so those throw a `RangeError` here, as
+ * `BigInt` does for a fraction.
+ */
+function toU64(value) {
+    if (value === undefined) {
+        return undefined;
+    }
+    const converted = BigInt(value);
+    if (BigInt.asUintN(64, converted) !== converted) {
+        throw new RangeError('a u64 value must be a whole number from 0 to 2^64 - 1');
+    }
+    return converted;
 }
 
 /**
@@ -286,8 +344,106 @@ export function parseChallenge(wwwAuthenticate, { customCloud } = {}) {
     return unwrap(() => challenge.parseChallenge(wwwAuthenticate, customCloud), ChallengeError);
 }
 
-/** The `client` component, imported on the first `login`. */
+/** The `client` component's module, imported on first use. */
 let client;
+
+/**
+ * The `client` component, imported and instantiated on the first call that
+ * needs it; later calls share that one instance, as the pure functions share
+ * the `pure` one.
+ */
+function clientComponent() {
+    client ??= import('./generated/client/acr_auth_client.js');
+    return client;
+}
+
+/**
+ * The managed identity ID fields of an `Identity`, each with its WIT
+ * `managed-identity-id` case.
+ */
+const MANAGED_IDENTITY_IDS = [
+    ['clientId', 'client-id'],
+    ['objectId', 'object-id'],
+    ['resourceId', 'resource-id'],
+];
+
+/**
+ * An `Identity` as the WIT `identity` variant. `kind` is the case; the
+ * other fields are its record, or for a managed identity the one ID that
+ * names it (none for the system-assigned identity).
+ */
+function toWitIdentity(identity) {
+    const kind = identity?.kind;
+    if (kind === 'federated-token' || kind === 'client-secret') {
+        return { tag: kind, val: identity };
+    }
+    if (kind === 'managed-identity') {
+        const given = MANAGED_IDENTITY_IDS.filter(([field]) => identity[field] !== undefined);
+        if (given.length > 1) {
+            throw new TypeError('a managed identity is named by at most one of clientId, objectId and resourceId');
+        }
+        const [[field, tag] = []] = given;
+        return { tag: kind, val: field && { tag, val: identity[field] } };
+    }
+    throw new TypeError("an identity's kind must be 'federated-token', 'client-secret' or 'managed-identity'");
+}
+
+/**
+ * Builds, as data, the request for an Entra access token for `scope` (as
+ * `resolveScope` returned it), made with the host's own identity:
+ *
+ * - `{kind: 'federated-token', tenant, clientId, assertion, authorityHost?}`
+ *   (workload identity federation, e.g. a Kubernetes service-account token)
+ *   or `{kind: 'client-secret', tenant, clientId, secret, authorityHost?}`
+ *   (a service principal): `POST <authority><tenant>/oauth2/v2.0/token`
+ *   with the client-credentials form. The authority
+ *   (`https://login.microsoftonline.com/` when absent) must be a built-in
+ *   cloud's Entra host or the custom cloud's `activeDirectoryEndpoint`.
+ * - `{kind: 'managed-identity', clientId? | objectId? | resourceId?}`: `GET
+ *   http://169.254.169.254/metadata/identity/oauth2/token?...` with the
+ *   header `metadata: true`, for the system-assigned identity or the
+ *   user-assigned one the ID names. Plain HTTP to the link-local metadata
+ *   service: the one request that is not HTTPS.
+ *
+ * Send it as given, following no redirect, and pass the answer to
+ * `parseEntraTokenResponse`. The body holds the credential: do not log it.
+ *
+ * @param {object} identity who the host is to Entra, as above
+ * @param {string} scope the Entra scope, `https://<resource>/.default`
+ * @param {{customCloud?: object}} [options] `customCloud` (from
+ *   `parseCloudEnvironment`) adds that cloud's authority
+ * @returns {Promise<{method: string, url: string, headers: {name: string, value: string}[], body: Uint8Array}>}
+ * @throws {EntraRequestError} (as a rejection) when the scope, authority,
+ *   tenant, client ID, managed identity ID or credential is refused; a
+ *   `TypeError` for an identity of no known `kind`
+ */
+export async function buildEntraTokenRequest(identity, scope, { customCloud } = {}) {
+    const witIdentity = toWitIdentity(identity);
+    const { entra } = await clientComponent();
+    return unwrap(() => entra.buildEntraTokenRequest(witIdentity, scope, customCloud), EntraRequestError);
+}
+
+/**
+ * Reads the answer to a request of `buildEntraTokenRequest` into the Entra
+ * access token (for `buildExchangeRequest` or `login`) and its expiry: from
+ * `expires_on` (absolute) or else `expires_in` (relative to `now`), each a
+ * number or a string of digits, as the metadata service sends them.
+ *
+ * @param {number} status the HTTP status
+ * @param {string | ArrayBuffer | ArrayBufferView} body the response body
+ * @param {number | bigint} now when the request was sent, in unix seconds:
+ *   `Math.floor(Date.now() / 1000)` taken before sending
+ * @returns {Promise<{accessToken: string, expiresAt: bigint}>} `expiresAt`
+ *   is BigInt unix seconds; `accessToken` is a secret
+ * @throws {EntraResponseError} (as a rejection) when Entra refused or the
+ *   answer cannot be read
+ */
+export async function parseEntraTokenResponse(status, body, now) {
+    const bytes = toBytes(body);
+    const sentAt = toU64(now);
+    const { entra } = await clientComponent();
+    return unwrap(() => entra.parseEntraTokenResponse(status, bytes, sentAt), EntraResponseError);
+}
 
 /**
  * Logs in to the registry `reference` names: optionally confirms its Bearer
@@ -317,8 +473,7 @@ let client;
  * @throws {LoginError} (as a rejection) for any failure; no field holds a token
  */
 export async function login(reference, entraToken, options = {}) {
-    client ??= import('./generated/client/acr_auth_client.js');
-    const component = await client;
+    const component = await clientComponent();
     const witOptions = {
         tenant: options.tenant,
         scopes: options.scopes ?? [],

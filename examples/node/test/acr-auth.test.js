@@ -1,6 +1,7 @@
 // What the wrapper adds to the transpiled bindings: error classes, body
-// conversions, BigInt expiries, options objects and the lazily loaded
-// `client` component. No network: `login` is only refused before any request.
+// conversions, BigInt expiries, options objects, Entra identities as one
+// object with a `kind`, and the lazily loaded `client` component. No
+// network: `login` is only refused before any request.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,13 +15,8 @@ function tokenBody(field, claims) {
     return { token, body: JSON.stringify({ [field]: token }) };
 }
 
-/** Asserts that `call` throws an `ErrorClass` with the given fields, and returns it. */
-function assertRefused(call, ErrorClass, fields) {
-    let refusal;
-    assert.throws(call, (error) => {
-        refusal = error;
-        return true;
-    });
+/** Asserts that `refusal` is an `ErrorClass` with the given fields, and returns it. */
+function assertRefusal(refusal, ErrorClass, fields) {
     assert.ok(refusal instanceof ErrorClass, `${refusal?.name} is not a ${ErrorClass.name}`);
     assert.ok(refusal instanceof acr.AcrAuthError);
     assert.ok(refusal instanceof Error);
@@ -30,6 +26,26 @@ function assertRefused(call, ErrorClass, fields) {
         assert.deepEqual(refusal[key], value, key);
     }
     return refusal;
+}
+
+/** Asserts that `call` throws an `ErrorClass` with the given fields, and returns it. */
+function assertRefused(call, ErrorClass, fields) {
+    let refusal;
+    assert.throws(call, (error) => {
+        refusal = error;
+        return true;
+    });
+    return assertRefusal(refusal, ErrorClass, fields);
+}
+
+/** Asserts that the promise `pending` rejects with an `ErrorClass` with the given fields, and returns it. */
+async function assertRejected(pending, ErrorClass, fields) {
+    let refusal;
+    await assert.rejects(pending, (error) => {
+        refusal = error;
+        return true;
+    });
+    return assertRefusal(refusal, ErrorClass, fields);
 }
 
 const CUSTOM_CLOUD_JSON = JSON.stringify({
@@ -152,6 +168,133 @@ describe('values', () => {
             { customCloud },
         );
         assert.equal(challenge.exchangeUrl, 'https://myregistry.azurecr.contoso.example/oauth2/exchange');
+    });
+});
+
+/** The Entra scope of the public cloud's registries. */
+const ACR_SCOPE = 'https://containerregistry.azure.net/.default';
+/** A tenant and an app's client ID, both GUIDs. */
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+describe('Entra token requests', () => {
+    it('a client secret is posted as the client-credentials form, to the authority given', async () => {
+        const identity = {
+            kind: 'client-secret',
+            tenant: TENANT,
+            clientId: CLIENT_ID,
+            secret: 'not-a-real-secret',
+            authorityHost: 'https://login.microsoftonline.us/',
+        };
+        const request = await acr.buildEntraTokenRequest(identity, ACR_SCOPE);
+        assert.equal(request.method, 'POST');
+        assert.equal(request.url, `https://login.microsoftonline.us/${TENANT}/oauth2/v2.0/token`);
+        assert.ok(request.body instanceof Uint8Array);
+        assert.deepEqual(
+            [...new URLSearchParams(new TextDecoder().decode(request.body))],
+            [
+                ['client_id', CLIENT_ID],
+                ['scope', ACR_SCOPE],
+                ['grant_type', 'client_credentials'],
+                ['client_secret', 'not-a-real-secret'],
+            ],
+        );
+    });
+
+    it('a managed identity is named by the one ID given, or by none', async () => {
+        const base =
+            'http://169.254.169.254/metadata/identity/oauth2/token' +
+            '?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net';
+        const system = await acr.buildEntraTokenRequest({ kind: 'managed-identity' }, ACR_SCOPE);
+        assert.equal(system.url, base);
+        const byObject = await acr.buildEntraTokenRequest({ kind: 'managed-identity', objectId: TENANT }, ACR_SCOPE);
+        assert.equal(byObject.url, `${base}&object_id=${TENANT}`);
+        assert.deepEqual(byObject.headers, [
+            { name: 'metadata', value: 'true' },
+            { name: 'accept', value: 'application/json' },
+        ]);
+    });
+
+    it('a refused argument is an EntraRequestError that does not echo the credential', async () => {
+        const assertion = 'header.payload with a space.signature';
+        const identity = { kind: 'federated-token', tenant: TENANT, clientId: CLIENT_ID, assertion };
+        const error = await assertRejected(acr.buildEntraTokenRequest(identity, ACR_SCOPE), acr.EntraRequestError, {
+            kind: 'invalid-credential',
+        });
+        assert.ok(!error.message.includes('payload with a space'), error.message);
+        const foreign = { ...identity, assertion: 'a.b.c', authorityHost: 'https://login.contoso.example/' };
+        await assertRejected(acr.buildEntraTokenRequest(foreign, ACR_SCOPE), acr.EntraRequestError, {
+            kind: 'unknown-authority',
+        });
+        const customCloud = acr.parseCloudEnvironment(CUSTOM_CLOUD_JSON);
+        const request = await acr.buildEntraTokenRequest(foreign, ACR_SCOPE, { customCloud });
+        assert.equal(request.url, `https://login.contoso.example/${TENANT}/oauth2/v2.0/token`);
+    });
+
+    it('an identity of no known kind, or with two managed identity IDs, is a TypeError', async () => {
+        for (const identity of [
+            undefined,
+            { kind: 'password', tenant: TENANT },
+            { kind: 'managed-identity', clientId: CLIENT_ID, objectId: TENANT },
+        ]) {
+            await assert.rejects(
+                acr.buildEntraTokenRequest(identity, ACR_SCOPE),
+                (error) => error instanceof TypeError && !(error instanceof acr.AcrAuthError),
+            );
+        }
+    });
+});
+
+describe('Entra token responses', () => {
+    it('the expiry is BigInt unix seconds, from a number or BigInt `now` and any body type', async () => {
+        const body = JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: 'entra-token' });
+        for (const [now, form] of [
+            [1767222000, body],
+            [1767222000n, Buffer.from(body)],
+            [1767222000n, new TextEncoder().encode(body).buffer],
+        ]) {
+            assert.deepEqual(await acr.parseEntraTokenResponse(200, form, now), {
+                accessToken: 'entra-token',
+                expiresAt: 1767225599n,
+            });
+        }
+    });
+
+    it('a `now` that is negative, too large or a fraction is a RangeError, not a wrapped u64', async () => {
+        const body = JSON.stringify({ access_token: 'entra-token', expires_in: 1 });
+        for (const now of [-1, 2n ** 64n, 1.5]) {
+            await assert.rejects(acr.parseEntraTokenResponse(200, body, now), RangeError);
+        }
+    });
+
+    it("a refusal is an EntraResponseError with Entra's error, AADSTS code and IDs", async () => {
+        const body = JSON.stringify({
+            error: 'invalid_client',
+            error_description: 'AADSTS7000215: Invalid client secret provided.',
+            error_codes: [7000215],
+            trace_id: '0b7c1f4e-2f33-4f0e-9c1a-6b9d2a5e1a00',
+            correlation_id: '5e6f7a8b-1c2d-4e3f-8a9b-0c1d2e3f4a5b',
+        });
+        await assertRejected(acr.parseEntraTokenResponse(401, body, 1767222000), acr.EntraResponseError, {
+            kind: 'refused',
+            reason: undefined,
+            status: 401,
+            error: 'invalid_client',
+            description: 'AADSTS7000215: Invalid client secret provided.',
+            code: 7000215,
+            traceId: '0b7c1f4e-2f33-4f0e-9c1a-6b9d2a5e1a00',
+            correlationId: '5e6f7a8b-1c2d-4e3f-8a9b-0c1d2e3f4a5b',
+        });
+    });
+
+    it('a malformed answer is an EntraResponseError with the reason and no refusal fields', async () => {
+        const body = JSON.stringify({ access_token: 'entra-token' });
+        await assertRejected(acr.parseEntraTokenResponse(200, body, 1767222000), acr.EntraResponseError, {
+            kind: 'malformed',
+            reason: 'missing-expiry',
+            status: undefined,
+            code: undefined,
+        });
     });
 });
 

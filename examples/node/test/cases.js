@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { inspect } from 'node:util';
 
-import { AcrAuthError, parseCloudEnvironment } from '../acr-auth.js';
+import { AcrAuthError, EntraResponseError, parseCloudEnvironment } from '../acr-auth.js';
 
 /** The case directory, relative to this file: the repository's `host-tests/cases/`. */
 const CASES_DIR = new URL('../../../host-tests/cases/', import.meta.url);
@@ -122,6 +122,26 @@ function snakeCase(name) {
     return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
+/** `client_id` as `clientId`. */
+function camelCase(name) {
+    return name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
+}
+
+/**
+ * A case's Entra identity as the wrapper takes it. The case's `identity`
+ * holds one key, the WIT case in snake_case (`federated_token`,
+ * `client_secret`, `managed_identity`), whose value is that case's fields in
+ * snake_case, or null for the system-assigned managed identity; the wrapper
+ * takes the case as `kind` next to the same fields in camelCase.
+ */
+export function identity(testCase) {
+    const entries = Object.entries(testCase.identity);
+    assert.equal(entries.length, 1, `${testCase.name}: an identity has one case`);
+    const [[kind, fields]] = entries;
+    const camel = Object.entries(fields ?? {}).map(([key, value]) => [camelCase(key), value]);
+    return { kind: kind.replaceAll('_', '-'), ...Object.fromEntries(camel) };
+}
+
 /**
  * A wrapper result as the JSON the case files expect: snake_case keys,
  * `null` for absent options, numbers for the BigInt WIT `u64`s (each must be
@@ -148,21 +168,28 @@ function toJson(value) {
 }
 
 /**
- * Runs `call` and returns what it yields as the case files' JSON. An
- * `AcrAuthError` becomes `{error, message, field, status, errors}`, where
- * `error` is the kind, or `<kind>:<reason>` for the variant errors
- * (`input:empty-token`, `malformed:missing-expiry`), as the Rust helper
- * names them. Anything else thrown fails the test.
+ * Runs `call` (which may return a promise) and returns what it yields as the
+ * case files' JSON. An `AcrAuthError` becomes `{error, message, field,
+ * status, errors}`, where `error` is the kind, or `<kind>:<reason>` for the
+ * variant errors (`input:empty-token`, `malformed:missing-expiry`), as the
+ * Rust helper names them; an Entra refusal adds its `error_code` (the OAuth
+ * error), `description`, `code`, `trace_id` and `correlation_id`, as there.
+ * Anything else thrown fails the test.
  */
-export function observe(call) {
+export async function observe(call) {
     try {
-        return toJson(call());
-    } catch (error) {
-        if (!(error instanceof AcrAuthError)) {
-            throw error;
+        return toJson(await call());
+    } catch (thrown) {
+        if (!(thrown instanceof AcrAuthError)) {
+            throw thrown;
         }
-        const { kind, reason, message, field, status, errors } = error;
-        return toJson({ error: reason === undefined ? kind : `${kind}:${reason}`, message, field, status, errors });
+        const { kind, reason, message, field, status, errors } = thrown;
+        const observed = { error: reason === undefined ? kind : `${kind}:${reason}`, message, field, status, errors };
+        if (thrown instanceof EntraResponseError && kind === 'refused') {
+            const { error, description, code, traceId, correlationId } = thrown;
+            Object.assign(observed, { errorCode: error, description, code, traceId, correlationId });
+        }
+        return toJson(observed);
     }
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import * as acr from '../acr-auth.js';
-import { caseFileNames, cases, check, customCloud, input, listInput, observe, responseBody } from './cases.js';
+import { caseFileNames, cases, check, customCloud, identity, input, listInput, observe, responseBody } from './cases.js';
 
 /** A request with its headers as `[name, value]` pairs, as the case files write them. */
 function requestJson(request) {
@@ -23,9 +23,9 @@ function formFields(body) {
  * expects, and the token, which a success must return under `tokenKey` and
  * an error message must not contain any segment of.
  */
-function checkResponseCase(testCase, parse, tokenKey) {
+async function checkResponseCase(testCase, parse, tokenKey) {
     const { body, token } = responseBody(testCase);
-    const observed = observe(() => parse(testCase.status, body));
+    const observed = await observe(() => parse(testCase.status, body));
     check(testCase, observed);
     if (testCase.expect_refusal) {
         assert.equal(observed.status, testCase.expect_refusal.status, testCase.name);
@@ -50,29 +50,29 @@ function checkResponseCase(testCase, parse, tokenKey) {
 const SUITES = {
     scope: {
         minCases: 60,
-        run(testCase) {
+        async run(testCase) {
             const options = { customCloud: customCloud(testCase) };
-            const observed = observe(() => acr.resolveScope(input(testCase, 'reference'), options));
+            const observed = await observe(() => acr.resolveScope(input(testCase, 'reference'), options));
             check(testCase, observed);
             if (observed.error === undefined) {
                 // Resolving the login server it returned changes nothing.
-                const again = observe(() => acr.resolveScope(observed.login_server, options));
+                const again = await observe(() => acr.resolveScope(observed.login_server, options));
                 assert.deepEqual(again, observed, testCase.name);
             }
         },
     },
     'cloud-environment': {
         minCases: 19,
-        run(testCase) {
-            check(testCase, observe(() => acr.parseCloudEnvironment(input(testCase, 'json'))));
+        async run(testCase) {
+            check(testCase, await observe(() => acr.parseCloudEnvironment(input(testCase, 'json'))));
         },
     },
     'exchange-request': {
         minCases: 22,
-        run(testCase) {
+        async run(testCase) {
             const token = input(testCase, 'token');
             const tenant = input(testCase, 'tenant');
-            const observed = observe(() =>
+            const observed = await observe(() =>
                 requestJson(
                     acr.buildExchangeRequest(input(testCase, 'reference'), token, {
                         tenant,
@@ -99,10 +99,10 @@ const SUITES = {
     },
     'token-request': {
         minCases: 19,
-        run(testCase) {
+        async run(testCase) {
             const token = input(testCase, 'token');
             const scopes = listInput(testCase, 'scopes');
-            const observed = observe(() =>
+            const observed = await observe(() =>
                 requestJson(
                     acr.buildTokenRequest(input(testCase, 'reference'), token, scopes, {
                         customCloud: customCloud(testCase),
@@ -136,9 +136,36 @@ const SUITES = {
     },
     challenge: {
         minCases: 30,
-        run(testCase) {
+        async run(testCase) {
             const options = { customCloud: customCloud(testCase) };
-            check(testCase, observe(() => acr.parseChallenge(input(testCase, 'header'), options)));
+            check(testCase, await observe(() => acr.parseChallenge(input(testCase, 'header'), options)));
+        },
+    },
+    'entra-token-request': {
+        minCases: 25,
+        async run(testCase) {
+            const options = { customCloud: customCloud(testCase) };
+            const observed = await observe(async () =>
+                requestJson(await acr.buildEntraTokenRequest(identity(testCase), input(testCase, 'scope'), options)),
+            );
+            check(testCase, observed);
+            if (testCase.form !== undefined) {
+                // The form holds exactly the case's fields, in order.
+                assert.deepEqual(formFields(observed.body), testCase.form, testCase.name);
+            }
+        },
+    },
+    'entra-token-response': {
+        minCases: 17,
+        async run(testCase) {
+            const body = input(testCase, 'body');
+            const observed = await observe(() => acr.parseEntraTokenResponse(testCase.status, body, testCase.now));
+            check(testCase, observed);
+            // In `expect_refusal`, `error` is the OAuth error.
+            for (const [key, want] of Object.entries(testCase.expect_refusal ?? {})) {
+                const observedKey = key === 'error' ? 'error_code' : key;
+                assert.deepEqual(observed[observedKey], want, `${testCase.name}: refusal field ${key}`);
+            }
         },
     },
 };

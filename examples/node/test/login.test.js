@@ -6,7 +6,10 @@
 // Runs under `host-tests/with-test-acr.sh`, which serves the test registry at
 // https://$ACR_TEST_HOST (port 443, resolved to 127.0.0.1 in a private
 // network namespace), points NODE_EXTRA_CA_CERTS at its CA and sets
-// ACR_TEST_ENTRA_TOKEN to the Entra token it accepts. Skipped elsewhere.
+// ACR_TEST_ENTRA_TOKEN to the Entra token it accepts. The same server answers
+// Entra's token endpoint as login.microsoftonline.com for one app
+// registration (ACR_TEST_TENANT, ACR_TEST_CLIENT_ID, ACR_TEST_CLIENT_SECRET),
+// selling that token. Skipped elsewhere.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,13 +17,17 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 import {
+    EntraResponseError,
     LoginError,
+    buildEntraTokenRequest,
     buildExchangeRequest,
     buildTokenRequest,
     login,
     parseAccessToken,
     parseChallenge,
+    parseEntraTokenResponse,
     parseRefreshToken,
+    resolveScope,
 } from '../acr-auth.js';
 
 const host = process.env.ACR_TEST_HOST;
@@ -42,6 +49,26 @@ function unixNow() {
 /** Whether `token` has the three dot-separated segments of a JWT. */
 function isJwt(token) {
     return typeof token === 'string' && token.split('.').length === 3;
+}
+
+/** Sends a request the component built, with fetch, following no redirect. */
+function send(request) {
+    return fetch(request.url, {
+        method: request.method,
+        headers: request.headers.map(({ name, value }) => [name, value]),
+        body: request.body,
+        redirect: 'manual',
+    });
+}
+
+/** The test app registration, signing in with its client secret, or with `secret` instead. */
+function testApp(secret = process.env.ACR_TEST_CLIENT_SECRET) {
+    return {
+        kind: 'client-secret',
+        tenant: process.env.ACR_TEST_TENANT,
+        clientId: process.env.ACR_TEST_CLIENT_ID,
+        secret,
+    };
 }
 
 describe('login against the test registry', () => {
@@ -93,13 +120,6 @@ describe('login against the test registry', () => {
     it('the pure functions drive the same flow over fetch', { skip }, async () => {
         // The sans-IO way: the component builds each request and reads each
         // response; the caller sends them, here with fetch, following no redirect.
-        const send = (request) =>
-            fetch(request.url, {
-                method: request.method,
-                headers: request.headers.map(({ name, value }) => [name, value]),
-                body: request.body,
-                redirect: 'manual',
-            });
         const discovery = await fetch(`https://${host}/v2/`, { redirect: 'manual' });
         assert.equal(discovery.status, 401);
         assert.equal(parseChallenge(discovery.headers.get('www-authenticate')).loginServer, host);
@@ -109,6 +129,34 @@ describe('login against the test registry', () => {
         const scoped = await send(buildTokenRequest(host, credential.password, ['repository:team/app:pull']));
         const accessToken = parseAccessToken(scoped.status, await scoped.text());
         assert.ok(isJwt(accessToken.token));
+    });
+
+    it('an app registration gets the Entra token the registry takes, through the Entra functions', { skip }, async () => {
+        const { scope } = resolveScope(host);
+        const now = unixNow();
+        const answer = await send(await buildEntraTokenRequest(testApp(), scope));
+        const entra = await parseEntraTokenResponse(answer.status, await answer.arrayBuffer(), now);
+        assert.equal(entra.accessToken, entraToken);
+        assert.equal(entra.expiresAt, now + 3599n, 'the test Entra sends expires_in 3599');
+        const result = await login(host, entra.accessToken, { discover: true });
+        assert.ok(isJwt(result.credential.password));
+    });
+
+    it("reports a wrong client secret with Entra's refusal, never the secret", { skip }, async () => {
+        const wrongSecret = 'a-wrong-client-secret-8f31a2';
+        const answer = await send(await buildEntraTokenRequest(testApp(wrongSecret), resolveScope(host).scope));
+        const body = await answer.arrayBuffer();
+        await assert.rejects(parseEntraTokenResponse(answer.status, body, unixNow()), (error) => {
+            assert.ok(error instanceof EntraResponseError);
+            assert.equal(error.kind, 'refused');
+            assert.equal(error.status, 401);
+            assert.equal(error.error, 'invalid_client');
+            assert.equal(error.code, 7000215);
+            assert.ok(error.correlationId.length > 0);
+            const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
+            assert.ok(!everything.includes(wrongSecret), everything);
+            return true;
+        });
     });
 
     it('fails the TLS handshake without the test CA: certificates are verified', { skip }, async () => {

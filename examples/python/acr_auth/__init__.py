@@ -1,8 +1,10 @@
 """Azure Container Registry authentication for Entra identities, from Python.
 
-A typed wrapper over the `pure` acr-auth WebAssembly component, run with
-wasmtime-py: choose the token scope (`resolve_scope`), build the token
-exchange (`build_exchange_request`), read the registry's answers
+A typed wrapper over the acr-auth WebAssembly components, run with
+wasmtime-py: choose the token scope (`resolve_scope`), get the Entra token
+with the host's own identity (`build_entra_token_request`,
+`parse_entra_token_response`), build the token exchange
+(`build_exchange_request`), read the registry's answers
 (`parse_refresh_token`, `parse_access_token`, `parse_challenge`), all pure
 and sans-IO. `login` runs the whole flow with Python's standard library as
 the transport.
@@ -12,11 +14,13 @@ refusing registry; each has a `kind` to branch on and a `message` for people.
 """
 
 from ._component import (
+    build_entra_token_request,
     build_exchange_request,
     build_token_request,
     parse_access_token,
     parse_challenge,
     parse_cloud_environment,
+    parse_entra_token_response,
     parse_refresh_token,
     resolve_scope,
 )
@@ -29,17 +33,29 @@ from ._types import (
     Challenge,
     ChallengeError,
     ChallengeErrorKind,
+    ClientSecret,
     Cloud,
     CloudEnvironment,
     CloudEnvironmentError,
     CloudEnvironmentErrorKind,
     Credential,
+    EntraRefusal,
+    EntraRequestError,
+    EntraRequestErrorKind,
+    EntraResponseError,
+    EntraResponseErrorKind,
+    EntraToken,
+    FederatedToken,
     Header,
+    Identity,
+    IdentityKind,
     InputErrorKind,
     LoginError,
     LoginErrorKind,
     LoginResult,
     MalformedKind,
+    ManagedIdentity,
+    ManagedIdentityIdKind,
     Request,
     RequestError,
     RequestErrorKind,
@@ -60,17 +76,29 @@ __all__ = [
     "Challenge",
     "ChallengeError",
     "ChallengeErrorKind",
+    "ClientSecret",
     "Cloud",
     "CloudEnvironment",
     "CloudEnvironmentError",
     "CloudEnvironmentErrorKind",
     "Credential",
+    "EntraRefusal",
+    "EntraRequestError",
+    "EntraRequestErrorKind",
+    "EntraResponseError",
+    "EntraResponseErrorKind",
+    "EntraToken",
+    "FederatedToken",
     "Header",
+    "Identity",
+    "IdentityKind",
     "InputErrorKind",
     "LoginError",
     "LoginErrorKind",
     "LoginResult",
     "MalformedKind",
+    "ManagedIdentity",
+    "ManagedIdentityIdKind",
     "Request",
     "RequestError",
     "RequestErrorKind",
@@ -80,12 +108,14 @@ __all__ = [
     "ScopeError",
     "ScopeErrorKind",
     "Stage",
+    "build_entra_token_request",
     "build_exchange_request",
     "build_token_request",
     "login",
     "parse_access_token",
     "parse_challenge",
     "parse_cloud_environment",
+    "parse_entra_token_response",
     "parse_refresh_token",
     "resolve_scope",
 ]

@@ -1,10 +1,17 @@
-"""The seven pure functions, each a call into the `pure` component.
+"""The pure functions, each a call into a component: seven into the `pure`
+component, and the two Entra token functions into the `client` component,
+the only one that exports the `entra` interface.
 
-The component is compiled once per process, on first use. Every call gets a
+Each component is compiled once per process, on first use. Every call gets a
 fresh `Store` and instance, limited to 16 MiB of linear memory, as the Rust
 CLI does: one bad input can never leave state (or a token) behind for the
 next call, a trap poisons nothing, and calls from several threads never share
 a store. That costs about 0.05 ms of a call's 0.14 ms (see `example.py`).
+
+The `client` component imports `wasi:http` for its `login`, which this
+package does not call (see `_login.py`). Its imports are linked to functions
+that trap: the `entra` functions never call them, and nothing called here can
+reach the network, a clock or any other part of the host.
 
 How wasmtime-py maps WIT values, which the conversions below rely on:
 records are `wasmtime.component.Record` objects with the WIT (kebab-case)
@@ -36,11 +43,20 @@ from ._types import (
     AcrError,
     Challenge,
     ChallengeError,
+    ClientSecret,
     CloudEnvironment,
     CloudEnvironmentError,
     Credential,
+    EntraRefusal,
+    EntraRequestError,
+    EntraResponseError,
+    EntraResponseErrorKind,
+    EntraToken,
+    FederatedToken,
+    Identity,
     InputErrorKind,
     MalformedKind,
+    ManagedIdentity,
     Request,
     RequestError,
     RequestErrorKind,
@@ -58,8 +74,22 @@ COMPONENTS_DIR = Path(
     or Path(__file__).resolve().parents[3] / "target" / "components"
 )
 
-#: The component file, unless `ACR_AUTH_COMPONENT` names another.
+#: The `pure` component file, unless `ACR_AUTH_COMPONENT` names another.
 DEFAULT_COMPONENT = COMPONENTS_DIR / "acr_auth.wasm"
+
+#: The `client` component file, unless `ACR_AUTH_CLIENT_COMPONENT` names another.
+DEFAULT_CLIENT_COMPONENT = COMPONENTS_DIR / "acr_auth_client.wasm"
+
+#: Each world's component: the variable that may name its file, and the
+#: default file.
+_COMPONENTS = {
+    "pure": ("ACR_AUTH_COMPONENT", DEFAULT_COMPONENT),
+    "client": ("ACR_AUTH_CLIENT_COMPONENT", DEFAULT_CLIENT_COMPONENT),
+}
+
+#: The interfaces only the `client` world exports (see `wit/worlds.wit`);
+#: every other one is called in the smaller `pure` component.
+_CLIENT_ONLY = frozenset({"entra"})
 
 #: The linear memory one call may use: far more than the documented input
 #: caps need, far less than a runaway could take.
@@ -72,13 +102,16 @@ T = TypeVar("T")
 
 
 class _Runtime:
-    """The compiled `pure` component, its linker (which defines nothing: the
-    component imports nothing) and the export indices looked up so far."""
+    """A compiled component, its linker and the export indices looked up so
+    far. The linker defines each import of the component as a function that
+    traps when called: `pure` has none, and `client` has only those of the
+    `login` this package never calls."""
 
     def __init__(self, path: Path) -> None:
         self.engine = Engine()
         self.component = Component.from_file(self.engine, path)
         self.linker = Linker(self.engine)
+        self.linker.define_unknown_imports_as_traps(self.component)
         self._exports: dict[tuple[str, str], ExportIndex] = {}
 
     def export(self, interface: str, function: str) -> ExportIndex:
@@ -94,9 +127,10 @@ class _Runtime:
 
 
 @functools.cache
-def _runtime() -> _Runtime:
-    """The process's one compiled component."""
-    return _Runtime(Path(os.environ.get("ACR_AUTH_COMPONENT", DEFAULT_COMPONENT)))
+def _runtime(world: str) -> _Runtime:
+    """The process's one compiled component of `world` (`pure` or `client`)."""
+    variable, default = _COMPONENTS[world]
+    return _Runtime(Path(os.environ.get(variable, default)))
 
 
 def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], error: Callable[[Any], AcrAuthError]) -> T:
@@ -106,7 +140,7 @@ def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], err
     A trap or a mistyped argument raises wasmtime's own exception: a bug, not
     an answer.
     """
-    runtime = _runtime()
+    runtime = _runtime("client" if interface in _CLIENT_ONLY else "pure")
     store = Store(runtime.engine)
     store.set_limits(memory_size=MEMORY_LIMIT)
     instance = runtime.linker.instantiate(store, runtime.component)
@@ -164,20 +198,37 @@ def _lift_value(hint: Any, value: Any) -> Any:
     return value
 
 
+def _record(value: Any) -> Record:
+    """A dataclass as a component record: each field under its WIT
+    (kebab-case) name."""
+    record = Record()
+    for f in dataclasses.fields(value):
+        setattr(record, f.name.replace("_", "-"), getattr(value, f.name))
+    return record
+
+
 def _lower(env: CloudEnvironment | None) -> Record | None:
     """A custom cloud as the component's `option<cloud-environment>`."""
-    if env is None:
-        return None
-    record = Record()
-    for f in dataclasses.fields(env):
-        setattr(record, f.name.replace("_", "-"), getattr(env, f.name))
-    return record
+    return None if env is None else _record(env)
+
+
+def _lower_identity(identity: Identity) -> Variant:
+    """An identity as the component's `identity` variant, whose case is the
+    identity's `kind`: the record of a federated token or client secret, or a
+    managed identity's `option<managed-identity-id>`."""
+    if isinstance(identity, (FederatedToken, ClientSecret)):
+        return Variant(identity.kind.value, _record(identity))
+    if isinstance(identity, ManagedIdentity):
+        named = identity.id
+        return Variant(identity.kind.value, None if named is None else Variant(named[0].value, named[1]))
+    raise TypeError(f"an identity is a FederatedToken, ClientSecret or ManagedIdentity, not {type(identity).__name__}")
 
 
 # The error records, converted like any other record.
 _scope_error = functools.partial(_lift, ScopeError)
 _cloud_environment_error = functools.partial(_lift, CloudEnvironmentError)
 _challenge_error = functools.partial(_lift, ChallengeError)
+_entra_request_error = functools.partial(_lift, EntraRequestError)
 
 
 def _request_error(error: Variant) -> RequestError:
@@ -196,6 +247,15 @@ def _response_error(error: Variant) -> ResponseError:
         errors = [_lift(AcrError, e) for e in payload.errors]
         return ResponseError(ResponseErrorKind.REFUSED, None, payload.message, payload.status, errors)
     return ResponseError(ResponseErrorKind.MALFORMED, MalformedKind(payload.kind), payload.message, None, [])
+
+
+def _entra_response_error(error: Variant) -> EntraResponseError:
+    """The WIT variant `entra-response-error`: `refused(entra-refusal)` or
+    `malformed(malformed)`."""
+    payload: Any = error.payload
+    if error.tag == "refused":
+        return EntraResponseError(EntraResponseErrorKind.REFUSED, None, payload.message, _lift(EntraRefusal, payload))
+    return EntraResponseError(EntraResponseErrorKind.MALFORMED, MalformedKind(payload.kind), payload.message, None)
 
 
 def resolve_scope(reference: str, custom_cloud: CloudEnvironment | None = None) -> ResolvedScope:
@@ -276,3 +336,40 @@ def parse_challenge(www_authenticate: str, custom_cloud: CloudEnvironment | None
     """
     args = (www_authenticate, _lower(custom_cloud))
     return _call("challenge", "parse-challenge", args, Challenge, _challenge_error)
+
+
+def build_entra_token_request(
+    identity: Identity,
+    scope: str,
+    custom_cloud: CloudEnvironment | None = None,
+) -> Request:
+    """Builds the request for an Entra access token for `scope` (as
+    `resolve_scope` returned it), made with the host's own identity; send it,
+    following no redirect, then pass the answer to `parse_entra_token_response`.
+
+    A `FederatedToken` or `ClientSecret` is `POST
+    <authority><tenant>/oauth2/v2.0/token` with the client-credentials form;
+    the authority must be a built-in cloud's Entra host or `custom_cloud`'s
+    `active_directory_endpoint`. A `ManagedIdentity` is `GET
+    http://169.254.169.254/metadata/identity/oauth2/token?...` with the header
+    `metadata: true`: plain HTTP to the link-local metadata service, the one
+    request that is not HTTPS. The body holds the credential: never log it.
+
+    Raises `EntraRequestError` for a refused scope, authority, tenant, client
+    ID, managed identity ID or credential, and `TypeError` for anything that
+    is not an identity.
+    """
+    args = (_lower_identity(identity), scope, _lower(custom_cloud))
+    return _call("entra", "build-entra-token-request", args, Request, _entra_request_error)
+
+
+def parse_entra_token_response(status: int, body: bytes, now: int) -> EntraToken:
+    """Reads the answer to a request of `build_entra_token_request`, sent at
+    unix time `now` (take `int(time.time())` before sending), into the Entra
+    access token and its expiry: from `expires_on` (absolute) or else
+    `expires_in` (relative to `now`), each a number or a string of digits.
+
+    Raises `EntraResponseError`: `REFUSED` for a status other than 200, with
+    what Entra said in `.refusal`; `MALFORMED` for a 200 that cannot be read.
+    """
+    return _call("entra", "parse-entra-token-response", (status, bytes(body), now), EntraToken, _entra_response_error)

@@ -5,12 +5,15 @@ WIT order; enums are `enum.Enum`s whose values are the WIT case names
 (kebab-case); error records are exceptions. The tests compare these names
 with the component's own type exports, so a WIT change cannot slip past.
 
-Fields that hold a token (`Credential.password`, `AccessToken.token`,
-`Request.body`) are left out of `repr()`, so logging a value does not leak it.
+Fields that hold a token or credential (`Credential.password`,
+`AccessToken.token`, `Request.body`, `FederatedToken.assertion`,
+`ClientSecret.secret`, `EntraToken.access_token`) are left out of `repr()`, so
+logging a value does not leak it.
 """
 
 import enum
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 class Cloud(enum.Enum):
@@ -135,6 +138,106 @@ class LoginErrorKind(enum.Enum):
     MALFORMED = "malformed"
 
 
+class IdentityKind(enum.Enum):
+    """How the host signs in to Entra: the cases of the WIT variant `identity`."""
+
+    FEDERATED_TOKEN = "federated-token"
+    CLIENT_SECRET = "client-secret"
+    MANAGED_IDENTITY = "managed-identity"
+
+
+class ManagedIdentityIdKind(enum.Enum):
+    """Which ID names a user-assigned managed identity: the cases of the WIT
+    variant `managed-identity-id`."""
+
+    CLIENT_ID = "client-id"
+    OBJECT_ID = "object-id"
+    RESOURCE_ID = "resource-id"
+
+
+class EntraRequestErrorKind(enum.Enum):
+    """Why an Entra token request could not be built: caller misuse, never a
+    server answer."""
+
+    INVALID_SCOPE = "invalid-scope"
+    UNKNOWN_AUTHORITY = "unknown-authority"
+    INVALID_TENANT = "invalid-tenant"
+    INVALID_CLIENT_ID = "invalid-client-id"
+    INVALID_MANAGED_IDENTITY_ID = "invalid-managed-identity-id"
+    INVALID_CREDENTIAL = "invalid-credential"
+
+
+class EntraResponseErrorKind(enum.Enum):
+    """How an Entra answer failed: the cases of the WIT variant
+    `entra-response-error`."""
+
+    REFUSED = "refused"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class FederatedToken:
+    """An app registration signing in with a federated token: workload identity
+    federation, e.g. a Kubernetes service-account token (the file
+    `AZURE_FEDERATED_TOKEN_FILE` names). The token is a secret, kept out of
+    `repr()`; `authority_host` (`AZURE_AUTHORITY_HOST`) defaults to
+    `https://login.microsoftonline.com/`."""
+
+    kind: ClassVar[IdentityKind] = IdentityKind.FEDERATED_TOKEN
+
+    tenant: str
+    client_id: str
+    assertion: str = field(repr=False)
+    authority_host: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    """An app registration (service principal) signing in with a client secret
+    (`AZURE_CLIENT_SECRET`), a secret kept out of `repr()`; `authority_host`
+    defaults to `https://login.microsoftonline.com/`."""
+
+    kind: ClassVar[IdentityKind] = IdentityKind.CLIENT_SECRET
+
+    tenant: str
+    client_id: str
+    secret: str = field(repr=False)
+    authority_host: str | None = None
+
+
+@dataclass(frozen=True)
+class ManagedIdentity:
+    """A managed identity, through the instance metadata service: the
+    system-assigned one when no ID is given, else the user-assigned one that
+    its client ID, object (principal) ID or Azure resource ID names. Giving
+    more than one ID raises `ValueError`."""
+
+    kind: ClassVar[IdentityKind] = IdentityKind.MANAGED_IDENTITY
+
+    client_id: str | None = None
+    object_id: str | None = None
+    resource_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(value is not None for value in (self.client_id, self.object_id, self.resource_id)) > 1:
+            raise ValueError("a managed identity is named by at most one of client_id, object_id and resource_id")
+
+    @property
+    def id(self) -> tuple[ManagedIdentityIdKind, str] | None:
+        """The ID that names a user-assigned identity, with its kind; `None`
+        for the system-assigned one."""
+        for kind in ManagedIdentityIdKind:
+            value = getattr(self, kind.value.replace("-", "_"))
+            if value is not None:
+                return kind, value
+        return None
+
+
+#: Who the host is to Entra: the WIT variant `identity`, whose case each
+#: class names in its `kind`.
+Identity = FederatedToken | ClientSecret | ManagedIdentity
+
+
 @dataclass(frozen=True)
 class CloudEnvironment:
     """A custom (air-gapped, sovereign or Azure Stack) cloud, as read from its
@@ -226,6 +329,35 @@ class Challenge:
 
 
 @dataclass(frozen=True)
+class EntraToken:
+    """An Entra access token (a secret, kept out of `repr()`) for
+    `build_exchange_request` or `login`, valid until `expires_at` (unix
+    seconds)."""
+
+    access_token: str = field(repr=False)
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class EntraRefusal:
+    """What Entra (or the metadata service) said when it refused: the HTTP
+    `status`, the OAuth `error` (e.g. `invalid_client`), the
+    `error_description` (which starts with the AADSTS code), the AADSTS `code`
+    (e.g. 7000215 for a wrong client secret), the `trace_id` and
+    `correlation_id` that Microsoft support asks for, and a `message` for
+    people. Each text is bounded, with control characters replaced, and empty
+    when absent."""
+
+    status: int
+    error: str
+    description: str
+    code: int | None
+    trace_id: str
+    correlation_id: str
+    message: str
+
+
+@dataclass(frozen=True)
 class LoginResult:
     """What a login yields: the login server, the refresh-token credential and,
     when scopes were asked for, an access token."""
@@ -304,6 +436,29 @@ class ChallengeError(AcrAuthError):
     kind: ChallengeErrorKind
     realm_error: ScopeError | None
     message: str
+
+
+@dataclass(eq=False)
+class EntraRequestError(AcrAuthError):
+    """An Entra token request that could not be built: caller misuse, never a
+    server answer. The message never contains the credential."""
+
+    kind: EntraRequestErrorKind
+    message: str
+
+
+@dataclass(eq=False)
+class EntraResponseError(AcrAuthError):
+    """An Entra answer that yielded no token.
+
+    `REFUSED` (any status but 200) carries what Entra said in `refusal`;
+    `MALFORMED` (a 200 that cannot be read) carries the `reason`.
+    """
+
+    kind: EntraResponseErrorKind
+    reason: MalformedKind | None
+    message: str
+    refusal: EntraRefusal | None
 
 
 @dataclass(eq=False)

@@ -7,7 +7,8 @@ value's fields in snake_case (enums as their WIT case names, a request's
 headers as `[name, value]` pairs and its body as text); an error is
 `{"error": <kind>, "message": ...}`, where request errors are
 `reference:<kind>` / `input:<kind>` and response errors `refused` (with
-`status` and `errors`) or `malformed:<kind>`.
+`status` and `errors`, or for Entra `status`, `error_code` (the OAuth error),
+`description`, `code`, `trace_id` and `correlation_id`) or `malformed:<kind>`.
 """
 
 import base64
@@ -108,6 +109,24 @@ def custom_cloud(case: dict[str, Any]) -> acr_auth.CloudEnvironment | None:
     return None if environment is None else acr_auth.parse_cloud_environment(to_json(environment))
 
 
+#: The identity class of each case of a case's `identity`, by its snake_case
+#: name.
+_IDENTITIES: dict[str, Callable[..., acr_auth.Identity]] = {
+    "federated_token": acr_auth.FederatedToken,
+    "client_secret": acr_auth.ClientSecret,
+    "managed_identity": acr_auth.ManagedIdentity,
+}
+
+
+def identity(case: dict[str, Any]) -> acr_auth.Identity:
+    """A case's Entra identity, as the Rust tests' `identity_native` reads it:
+    `identity` holds one key, the WIT case in snake_case, whose value is that
+    case's fields (the Python fields' names), or null for the system-assigned
+    managed identity."""
+    [(kind, fields)] = case["identity"].items()
+    return _IDENTITIES[kind](**(fields or {}))
+
+
 def _b64(data: str, standard_alphabet: bool, padded: bool) -> str:
     """Base64 of UTF-8 text in the alphabet and padding a JWT case asks for."""
     encoded = (base64.b64encode if standard_alphabet else base64.urlsafe_b64encode)(data.encode()).decode()
@@ -158,6 +177,16 @@ def observe(call: Callable[[], Any]) -> dict[str, Any]:
         if isinstance(e, acr_auth.ResponseError) and e.kind is acr_auth.ResponseErrorKind.REFUSED:
             observed["status"] = e.status
             observed["errors"] = [dataclasses.asdict(error) for error in e.errors]
+        if isinstance(e, acr_auth.EntraResponseError) and e.refusal is not None:
+            refusal = e.refusal
+            observed |= {
+                "status": refusal.status,
+                "error_code": refusal.error,
+                "description": refusal.description,
+                "code": refusal.code,
+                "trace_id": refusal.trace_id,
+                "correlation_id": refusal.correlation_id,
+            }
         return observed
     if isinstance(value, acr_auth.Request):
         return {

@@ -4,10 +4,11 @@ import pytest
 from wasmtime import Engine
 from wasmtime.component import Component
 
-from acr_auth._component import COMPONENTS_DIR
+from acr_auth._component import DEFAULT_CLIENT_COMPONENT
 
-#: The `client` component, which exports every WIT type (`pure` plus `login`).
-CLIENT_COMPONENT = COMPONENTS_DIR / "acr_auth_client.wasm"
+#: The `client` component, which exports every WIT type (`pure` plus `entra`
+#: and `login`).
+CLIENT_COMPONENT = DEFAULT_CLIENT_COMPONENT
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from conformance import (
+    CASES_DIR,
     cases,
     check,
     check_response_case,
     custom_cloud,
     each_case,
+    identity,
     list_input,
     observe,
     optional_text_input,
@@ -30,7 +32,13 @@ MINIMUM_CASES = {
     "refresh-token": 38,
     "access-token": 7,
     "challenge": 30,
+    "entra-token-request": 25,
+    "entra-token-response": 17,
 }
+
+
+def test_every_case_file_is_run() -> None:
+    assert sorted(path.stem for path in CASES_DIR.glob("*.json")) == sorted(MINIMUM_CASES)
 
 
 @pytest.mark.parametrize(("name", "minimum"), MINIMUM_CASES.items())
@@ -99,3 +107,25 @@ def test_parse_access_token(case: dict[str, Any]) -> None:
 @each_case("challenge")
 def test_parse_challenge(case: dict[str, Any]) -> None:
     check(case, observe(lambda: acr_auth.parse_challenge(text_input(case, "header"))))
+
+
+@each_case("entra-token-request")
+def test_build_entra_token_request(case: dict[str, Any]) -> None:
+    environment = custom_cloud(case)
+    observed = observe(
+        lambda: acr_auth.build_entra_token_request(identity(case), text_input(case, "scope"), environment)
+    )
+    check(case, observed)
+    if "form" in case:
+        assert form(observed) == [tuple(field) for field in case["form"]]
+
+
+@each_case("entra-token-response")
+def test_parse_entra_token_response(case: dict[str, Any]) -> None:
+    body = text_input(case, "body").encode()
+    observed = observe(lambda: acr_auth.parse_entra_token_response(case["status"], body, case["now"]))
+    check(case, observed)
+    # In `expect_refusal`, `error` is the OAuth error.
+    for key, want in case.get("expect_refusal", {}).items():
+        observed_key = "error_code" if key == "error" else key
+        assert observed_key in observed and observed[observed_key] == want, f"refusal field {key} of {observed}"

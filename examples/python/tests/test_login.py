@@ -1,12 +1,16 @@
 """Logins against the local test registry, which `host-tests/with-test-acr.sh`
 runs at `https://$ACR_TEST_HOST` behind a test CA (`$ACR_TEST_CA`), accepting
-the Entra token `$ACR_TEST_ENTRA_TOKEN`. Skipped without it."""
+the Entra token `$ACR_TEST_ENTRA_TOKEN`. The same server answers Entra's token
+endpoint as login.microsoftonline.com for one app registration
+(`$ACR_TEST_TENANT`, `$ACR_TEST_CLIENT_ID`, `$ACR_TEST_CLIENT_SECRET`),
+selling that token. Skipped without it."""
 
 import http.client
 import os
 import secrets
 import ssl
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +44,55 @@ def registry() -> Registry:
         entra_token=os.environ["ACR_TEST_ENTRA_TOKEN"],
         ssl_context=ssl.create_default_context(cafile=os.environ["ACR_TEST_CA"]),
     )
+
+
+def send(request: acr_auth.Request, ssl_context: ssl.SSLContext) -> tuple[int, bytes]:
+    """Sends an HTTPS request the component built, as given, and returns the
+    status and body of the answer; `http.client` follows no redirect."""
+    url = urllib.parse.urlsplit(request.url)
+    assert url.scheme == "https"
+    connection = http.client.HTTPSConnection(url.netloc, context=ssl_context, timeout=10)
+    try:
+        target = url.path + (f"?{url.query}" if url.query else "")
+        headers = {header.name: header.value for header in request.headers}
+        connection.request(request.method, target, body=request.body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def app_identity(secret: str | None = None) -> acr_auth.ClientSecret:
+    """The test app registration, signing in with its client secret, or with
+    `secret` instead."""
+    return acr_auth.ClientSecret(
+        os.environ["ACR_TEST_TENANT"],
+        os.environ["ACR_TEST_CLIENT_ID"],
+        os.environ["ACR_TEST_CLIENT_SECRET"] if secret is None else secret,
+    )
+
+
+def test_an_app_registration_gets_the_entra_token_the_registry_takes(registry: Registry) -> None:
+    scope = acr_auth.resolve_scope(registry.host).scope
+    now = int(time.time())
+    request = acr_auth.build_entra_token_request(app_identity(), scope)
+    token = acr_auth.parse_entra_token_response(*send(request, registry.ssl_context), now)
+    assert token.access_token == registry.entra_token
+    assert token.expires_at == now + 3599, "the test Entra sends expires_in 3599"
+    result = acr_auth.login(registry.host, token.access_token, ssl_context=registry.ssl_context)
+    assert result.credential.expires_at > now
+
+
+def test_a_wrong_client_secret_is_refused_with_entras_code_never_echoed(registry: Registry) -> None:
+    wrong = f"wrong-client-secret-{secrets.token_hex(8)}"
+    request = acr_auth.build_entra_token_request(app_identity(wrong), acr_auth.resolve_scope(registry.host).scope)
+    with pytest.raises(acr_auth.EntraResponseError) as caught:
+        acr_auth.parse_entra_token_response(*send(request, registry.ssl_context), int(time.time()))
+    refusal = caught.value.refusal
+    assert refusal is not None
+    assert (refusal.status, refusal.error, refusal.code) == (401, "invalid_client", 7000215)
+    assert refusal.correlation_id
+    assert wrong not in repr(caught.value) and wrong not in str(caught.value)
 
 
 def test_login_yields_a_refresh_token_and_a_working_access_token(registry: Registry) -> None:
