@@ -62,17 +62,28 @@ impl Form {
 
     fn encode(&mut self, text: &str) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => self.0.push(char::from(byte)),
-                b' ' => self.0.push('+'),
-                _ => {
-                    self.0.push('%');
-                    self.0.push(char::from(HEX[usize::from(byte >> 4)]));
-                    self.0.push(char::from(HEX[usize::from(byte & 15)]));
-                }
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        for (i, &byte) in bytes.iter().enumerate() {
+            if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_') {
+                continue;
+            }
+            // Runs of bytes kept as they are go in at once. A non-empty run
+            // is ASCII and ends before this byte, so both ends are char
+            // boundaries (an empty one may sit inside a character).
+            if start < i {
+                self.0.push_str(&text[start..i]);
+            }
+            start = i + 1;
+            if byte == b' ' {
+                self.0.push('+');
+            } else {
+                self.0.push('%');
+                self.0.push(char::from(HEX[usize::from(byte >> 4)]));
+                self.0.push(char::from(HEX[usize::from(byte & 15)]));
             }
         }
+        self.0.push_str(&text[start..]);
     }
 
     /// The serialized form.

@@ -253,11 +253,12 @@ impl<'t> Reader<'t> {
         let mut out = Cow::Borrowed("");
         loop {
             let start = self.at;
-            let rest = &self.text.as_bytes()[start..];
-            self.at += rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            let bytes = self.text.as_bytes();
+            // A plain loop: the component is built for size, where an
+            // iterator adapter per byte would not be inlined.
+            while self.at < bytes.len() && !matches!(bytes[self.at], b'"' | b'\\' | 0..0x20) {
+                self.at += 1;
+            }
             // Stops only at ASCII bytes, so both ends are char boundaries.
             let run = &self.text[start..self.at];
             match out {

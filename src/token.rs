@@ -218,26 +218,24 @@ pub(crate) fn base64url(segment: &str) -> Option<Vec<u8>> {
         return None;
     }
     // Four characters make three bytes. A character's value is 6 bits, so
-    // bit 6 or 7 (`INVALID`) marks a character outside the alphabet.
-    let group = |chars: &[u8]| {
-        chars.iter().fold((0u32, 0u8), |(bits, seen), &c| {
-            let value = BASE64URL_VALUES[usize::from(c)];
-            ((bits << 6) | u32::from(value & 0x3f), seen | value)
-        })
-    };
+    // bit 6 or 7 (`INVALID`) marks a character outside the alphabet. Plain
+    // loops: the component is built for size, where closures per character
+    // would not be inlined.
+    let data = data.as_bytes();
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    let mut chunks = data.as_bytes().chunks_exact(4);
-    for chunk in &mut chunks {
-        let (bits, seen) = group(chunk);
-        if seen & 0xc0 != 0 {
-            return None;
+    let (mut bits, mut seen, mut count) = (0u32, 0u8, 0usize);
+    for &c in data {
+        let value = BASE64URL_VALUES[usize::from(c)];
+        seen |= value;
+        bits = (bits << 6) | u32::from(value & 0x3f);
+        count += 1;
+        if count == 4 {
+            out.extend_from_slice(&bits.to_be_bytes()[1..]);
+            (bits, count) = (0, 0);
         }
-        out.extend_from_slice(&bits.to_be_bytes()[1..]);
     }
-    let rest = chunks.remainder();
-    let (bits, seen) = group(rest);
-    let bytes = (bits << (6 * (4 - rest.len()) % 24)).to_be_bytes();
-    let whole = rest.len().saturating_sub(1);
+    let bytes = (bits << (6 * (4 - count) % 24)).to_be_bytes();
+    let whole = count.saturating_sub(1);
     // The bits after the last whole byte must be zero.
     if seen & 0xc0 != 0 || bytes[1 + whole..].iter().any(|&b| b != 0) {
         return None;
