@@ -83,7 +83,9 @@ fn endpoint(root: &Object, field: &'static str) -> Result<String, CloudEnvironme
     optional_endpoint(root, field, field)?.ok_or(CloudEnvironmentError::MissingField { field })
 }
 
-/// An optional `https://` endpoint field `key`; errors call it `field`.
+/// An optional `https://` endpoint field `key`, its scheme written in lower
+/// case (`HTTPS://` names the same URL, and callers compare with
+/// `https://`); errors call it `field`.
 fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<Option<String>, CloudEnvironmentError> {
     let invalid = CloudEnvironmentError::InvalidField {
         field,
@@ -103,7 +105,9 @@ fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<
                 && !host.contains('@')
                 && url.bytes().all(|b| b.is_ascii_graphic());
             if ok {
-                Ok(Some(String::from(&**url)))
+                let mut url = String::from("https://");
+                url.push_str(rest);
+                Ok(Some(url))
             } else {
                 Err(invalid)
             }
@@ -112,20 +116,89 @@ fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<
     }
 }
 
-/// `containerRegistryDNSSuffix`: a DNS name of at least two labels.
+/// `containerRegistryDNSSuffix`: a DNS name of at least two labels under
+/// which registries can live (see [`crate::scope::is_custom_suffix`]).
 fn dns_suffix(root: &Object) -> Result<String, CloudEnvironmentError> {
     const FIELD: &str = "containerRegistryDNSSuffix";
     let invalid = CloudEnvironmentError::InvalidField {
         field: FIELD,
-        expected: "a DNS suffix of at least two labels, such as azurecr.private",
+        expected: "a DNS suffix of at least two labels and at most 202 characters, such as azurecr.private, \
+                   not under azurecr.io, .cn, .us, .de or localhost",
     };
     let suffix = match root.get(FIELD) {
         None | Some(Json::Null) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
         Some(Json::String(s)) => s.strip_prefix('.').unwrap_or(s).to_ascii_lowercase(),
         Some(_) => return Err(invalid),
     };
-    if !suffix.contains('.') || crate::scope::check_dns_name(&suffix).is_err() {
+    if !suffix.contains('.')
+        || crate::scope::check_dns_name(&suffix).is_err()
+        || !crate::scope::is_custom_suffix(&suffix)
+    {
         return Err(invalid);
     }
     Ok(suffix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An environment file with the given endpoint scheme and suffix.
+    fn environment(scheme: &str, suffix: &str) -> String {
+        format!(
+            r#"{{"resourceManagerEndpoint": "{scheme}://management.private.contoso/",
+                "activeDirectoryEndpoint": "{scheme}://login.private.contoso",
+                "resourceIdentifiers": {{"containerRegistry": "{scheme}://containerregistry.private.contoso"}},
+                "containerRegistryDNSSuffix": "{suffix}"}}"#
+        )
+    }
+
+    #[test]
+    fn endpoint_schemes_are_lower_cased() {
+        // Failed the cloud_environment fuzz target's properties: `HTTPS://`
+        // endpoints were returned as given, and so were the scope and
+        // authority host made from them.
+        let env = parse_cloud_environment(&environment("HTTPS", "azurecr.private")).expect("parses");
+        assert_eq!(env.resource_manager_endpoint, "https://management.private.contoso/");
+        assert_eq!(env.active_directory_endpoint, "https://login.private.contoso/");
+        assert_eq!(
+            env.acr_audience.as_deref(),
+            Some("https://containerregistry.private.contoso")
+        );
+        let scope = crate::resolve_scope("myregistry.azurecr.private", Some(&env)).expect("resolves");
+        assert_eq!(scope.scope, "https://containerregistry.private.contoso/.default");
+        assert_eq!(scope.authority_host, "https://login.private.contoso/");
+    }
+
+    #[test]
+    fn suffixes_no_registry_can_use_are_refused() {
+        // Failed the cloud_environment fuzz target's properties: each was
+        // accepted, but `myregistry.<suffix>` never resolved with it.
+        let longest = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(10)].join(".");
+        assert_eq!(longest.len(), 202);
+        let too_long = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(11)].join(".");
+        for suffix in [
+            "azurecr.io",
+            "x.azurecr.io",
+            "data.azurecr.cn",
+            "AzureCR.US",
+            "azurecr.de",
+            "x.azurecr.de",
+            "x.localhost",
+            &too_long,
+        ] {
+            let refused = parse_cloud_environment(&environment("https", suffix));
+            assert_eq!(
+                refused.map_err(|e| e.field()),
+                Err(Some("containerRegistryDNSSuffix")),
+                "{suffix}"
+            );
+        }
+        for suffix in ["azurecr.private", "azurecr.io.private", "myazurecr.io", &longest] {
+            let env = parse_cloud_environment(&environment("https", suffix)).expect(suffix);
+            let name = "a".repeat(50);
+            let scope = crate::resolve_scope(&format!("{name}.{suffix}"), Some(&env)).expect(suffix);
+            assert_eq!(scope.cloud, crate::Cloud::Custom, "{suffix}");
+        }
+    }
 }

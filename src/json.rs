@@ -17,7 +17,8 @@ use alloc::borrow::Cow;
 
 use crate::prelude::*;
 
-/// The deepest nesting of arrays and objects accepted, as serde_json's default.
+/// The deepest nesting of arrays and objects accepted (serde_json's default
+/// recursion limit accepts one level less).
 pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A JSON value, borrowing from the document it was read from.

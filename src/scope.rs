@@ -20,6 +20,8 @@ pub const MAX_REFERENCE_LEN: usize = 4096;
 const MAX_HOST_LEN: usize = 253;
 /// The longest DNS label (RFC 1035), in bytes.
 const MAX_LABEL_LEN: usize = 63;
+/// The longest registry name, in bytes (ACR allows 5 to 50 letters and digits).
+const MAX_REGISTRY_NAME_LEN: usize = 50;
 
 /// The Azure cloud a login server belongs to, known from its DNS suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -253,6 +255,21 @@ fn labels_under<'h>(host: &'h str, suffix: &str) -> Option<&'h str> {
         .filter(|prefix| !prefix.is_empty())
 }
 
+/// Whether a custom cloud's registries can live under `suffix`: it leaves
+/// room for the longest registry name, and it is neither a built-in cloud's
+/// suffix, Azure Germany's nor `localhost`, nor under one of them. Hosts
+/// under those are judged by their rules first (see [`login_server`]), so
+/// no registry of the custom cloud would ever resolve.
+pub(crate) fn is_custom_suffix(suffix: &str) -> bool {
+    // The built-in suffixes written out: iterating `BUILT_IN` costs the
+    // component more.
+    let claimed = ["azurecr.io", "azurecr.cn", "azurecr.us", RETIRED_SUFFIX, "localhost"];
+    suffix.len() < MAX_HOST_LEN - MAX_REGISTRY_NAME_LEN
+        && claimed
+            .iter()
+            .all(|other| suffix != *other && labels_under(suffix, other).is_none())
+}
+
 /// Checks the labels before a registry suffix: `<name>`, `<name>-<hash>` or
 /// `<name>.<region>.geo`; recognises data and private-link endpoints.
 fn check_registry_labels(host: &str, prefix: &str, suffix: &str) -> Result<(), ScopeError> {
@@ -292,7 +309,7 @@ fn is_registry_name(label: &str) -> bool {
         Some((name, hash)) => (name, Some(hash)),
         None => (label, None),
     };
-    (5..=50).contains(&name.len())
+    (5..=MAX_REGISTRY_NAME_LEN).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric())
         && hash.is_none_or(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric()))
 }

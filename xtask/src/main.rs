@@ -24,6 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wit_component::{ComponentEncoder, DecodedWasm};
 
 mod bench;
+mod fuzz;
 mod proxy;
 
 /// The core-wasm target the components are built for: no WASI, no imports.
@@ -36,7 +37,8 @@ fn main() -> Result<()> {
         Some("demo") => demo(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(args[1..].iter().any(|a| a == "--quick")),
-        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick]>"),
+        Some("fuzz") => fuzz::fuzz(fuzz::seconds(&args[1..])?),
+        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick]|fuzz [--seconds N]>"),
     }
 }
 
@@ -332,7 +334,9 @@ fn test(extra: &[String]) -> Result<()> {
     run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
     test_other_hosts()?;
     // A smoke run of the benchmark: it must work; its numbers are not judged.
-    bench::bench(true)
+    bench::bench(true)?;
+    // A smoke run of every fuzz target, when a nightly toolchain is installed.
+    fuzz::smoke()
 }
 
 /// Runs `examples/node/test.sh` and `examples/python/test.sh` under
