@@ -135,18 +135,21 @@ pub fn cloud_environment_wasm(json: &str) -> Value {
     }
 }
 
+/// A request the native library built, as JSON (the CLI's `request_json` shape).
+fn native_request_json(r: &acr_auth::Request) -> Value {
+    let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
+    json!({
+        "method": r.method,
+        "url": r.url,
+        "headers": headers,
+        "body": String::from_utf8_lossy(r.body.expose()),
+    })
+}
+
 /// A native request-building result as JSON.
 fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> Value {
     match result {
-        Ok(r) => {
-            let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
-            json!({
-                "method": r.method,
-                "url": r.url,
-                "headers": headers,
-                "body": String::from_utf8_lossy(r.body.expose()),
-            })
-        }
+        Ok(r) => native_request_json(&r),
         Err(acr_auth::RequestError::Reference(e)) => error_json(format!("reference:{}", kind_name(&e)), e.to_string()),
         Err(acr_auth::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e)), e.to_string()),
         Err(other) => panic!("unexpected error variant {other:?}"),
@@ -505,15 +508,7 @@ pub fn entra_request_native(case: &Value) -> Value {
     let (env, _) = custom_cloud(case);
     let scope = input(case, "scope").expect("a scope");
     match acr_auth::build_entra_token_request(&identity_native(case), &scope, env.as_ref()) {
-        Ok(r) => {
-            let headers: Vec<[&str; 2]> = r.headers.iter().map(|(n, v)| [*n, *v]).collect();
-            json!({
-                "method": r.method,
-                "url": r.url,
-                "headers": headers,
-                "body": String::from_utf8_lossy(r.body.expose()),
-            })
-        }
+        Ok(r) => native_request_json(&r),
         Err(e) => error_json(kind_name(&e), e.to_string()),
     }
 }

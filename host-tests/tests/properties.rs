@@ -188,13 +188,19 @@ proptest! {
             4 => format!(r#"{{"access_token":"a.{token}.b"}}"#),
             _ => format!(r#"{{"refresh_token":["{token}"]}}"#),
         };
+        // A refusal whose ACR error repeats the value of the field being read
+        // drops that error rather than show it. Reading `access_token`, the
+        // body's `refresh_token` is not that field, and an ACR error code
+        // equal to it is shown as the server's text (shape 2).
+        let access_shows_code = shape == 2 && status != 200;
         let texts = [
             parse_refresh_token(status, body.as_bytes()).err().map(|e| (e.to_string(), format!("{e:?}"))),
-            parse_access_token(status, body.as_bytes()).err().map(|e| (e.to_string(), format!("{e:?}"))),
+            parse_access_token(status, body.as_bytes())
+                .err()
+                .filter(|_| !access_shows_code)
+                .map(|e| (e.to_string(), format!("{e:?}"))),
         ];
         for (display, debug) in texts.into_iter().flatten() {
-            // Even a refusal whose ACR error repeats the token field's value
-            // drops that error rather than show it.
             assert_no_token(&display, &token)?;
             assert_no_token(&debug, &token)?;
         }

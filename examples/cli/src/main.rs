@@ -77,15 +77,8 @@ enum Command {
         /// Connect, first-byte and between-bytes timeout for each request, in seconds.
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<f64>,
-        /// Connect to ADDR:PORT instead of HOST:PORT, as curl does (repeatable).
-        #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
-        connect_to: Vec<ConnectTo>,
-        /// Trust only these PEM CA certificates instead of the system's roots.
-        #[arg(long, value_name = "FILE")]
-        cacert: Option<PathBuf>,
-        /// A custom cloud's environment file.
-        #[arg(long, value_name = "FILE")]
-        cloud_config: Option<PathBuf>,
+        #[command(flatten)]
+        network: NetworkArgs,
     },
     /// Parse a WWW-Authenticate header and print its Bearer challenge.
     ParseChallenge {
@@ -110,16 +103,32 @@ enum Command {
     /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
     /// AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST (else the managed identity).
     KubeletCredentialProvider {
-        /// Connect to ADDR:PORT instead of HOST:PORT, as curl does (repeatable).
-        #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
-        connect_to: Vec<ConnectTo>,
-        /// Trust only these PEM CA certificates instead of the system's roots.
-        #[arg(long, value_name = "FILE")]
-        cacert: Option<PathBuf>,
-        /// A custom cloud's environment file.
-        #[arg(long, value_name = "FILE")]
-        cloud_config: Option<PathBuf>,
+        #[command(flatten)]
+        network: NetworkArgs,
     },
+}
+
+/// Where the client component's requests may go and whom they trust, and
+/// the custom cloud: the options `login` and the credential provider share.
+#[derive(clap::Args)]
+struct NetworkArgs {
+    /// Connect to ADDR:PORT instead of HOST:PORT, as curl does (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+    connect_to: Vec<ConnectTo>,
+    /// Trust only these PEM CA certificates instead of the system's roots.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// A custom cloud's environment file.
+    #[arg(long, value_name = "FILE")]
+    cloud_config: Option<PathBuf>,
+}
+
+impl NetworkArgs {
+    /// The client component with this network.
+    fn client(self) -> Result<ClientRuntime> {
+        let ca = self.cacert.as_deref().map(read_input).transpose()?;
+        ClientRuntime::new(Network::new(ca.as_deref(), self.connect_to)?)
+    }
 }
 
 /// The name under which the binary acts as a docker credential helper.
@@ -191,13 +200,10 @@ fn run(command: Command) -> Result<Value> {
             scopes,
             discover,
             timeout,
-            connect_to,
-            cacert,
-            cloud_config,
+            network,
         } => {
-            let custom_cloud = custom_cloud(&runtime, cloud_config.as_deref())?;
+            let custom_cloud = custom_cloud(&runtime, network.cloud_config.as_deref())?;
             let token = read_token(&entra_token_file)?;
-            let ca = cacert.as_deref().map(read_input).transpose()?;
             let timeout_ms = timeout
                 .map(|secs| {
                     if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
@@ -207,7 +213,7 @@ fn run(command: Command) -> Result<Value> {
                     }
                 })
                 .transpose()?;
-            let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+            let client = network.client()?;
             let options = LoginOptions {
                 tenant,
                 scopes,
@@ -229,19 +235,14 @@ fn run(command: Command) -> Result<Value> {
                 .map_err(|e| anyhow!(e.message))?;
             Ok(challenge_json(&challenge))
         }
-        Command::KubeletCredentialProvider {
-            connect_to,
-            cacert,
-            cloud_config,
-        } => {
+        Command::KubeletCredentialProvider { network } => {
             let request = read_kubelet_request(&read_input(Path::new("-"))?)?;
             let identity = kubelet_identity(&request, &ProcessEnvironment)?;
             let options = LoginOptions {
-                custom_cloud: custom_cloud(&runtime, cloud_config.as_deref())?.map(Into::into),
+                custom_cloud: custom_cloud(&runtime, network.cloud_config.as_deref())?.map(Into::into),
                 ..identity_login_options()
             };
-            let ca = cacert.as_deref().map(read_input).transpose()?;
-            let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+            let client = network.client()?;
             let result = client
                 .login_with_identity(&request.image, &identity, &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
