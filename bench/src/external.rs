@@ -117,7 +117,7 @@ const FOREIGN: [Foreign; 2] = [
 
 /// Runs each host's example `runs` times and records its latency per call;
 /// returns the rows and a note for each host skipped.
-pub fn foreign_hosts(root: &Path, runs: usize) -> (Vec<Stat>, Vec<String>) {
+pub fn foreign_hosts(root: &Path, components: &Path, runs: usize) -> (Vec<Stat>, Vec<String>) {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for host in &FOREIGN {
@@ -125,7 +125,7 @@ pub fn foreign_hosts(root: &Path, runs: usize) -> (Vec<Stat>, Vec<String>) {
             notes.push(format!("{}: skipped, not set up (run `{}`)", host.name, host.setup));
             continue;
         }
-        match foreign_host(root, host, runs) {
+        match foreign_host(root, components, host, runs) {
             Ok(row) => rows.push(row),
             Err(e) => notes.push(format!("{}: skipped: {e:#}", host.name)),
         }
@@ -133,11 +133,17 @@ pub fn foreign_hosts(root: &Path, runs: usize) -> (Vec<Stat>, Vec<String>) {
     (rows, notes)
 }
 
-/// Runs one host's example `runs` times.
-fn foreign_host(root: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
+/// Runs one host's example `runs` times, with the components of this
+/// build (`components`, which the hosts read as `ACR_AUTH_COMPONENTS_DIR`).
+fn foreign_host(root: &Path, components: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
     let dir = root.join(host.dir);
+    let command = |program: &Path| {
+        let mut command = Command::new(program);
+        command.current_dir(&dir).env("ACR_AUTH_COMPONENTS_DIR", components);
+        command
+    };
     if let [program, args @ ..] = host.prepare {
-        output(Command::new(program).args(args).current_dir(&dir))?;
+        output(command(Path::new(program)).args(args))?;
     }
     let program = if host.program.contains('/') {
         root.join(host.program)
@@ -146,7 +152,7 @@ fn foreign_host(root: &Path, host: &Foreign, runs: usize) -> Result<Stat> {
     };
     let samples = (0..runs)
         .map(|_| {
-            let run = output(Command::new(&program).arg(host.script).current_dir(&dir))?;
+            let run = output(command(&program).arg(host.script))?;
             microseconds_after(&String::from_utf8_lossy(&run.stdout), host.before_number)
         })
         .collect::<Result<Vec<f64>>>()?;

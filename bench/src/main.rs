@@ -86,7 +86,11 @@ fn main() -> Result<()> {
         ));
     }
     section("Node and Python hosts");
-    let (foreign, skipped) = external::foreign_hosts(&root, if quick { FOREIGN_RUNS_QUICK } else { FOREIGN_RUNS_FULL });
+    let (foreign, skipped) = external::foreign_hosts(
+        &root,
+        &target.join("components"),
+        if quick { FOREIGN_RUNS_QUICK } else { FOREIGN_RUNS_FULL },
+    );
     rows.extend(foreign);
     notes.extend(skipped);
 
