@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 
-use crate::{ChallengeError, CloudEnvironment};
+use crate::{ChallengeError, CloudEnvironment, ScopeError};
 
 /// The longest header accepted, in bytes.
 pub const MAX_CHALLENGE_LEN: usize = 8 * 1024;
@@ -62,16 +62,17 @@ pub fn parse_challenge(header: &str, custom_cloud: Option<&CloudEnvironment>) ->
     }
     let realm = realm.ok_or(ChallengeError::MissingParameter { name: "realm" })?;
     let service = service.ok_or(ChallengeError::MissingParameter { name: "service" })?;
-    let is_https = realm.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    if !is_https {
-        return Err(ChallengeError::InsecureRealm);
-    }
-    let (login_server, _) = crate::scope::login_server(&realm, custom_cloud).map_err(ChallengeError::Realm)?;
+    let (_, host) = crate::endpoint::https_url(&realm).map_err(|e| match e {
+        ScopeError::UnsupportedScheme { .. } => ChallengeError::InsecureRealm,
+        e => ChallengeError::Realm(e),
+    })?;
+    let (login_server, _) = crate::scope::login_server(&host, custom_cloud).map_err(ChallengeError::Realm)?;
     Ok(Challenge {
         scopes: scope
             .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default(),
-        exchange_url: format!("https://{login_server}/oauth2/exchange"),
+        exchange_url: crate::endpoint::login_server_url(&login_server, "/oauth2/exchange")
+            .map_err(ChallengeError::Realm)?,
         login_server,
         realm,
         service,

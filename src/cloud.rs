@@ -3,8 +3,11 @@
 
 use crate::prelude::*;
 
+use serde::Deserialize;
+use url::Url;
+
 use crate::CloudEnvironmentError;
-use crate::json::{Json, Object};
+use crate::document::{Member, Misread};
 
 /// The largest environment file accepted, in bytes.
 pub const MAX_CLOUD_ENVIRONMENT_LEN: usize = 64 * 1024;
@@ -33,102 +36,119 @@ pub struct CloudEnvironment {
 /// Requires `resourceManagerEndpoint`, `activeDirectoryEndpoint` and
 /// `containerRegistryDNSSuffix`; reads `name` and
 /// `resourceIdentifiers.containerRegistry` when present; ignores every other
-/// field of the file.
+/// field of the file. A field that is read may appear once.
 pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvironmentError> {
     if json.len() > MAX_CLOUD_ENVIRONMENT_LEN {
         return Err(CloudEnvironmentError::TooLarge);
     }
-    let root = crate::json::parse(json.as_bytes()).map_err(|e| CloudEnvironmentError::NotJson {
-        position: Some(e.line_column(json.as_bytes())),
+    let file: EnvironmentFile<'_> = crate::document::object(json.as_bytes()).map_err(|e| {
+        let position = (e.line(), e.column());
+        if !e.is_data() {
+            CloudEnvironmentError::NotJson { position: Some(position) }
+        } else if json.trim_start().starts_with('{') {
+            // Every member is read as text, so the only data error inside an
+            // object is a member that is read appearing twice.
+            CloudEnvironmentError::RepeatedField { position }
+        } else {
+            CloudEnvironmentError::NotJson { position: None }
+        }
     })?;
-    let Json::Object(root) = &root else {
-        return Err(CloudEnvironmentError::NotJson { position: None });
+    let ids_invalid = CloudEnvironmentError::InvalidField {
+        field: "resourceIdentifiers",
+        expected: "an object",
     };
-    let acr_audience = match root.get("resourceIdentifiers") {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(ids)) => {
-            optional_endpoint(ids, "containerRegistry", "resourceIdentifiers.containerRegistry")?
-        }
-        Some(_) => {
-            return Err(CloudEnvironmentError::InvalidField {
-                field: "resourceIdentifiers",
-                expected: "an object",
-            });
+    let acr_audience = match file.resource_identifiers.object::<ResourceIdentifiers<'_>>() {
+        Ok(None) => None,
+        Ok(Some(ids)) => optional_endpoint(ids.container_registry, "resourceIdentifiers.containerRegistry")?
+            .map(|(text, _)| text),
+        Err(Misread::WrongType) => return Err(ids_invalid),
+        Err(Misread::Repeated) => {
+            let position = file.resource_identifiers.position_in(json).unwrap_or((1, 1));
+            return Err(CloudEnvironmentError::RepeatedField { position });
         }
     };
-    let mut active_directory_endpoint = endpoint(root, "activeDirectoryEndpoint")?;
+    let (_, active_directory_endpoint) = endpoint(file.active_directory_endpoint, "activeDirectoryEndpoint")?;
+    let mut active_directory_endpoint = String::from(active_directory_endpoint);
     if !active_directory_endpoint.ends_with('/') {
         active_directory_endpoint.push('/');
     }
+    let name_invalid = CloudEnvironmentError::InvalidField {
+        field: "name",
+        expected: "a string",
+    };
+    let name = match file.name.text() {
+        Ok(name) if name.as_ref().is_none_or(|name| name.len() <= MAX_ENDPOINT_LEN) => name,
+        _ => return Err(name_invalid),
+    };
     Ok(CloudEnvironment {
-        name: match root.get("name") {
-            None | Some(Json::Null) => None,
-            Some(Json::String(s)) if s.len() <= MAX_ENDPOINT_LEN => Some(String::from(&**s)),
-            Some(_) => {
-                return Err(CloudEnvironmentError::InvalidField {
-                    field: "name",
-                    expected: "a string",
-                });
-            }
-        },
-        container_registry_dns_suffix: dns_suffix(root)?,
-        resource_manager_endpoint: endpoint(root, "resourceManagerEndpoint")?,
+        name,
+        container_registry_dns_suffix: dns_suffix(file.container_registry_dns_suffix)?,
+        resource_manager_endpoint: endpoint(file.resource_manager_endpoint, "resourceManagerEndpoint")?.0,
         active_directory_endpoint,
         acr_audience,
     })
 }
 
-/// A required `https://` endpoint field.
-fn endpoint(root: &Object, field: &'static str) -> Result<String, CloudEnvironmentError> {
-    optional_endpoint(root, field, field)?.ok_or(CloudEnvironmentError::MissingField { field })
+/// The members of an environment file that are read.
+#[derive(Deserialize)]
+struct EnvironmentFile<'a> {
+    #[serde(borrow, default)]
+    name: Member<'a>,
+    #[serde(borrow, default, rename = "containerRegistryDNSSuffix")]
+    container_registry_dns_suffix: Member<'a>,
+    #[serde(borrow, default, rename = "resourceManagerEndpoint")]
+    resource_manager_endpoint: Member<'a>,
+    #[serde(borrow, default, rename = "activeDirectoryEndpoint")]
+    active_directory_endpoint: Member<'a>,
+    #[serde(borrow, default, rename = "resourceIdentifiers")]
+    resource_identifiers: Member<'a>,
 }
 
-/// An optional `https://` endpoint field `key`, its scheme written in lower
-/// case (`HTTPS://` names the same URL, and callers compare with
-/// `https://`); errors call it `field`.
-fn optional_endpoint(object: &Object, key: &str, field: &'static str) -> Result<Option<String>, CloudEnvironmentError> {
+/// The members of `resourceIdentifiers` that are read.
+#[derive(Deserialize)]
+struct ResourceIdentifiers<'a> {
+    #[serde(borrow, default, rename = "containerRegistry")]
+    container_registry: Member<'a>,
+}
+
+/// A required `https://` endpoint field: see [`optional_endpoint`].
+fn endpoint(member: Member<'_>, field: &'static str) -> Result<(String, Url), CloudEnvironmentError> {
+    optional_endpoint(member, field)?.ok_or(CloudEnvironmentError::MissingField { field })
+}
+
+/// An optional `https://` endpoint field, whose host must be a DNS name
+/// (see [`crate::endpoint::https_url`]). Returns the text as given but for
+/// its scheme, written in lower case (`HTTPS://` names the same URL, and an
+/// audience is compared as text), and the URL `url` reads from it.
+fn optional_endpoint(member: Member<'_>, field: &'static str) -> Result<Option<(String, Url)>, CloudEnvironmentError> {
     let invalid = CloudEnvironmentError::InvalidField {
         field,
-        expected: "an https:// URL with a host",
+        expected: "an https:// URL with a DNS host name",
     };
-    match object.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(url)) => {
-            let rest = url
-                .get(..8)
-                .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
-                .map(|_| &url[8..])
-                .ok_or_else(|| invalid.clone())?;
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            let ok = url.len() <= MAX_ENDPOINT_LEN
-                && !host.is_empty()
-                && !host.contains('@')
-                && url.bytes().all(|b| b.is_ascii_graphic());
-            if ok {
-                let mut url = String::from("https://");
-                url.push_str(rest);
-                Ok(Some(url))
-            } else {
-                Err(invalid)
-            }
-        }
-        Some(_) => Err(invalid),
+    let Some(text) = member.text().map_err(|_| invalid.clone())? else {
+        return Ok(None);
+    };
+    if text.len() > MAX_ENDPOINT_LEN {
+        return Err(invalid);
     }
+    let (url, _) = crate::endpoint::https_url(&text).map_err(|_| invalid.clone())?;
+    let rest = text.get("https://".len()..).ok_or(invalid)?;
+    Ok(Some((format!("https://{rest}"), url)))
 }
 
 /// `containerRegistryDNSSuffix`: a DNS name of at least two labels under
 /// which registries can live (see [`crate::scope::is_custom_suffix`]).
-fn dns_suffix(root: &Object) -> Result<String, CloudEnvironmentError> {
+fn dns_suffix(member: Member<'_>) -> Result<String, CloudEnvironmentError> {
     const FIELD: &str = "containerRegistryDNSSuffix";
     let invalid = CloudEnvironmentError::InvalidField {
         field: FIELD,
         expected: "a DNS suffix of at least two labels and at most 202 characters, such as azurecr.private, \
                    not under azurecr.io, .cn, .us, .de or localhost",
     };
-    let suffix = match root.get(FIELD) {
-        None | Some(Json::Null) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
-        Some(Json::String(s)) => s.strip_prefix('.').unwrap_or(s).to_ascii_lowercase(),
-        Some(_) => return Err(invalid),
+    let suffix = match member.text() {
+        Ok(None) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
+        Ok(Some(s)) => s.strip_prefix('.').unwrap_or(&s).to_ascii_lowercase(),
+        Err(_) => return Err(invalid),
     };
     if !suffix.contains('.')
         || crate::scope::check_dns_name(&suffix).is_err()
@@ -200,5 +220,22 @@ mod tests {
             let scope = crate::resolve_scope(&format!("{name}.{suffix}"), Some(&env)).expect(suffix);
             assert_eq!(scope.cloud, crate::Cloud::Custom, "{suffix}");
         }
+    }
+
+    #[test]
+    fn a_field_read_twice_is_refused_where_it_is() {
+        let top = "{\n  \"containerRegistryDNSSuffix\": \"azurecr.private\",\n  \"containerRegistryDNSSuffix\": \"evil.example\"}";
+        assert!(matches!(
+            parse_cloud_environment(top),
+            Err(CloudEnvironmentError::RepeatedField { position: (3, _) })
+        ));
+        let nested = environment("https", "azurecr.private").replace(
+            r#"{"containerRegistry""#,
+            r#"{"containerRegistry": "https://evil.example", "containerRegistry""#,
+        );
+        let error = parse_cloud_environment(&nested).expect_err("a repeated audience");
+        let column = nested.lines().nth(2).and_then(|line| line.find('{')).expect("the object") + 1;
+        assert_eq!(error, CloudEnvironmentError::RepeatedField { position: (3, column) });
+        assert!(error.to_string().contains("line 3"), "{error}");
     }
 }

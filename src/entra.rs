@@ -10,9 +10,12 @@
 
 use crate::prelude::*;
 
+use serde::Deserialize;
+use url::Url;
+
+use crate::document::{Json, Member};
 use crate::exchange::{check_tenant, check_token};
 use crate::http::FORM_CONTENT_TYPE;
-use crate::json::{Json, Object};
 use crate::token::printable;
 use crate::{CloudEnvironment, EntraRefusal, EntraRequestError, EntraResponseError, Malformed, Request, Secret};
 
@@ -111,7 +114,7 @@ pub fn build_entra_token_request(
 ) -> Result<Request, EntraRequestError> {
     let resource = scope
         .strip_suffix("/.default")
-        .filter(|r| scope.len() <= MAX_FIELD_LEN && is_https_url(r))
+        .filter(|r| scope.len() <= MAX_FIELD_LEN && crate::endpoint::https_url(r).is_ok())
         .ok_or(EntraRequestError::InvalidScope)?;
     let (tenant, client_id, authority_host, credential) = match identity {
         Identity::ManagedIdentity { id } => return managed_identity_request(resource, id.as_ref()),
@@ -135,20 +138,25 @@ pub fn build_entra_token_request(
     }
     let (field, value) = credential;
     check_token(value.expose()).map_err(EntraRequestError::InvalidCredential)?;
-    let mut form = crate::http::Form::with_capacity(value.expose().len() + 256);
-    form.append("client_id", client_id)
-        .append("scope", scope)
-        .append("grant_type", "client_credentials");
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(value.expose().len() + 256));
+    form.append_pair("client_id", client_id)
+        .append_pair("scope", scope)
+        .append_pair("grant_type", "client_credentials");
     if field == "client_assertion" {
-        form.append(
+        form.append_pair(
             "client_assertion_type",
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         );
     }
-    form.append(field, value.expose());
+    form.append_pair(field, value.expose());
+    // The tenant is letters, digits, dots and hyphens, not starting with a
+    // dot: one path segment below the authority's path.
+    let url = authority
+        .join(&format!("{tenant}/oauth2/v2.0/token"))
+        .map_err(|_| EntraRequestError::InvalidTenant)?;
     Ok(Request {
         method: "POST",
-        url: format!("{authority}{tenant}/oauth2/v2.0/token"),
+        url: url.into(),
         headers: vec![("content-type", FORM_CONTENT_TYPE), ("accept", "application/json")],
         body: Secret::new(form.finish().into_bytes()),
     })
@@ -156,66 +164,57 @@ pub fn build_entra_token_request(
 
 /// The metadata service request for `resource`.
 fn managed_identity_request(resource: &str, id: Option<&ManagedIdentityId>) -> Result<Request, EntraRequestError> {
-    let mut query = crate::http::Form::with_capacity(128);
-    query
-        .append("api-version", MANAGED_IDENTITY_API_VERSION)
-        .append("resource", resource);
-    match id {
-        None => {}
-        Some(ManagedIdentityId::ClientId(id)) if is_guid(id) => {
-            query.append("client_id", id);
-        }
-        Some(ManagedIdentityId::ObjectId(id)) if is_guid(id) => {
-            query.append("object_id", id);
-        }
+    let id = match id {
+        None => None,
+        Some(ManagedIdentityId::ClientId(id)) if is_guid(id) => Some(("client_id", id)),
+        Some(ManagedIdentityId::ObjectId(id)) if is_guid(id) => Some(("object_id", id)),
         Some(ManagedIdentityId::ResourceId(id))
             if id.len() <= MAX_FIELD_LEN
                 && id.starts_with("/subscriptions/")
                 && id.bytes().all(|b| b.is_ascii_graphic()) =>
         {
-            query.append("msi_res_id", id);
+            Some(("msi_res_id", id))
         }
         Some(_) => return Err(EntraRequestError::InvalidManagedIdentityId),
+    };
+    let mut url = Url::parse(MANAGED_IDENTITY_ENDPOINT).map_err(|_| EntraRequestError::UnknownAuthority)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("api-version", MANAGED_IDENTITY_API_VERSION)
+            .append_pair("resource", resource);
+        if let Some((name, value)) = id {
+            query.append_pair(name, value);
+        }
     }
     Ok(Request {
         method: "GET",
-        url: format!("{MANAGED_IDENTITY_ENDPOINT}?{}", query.finish()),
+        url: url.into(),
         headers: vec![("metadata", "true"), ("accept", "application/json")],
         body: Secret::new(Vec::new()),
     })
 }
 
-/// The authority to use, `https://<host>/...` ending in `/`, if it is one
-/// tokens may be sent to.
-fn authority(given: Option<&str>, custom_cloud: Option<&CloudEnvironment>) -> Result<String, EntraRequestError> {
-    let mut authority = given.unwrap_or(DEFAULT_AUTHORITY_HOST).to_owned();
-    if !authority.ends_with('/') {
-        authority.push('/');
+/// The authority to use, an `https://` URL whose path ends in `/`, if it is
+/// one tokens may be sent to: a built-in cloud's Entra host, or the custom
+/// cloud's `activeDirectoryEndpoint`'s, and no query or fragment.
+fn authority(given: Option<&str>, custom_cloud: Option<&CloudEnvironment>) -> Result<Url, EntraRequestError> {
+    let given = given.unwrap_or(DEFAULT_AUTHORITY_HOST);
+    let (mut url, host) = crate::endpoint::https_url(given)
+        .ok()
+        .filter(|(url, _)| given.len() <= MAX_FIELD_LEN && url.query().is_none() && url.fragment().is_none())
+        .ok_or(EntraRequestError::UnknownAuthority)?;
+    let custom_host = custom_cloud
+        .and_then(|env| crate::endpoint::https_url(&env.active_directory_endpoint).ok())
+        .map(|(_, host)| host);
+    if !AUTHORITY_HOSTS.contains(&host.as_str()) && custom_host.as_deref() != Some(host.as_str()) {
+        return Err(EntraRequestError::UnknownAuthority);
     }
-    let host_of = |url: &str| {
-        url.strip_prefix("https://")
-            .and_then(|rest| rest.split('/').next())
-            .map(str::to_ascii_lowercase)
-    };
-    let known = match host_of(&authority) {
-        Some(host) => {
-            AUTHORITY_HOSTS.contains(&host.as_str())
-                || custom_cloud.is_some_and(|env| host_of(&env.active_directory_endpoint).as_ref() == Some(&host))
-        }
-        None => false,
-    };
-    if known && authority.len() <= MAX_FIELD_LEN && is_https_url(&authority) {
-        Ok(authority)
-    } else {
-        Err(EntraRequestError::UnknownAuthority)
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
     }
-}
-
-/// An `https://` URL with a host and nothing a URL would need escaped.
-fn is_https_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.contains(['@', '?', '#']))
-        && url.bytes().all(|b| b.is_ascii_graphic())
+    Ok(url)
 }
 
 /// A GUID in its usual form: `8-4-4-4-12` hex digits.
@@ -243,27 +242,24 @@ pub fn parse_entra_token_response(status: u16, body: &[u8], now: u64) -> Result<
             EntraResponseError::Refused(EntraRefusal::from_status(status))
         });
     }
-    let root = match crate::json::parse(body) {
-        Ok(Json::Object(root)) => Some(root),
-        _ => None,
-    };
+    let answer = crate::document::object::<EntraAnswer<'_>>(body).ok();
     if status != 200 {
-        return Err(EntraResponseError::Refused(match root {
-            Some(root) => EntraRefusal::read(status, &root),
+        return Err(EntraResponseError::Refused(match answer {
+            Some(answer) => EntraRefusal::read(status, &answer),
             None => EntraRefusal::from_status(status),
         }));
     }
-    let mut root = root.ok_or(Malformed::NotJson)?;
-    let expires_at = match (seconds(&root, "expires_on")?, seconds(&root, "expires_in")?) {
+    let answer = answer.ok_or(Malformed::NotJson)?;
+    let expires_at = match (seconds(answer.expires_on)?, seconds(answer.expires_in)?) {
         (Some(at), _) => at,
         (None, Some(after)) => now.checked_add(after).ok_or(Malformed::InvalidExpiry)?,
         (None, None) => return Err(Malformed::MissingExpiry.into()),
     };
     const FIELD: &str = "access_token";
-    let token = match root.remove(FIELD) {
-        None => return Err(Malformed::MissingToken { field: FIELD }.into()),
-        Some(Json::String(token)) => token.into_owned(),
-        Some(_) => return Err(Malformed::TokenNotString { field: FIELD }.into()),
+    let token = match answer.access_token.value() {
+        Json::Absent => return Err(Malformed::MissingToken { field: FIELD }.into()),
+        Json::String(token) => token,
+        _ => return Err(Malformed::TokenNotString { field: FIELD }.into()),
     };
     check_token(&token).map_err(|_| Malformed::TokenNotString { field: FIELD })?;
     Ok(EntraToken {
@@ -272,15 +268,37 @@ pub fn parse_entra_token_response(status: u16, body: &[u8], now: u64) -> Result<
     })
 }
 
+/// The members of Entra's (or the metadata service's) answer that are read:
+/// the token and its expiry, or the error body's.
+#[derive(Deserialize)]
+struct EntraAnswer<'a> {
+    #[serde(borrow, default)]
+    access_token: Member<'a>,
+    #[serde(borrow, default)]
+    expires_on: Member<'a>,
+    #[serde(borrow, default)]
+    expires_in: Member<'a>,
+    #[serde(borrow, default)]
+    error: Member<'a>,
+    #[serde(borrow, default)]
+    error_description: Member<'a>,
+    #[serde(borrow, default)]
+    error_codes: Member<'a>,
+    #[serde(borrow, default)]
+    trace_id: Member<'a>,
+    #[serde(borrow, default)]
+    correlation_id: Member<'a>,
+}
+
 /// A whole number of seconds given as a JSON number or a string of digits.
-fn seconds(object: &Object<'_>, field: &str) -> Result<Option<u64>, Malformed> {
-    match object.get(field) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) => n.floor_u64().map(Some).ok_or(Malformed::InvalidExpiry),
-        Some(Json::String(s)) if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) => {
+fn seconds(member: Member<'_>) -> Result<Option<u64>, Malformed> {
+    match member.value() {
+        Json::Absent | Json::Null => Ok(None),
+        Json::Number(n) => n.floor_u64().map(Some).ok_or(Malformed::InvalidExpiry),
+        Json::String(s) if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) => {
             s.parse().map(Some).map_err(|_| Malformed::InvalidExpiry)
         }
-        Some(_) => Err(Malformed::InvalidExpiry),
+        _ => Err(Malformed::InvalidExpiry),
     }
 }
 
@@ -298,32 +316,34 @@ impl EntraRefusal {
     }
 
     /// A refusal with the fields of Entra's error body.
-    fn read(status: u16, root: &Object<'_>) -> Self {
-        let text = |key| match root.get(key) {
-            Some(Json::String(s)) => printable(s),
+    fn read(status: u16, answer: &EntraAnswer<'_>) -> Self {
+        let text = |member: Member<'_>| match member.value() {
+            Json::String(s) => printable(&s),
             _ => String::new(),
         };
-        let description = text("error_description");
+        let description = text(answer.error_description);
         // `error_codes` holds the AADSTS number; the description starts with it too.
-        let code = match root.get("error_codes") {
-            Some(Json::Array(codes)) => match codes.first() {
+        let first_code = answer
+            .error_codes
+            .array()
+            .ok()
+            .flatten()
+            .and_then(|codes| match codes.first().map(|code| code.value()) {
                 Some(Json::Number(n)) => n.floor_u64().and_then(|n| u32::try_from(n).ok()),
                 _ => None,
-            },
-            _ => None,
-        }
-        .or_else(|| {
+            });
+        let code = first_code.or_else(|| {
             let digits = description.strip_prefix("AADSTS")?;
             let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
             digits[..end].parse().ok()
         });
         Self {
             status,
-            error: text("error"),
+            error: text(answer.error),
             description,
             code,
-            trace_id: text("trace_id"),
-            correlation_id: text("correlation_id"),
+            trace_id: text(answer.trace_id),
+            correlation_id: text(answer.correlation_id),
         }
     }
 }

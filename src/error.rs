@@ -8,8 +8,7 @@ use core::fmt;
 
 /// Text in double quotes with every byte outside printable ASCII (and `"`
 /// and `\\`) shown as `\\u{..}`, so no input can add lines or terminal
-/// escapes to a message. Smaller than `{:?}`, whose Unicode tables cost
-/// the component about 3 KB.
+/// escapes to a message, whatever the terminal or log that shows it.
 pub(crate) struct Quoted<'t>(pub(crate) &'t str);
 
 impl fmt::Display for Quoted<'_> {
@@ -149,6 +148,12 @@ pub enum CloudEnvironmentError {
         /// Where parsing failed (1-based), when the text is not JSON at all.
         position: Option<(usize, usize)>,
     },
+    /// A field that is read appears twice; which copy counts would be a
+    /// guess, so neither does.
+    RepeatedField {
+        /// Where the second copy ends (1-based line and column).
+        position: (usize, usize),
+    },
     /// A required field is absent.
     MissingField {
         /// The JSON field name.
@@ -168,7 +173,7 @@ impl CloudEnvironmentError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::MissingField { field } | Self::InvalidField { field, .. } => Some(field),
-            Self::TooLarge | Self::NotJson { .. } => None,
+            Self::TooLarge | Self::NotJson { .. } | Self::RepeatedField { .. } => None,
         }
     }
 }
@@ -188,6 +193,12 @@ impl fmt::Display for CloudEnvironmentError {
                 "the cloud environment file is not valid JSON (line {line}, column {column})"
             ),
             Self::NotJson { position: None } => f.write_str("the cloud environment file is not a JSON object"),
+            Self::RepeatedField {
+                position: (line, column),
+            } => write!(
+                f,
+                "the cloud environment file repeats a field it must have once (line {line}, column {column})"
+            ),
             Self::MissingField { field } => {
                 write!(f, "the cloud environment file has no {} field", Quoted(field))
             }
@@ -412,7 +423,7 @@ impl fmt::Display for JwtPart {
 pub enum Malformed {
     /// The body is larger than [`crate::MAX_RESPONSE_BODY_LEN`]; not parsed.
     TooLarge,
-    /// The body is not a JSON object.
+    /// The body is not a JSON object, or repeats a member that is read.
     NotJson,
     /// The body has no token field.
     MissingToken {
@@ -434,7 +445,8 @@ pub enum Malformed {
         /// Which segment.
         part: JwtPart,
     },
-    /// The JWT header or payload is not a JSON object.
+    /// The JWT header or payload is not a JSON object, or repeats a claim
+    /// that is read.
     ClaimsNotJson {
         /// Which segment.
         part: JwtPart,
@@ -460,7 +472,7 @@ impl fmt::Display for Malformed {
                 "the response body is larger than the {} bytes allowed; it was not parsed",
                 crate::MAX_RESPONSE_BODY_LEN
             ),
-            Self::NotJson => f.write_str("the response body is not a JSON object"),
+            Self::NotJson => f.write_str("the response body is not a JSON object with each member it must have once"),
             Self::MissingToken { field } => write!(f, "the response has no {} field", Quoted(field)),
             Self::TokenNotString { field } => write!(f, "the response's {} is not a string", Quoted(field)),
             Self::NotAJwt { segments } => write!(
@@ -469,7 +481,7 @@ impl fmt::Display for Malformed {
             ),
             Self::BadBase64 { part } => write!(f, "the token's JWT {part} is not base64url"),
             Self::ClaimsNotJson { part } => {
-                write!(f, "the token's JWT {part} is not a JSON object")
+                write!(f, "the token's JWT {part} is not a JSON object with each claim it must have once")
             }
             Self::MissingExpiry => f.write_str("no expiry (\"exp\" claim, \"expires_on\" or \"expires_in\")"),
             Self::InvalidExpiry => f.write_str("the expiry is not a non-negative number of seconds"),

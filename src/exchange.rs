@@ -36,7 +36,7 @@ pub fn build_exchange_request(
     custom_cloud: Option<&CloudEnvironment>,
 ) -> Result<Request, RequestError> {
     let (login_server, _) = crate::scope::login_server(reference, custom_cloud)?;
-    Ok(exchange_request(&login_server, entra_token, tenant)?)
+    exchange_request(&login_server, entra_token, tenant)
 }
 
 /// [`build_exchange_request`] for a login server already resolved.
@@ -44,19 +44,19 @@ pub(crate) fn exchange_request(
     login_server: &str,
     entra_token: &str,
     tenant: Option<&str>,
-) -> Result<Request, InputError> {
+) -> Result<Request, RequestError> {
     check_token(entra_token)?;
     if let Some(tenant) = tenant {
         check_tenant(tenant)?;
     }
-    let mut form = crate::http::Form::with_capacity(entra_token.len() + 128);
-    form.append("grant_type", "access_token")
-        .append("service", login_server)
-        .append("access_token", entra_token);
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(entra_token.len() + 128));
+    form.append_pair("grant_type", "access_token")
+        .append_pair("service", login_server)
+        .append_pair("access_token", entra_token);
     if let Some(tenant) = tenant {
-        form.append("tenant", tenant);
+        form.append_pair("tenant", tenant);
     }
-    Ok(form_post(login_server, "/oauth2/exchange", form.finish()))
+    form_post(login_server, "/oauth2/exchange", form.finish())
 }
 
 /// Builds `POST https://<login-server>/oauth2/token`, which trades an ACR
@@ -75,7 +75,7 @@ pub fn build_token_request<S: AsRef<str>>(
     custom_cloud: Option<&CloudEnvironment>,
 ) -> Result<Request, RequestError> {
     let (login_server, _) = crate::scope::login_server(reference, custom_cloud)?;
-    Ok(token_request(&login_server, refresh_token, scopes)?)
+    token_request(&login_server, refresh_token, scopes)
 }
 
 /// [`build_token_request`] for a login server already resolved.
@@ -83,27 +83,27 @@ pub(crate) fn token_request<S: AsRef<str>>(
     login_server: &str,
     refresh_token: &str,
     scopes: &[S],
-) -> Result<Request, InputError> {
+) -> Result<Request, RequestError> {
     check_token(refresh_token)?;
     check_scopes(scopes)?;
-    let mut form = crate::http::Form::with_capacity(refresh_token.len() + 256);
-    form.append("grant_type", "refresh_token")
-        .append("service", login_server);
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(refresh_token.len() + 256));
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("service", login_server);
     for scope in scopes {
-        form.append("scope", scope.as_ref());
+        form.append_pair("scope", scope.as_ref());
     }
-    form.append("refresh_token", refresh_token);
-    Ok(form_post(login_server, "/oauth2/token", form.finish()))
+    form.append_pair("refresh_token", refresh_token);
+    form_post(login_server, "/oauth2/token", form.finish())
 }
 
 /// A form POST to a login server.
-fn form_post(login_server: &str, path: &str, form: String) -> Request {
-    Request {
+fn form_post(login_server: &str, path: &str, form: String) -> Result<Request, RequestError> {
+    Ok(Request {
         method: "POST",
-        url: format!("https://{login_server}{path}"),
+        url: crate::endpoint::login_server_url(login_server, path)?,
         headers: vec![("content-type", FORM_CONTENT_TYPE), ("accept", "application/json")],
         body: Secret::new(form.into_bytes()),
-    }
+    })
 }
 
 /// Checks a token request's scopes: 1 to [`MAX_SCOPES`], each valid.

@@ -40,9 +40,9 @@
 //! The same functions are exported by the `acr:auth` WebAssembly component
 //! (`wit/`), which imports nothing.
 
-// `no_std` (with `alloc`) so that the components link no standard library:
-// their panics then trap without formatting a message, which keeps the
-// panic machinery and its strings out of them (see the README's "Size").
+// `no_std` (with `alloc`): the library needs nothing of an operating system,
+// so it builds for any target with an allocator, and the components link no
+// standard library: a panic (a bug) traps at once, with no message to format.
 // Native users see the same API either way.
 #![no_std]
 #![deny(unsafe_code)]
@@ -62,11 +62,12 @@ mod prelude {
 
 mod challenge;
 mod cloud;
+mod document;
+mod endpoint;
 mod entra;
 mod error;
 mod exchange;
 mod http;
-mod json;
 mod login;
 mod scope;
 mod secret;

@@ -132,19 +132,26 @@ fn default_scope(audience: &str) -> String {
     format!("{}/.default", audience.trim_end_matches('/'))
 }
 
-/// Extracts and checks the login server of a reference.
-pub(crate) fn login_server(
-    reference: &str,
-    custom_cloud: Option<&CloudEnvironment>,
-) -> Result<(String, Cloud), ScopeError> {
-    let host = authority_host(reference)?;
-    check_dns_name(&host)?;
+/// Checks that a lower-case host is a DNS name that can be a server's: not an
+/// IPv4 address written as one, not `localhost` or a name under it.
+pub(crate) fn check_host(host: &str) -> Result<(), ScopeError> {
+    check_dns_name(host)?;
     if host == "localhost" || host.ends_with(".localhost") {
         return Err(ScopeError::Localhost);
     }
     if host.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
         return Err(ScopeError::IpAddress);
     }
+    Ok(())
+}
+
+/// Extracts and checks the login server of a reference.
+pub(crate) fn login_server(
+    reference: &str,
+    custom_cloud: Option<&CloudEnvironment>,
+) -> Result<(String, Cloud), ScopeError> {
+    let host = authority_host(reference)?;
+    check_host(&host)?;
     if labels_under(&host, RETIRED_SUFFIX).is_some() {
         return Err(ScopeError::RetiredCloud);
     }
@@ -261,13 +268,9 @@ fn labels_under<'h>(host: &'h str, suffix: &str) -> Option<&'h str> {
 /// under those are judged by their rules first (see [`login_server`]), so
 /// no registry of the custom cloud would ever resolve.
 pub(crate) fn is_custom_suffix(suffix: &str) -> bool {
-    // The built-in suffixes written out: iterating `BUILT_IN` costs the
-    // component more.
-    let claimed = ["azurecr.io", "azurecr.cn", "azurecr.us", RETIRED_SUFFIX, "localhost"];
+    let mut claimed = BUILT_IN.iter().map(|b| b.suffix).chain([RETIRED_SUFFIX, "localhost"]);
     suffix.len() < MAX_HOST_LEN - MAX_REGISTRY_NAME_LEN
-        && claimed
-            .iter()
-            .all(|other| suffix != *other && labels_under(suffix, other).is_none())
+        && claimed.all(|other| suffix != other && labels_under(suffix, other).is_none())
 }
 
 /// Checks the labels before a registry suffix: `<name>`, `<name>-<hash>` or

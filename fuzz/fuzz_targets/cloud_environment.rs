@@ -1,28 +1,38 @@
 //! `parse_cloud_environment` on any text, compared with serde_json.
 //!
 //! Input: the environment file text (the whole input).
-//! The text is refused as not JSON (with a position) exactly when serde_json
-//! refuses it, unless serde_json refuses a number out of `f64`'s range (the
-//! library keeps numbers as text). A parsed environment has `https://`
+//! The text is refused as not JSON exactly when serde_json refuses it
+//! (unless serde_json refuses only a number out of `f64`'s range: the library
+//! keeps numbers as text), and as repeating a field exactly when a field the
+//! library reads appears twice. A parsed environment has `https://`
 //! endpoints, a lower-case suffix without a leading dot, an authority ending
 //! in `/`, and resolves `myregistry.<suffix>` to the scope it describes.
 //! Errors have a clean message.
 
 #![no_main]
 
+use std::fmt;
+
 use acr_auth::{Audience, Cloud, CloudEnvironmentError, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environment};
 use acr_auth_fuzz::{assert_clean_message, text};
 use libfuzzer_sys::fuzz_target;
-use serde::Deserialize as _;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
-/// The library's nesting limit (`MAX_DEPTH` in `src/json.rs`): arrays and
-/// objects 128 deep are read, 129 deep refused. serde_json's own limit is
-/// one level lower (its counter of 128 runs out on the 128th level).
-const MAX_DEPTH: usize = 128;
+/// How deep the reference reads: serde_json recurses once per level, so
+/// deeper text is not compared (the library itself reads any depth).
+const MAX_REFERENCE_DEPTH: usize = 128;
 
-/// The deepest nesting of brackets outside strings in `text`: the nesting
-/// depth when `text` is JSON, and never less than the depth serde_json
-/// reaches before it stops at an error.
+/// The fields the library reads, at the top level and in `resourceIdentifiers`.
+const READ: [&str; 5] = [
+    "name",
+    "containerRegistryDNSSuffix",
+    "resourceManagerEndpoint",
+    "activeDirectoryEndpoint",
+    "resourceIdentifiers",
+];
+
+/// The deepest nesting of brackets outside strings in `text`.
 fn nesting_depth(text: &str) -> usize {
     let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
     for b in text.bytes() {
@@ -41,21 +51,63 @@ fn nesting_depth(text: &str) -> usize {
     deepest
 }
 
-/// Whether `text` is JSON as serde_json reads it, with its nesting limit
-/// set to the library's: deeper text is refused outright, and shallower
-/// text is read with serde_json's own limit off (safe at this depth). None
-/// when serde_json refuses only a number out of `f64`'s range.
-fn serde_json_accepts(text: &str) -> Option<bool> {
-    if nesting_depth(text) > MAX_DEPTH {
-        return Some(false);
+/// An object's members in document order, repeats included.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+impl Members {
+    /// Whether one of `names` appears twice.
+    fn repeats(&self, names: &[&str]) -> bool {
+        names
+            .iter()
+            .any(|name| self.0.iter().filter(|(key, _)| key == name).count() > 1)
+    }
+}
+
+/// What serde_json makes of `text`: None when it is not compared (too deep,
+/// or refused only for a number out of `f64`'s range); else whether it is
+/// JSON, and whether it is an object repeating a field the library reads.
+fn reference(text: &str) -> Option<(bool, bool)> {
+    if nesting_depth(text) > MAX_REFERENCE_DEPTH {
+        return None;
     }
     let mut reader = serde_json::Deserializer::from_str(text);
     reader.disable_recursion_limit();
-    match serde_json::Value::deserialize(&mut reader).and_then(|_| reader.end()) {
-        Ok(()) => Some(true),
-        Err(e) if e.to_string().starts_with("number out of range") => None,
-        Err(_) => Some(false),
+    match serde::de::IgnoredAny::deserialize(&mut reader).and_then(|_| reader.end()) {
+        Ok(()) => {}
+        Err(e) if e.to_string().starts_with("number out of range") => return None,
+        Err(_) => return Some((false, false)),
     }
+    let Ok(members) = serde_json::from_str::<Members>(text) else {
+        return Some((true, false));
+    };
+    let ids = members
+        .0
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "resourceIdentifiers")
+        .and_then(|(_, value)| serde_json::from_str::<Members>(value.get()).ok());
+    let repeats = members.repeats(&READ) || ids.is_some_and(|ids| ids.repeats(&["containerRegistry"]));
+    Some((true, repeats))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -65,12 +117,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parsed, Err(CloudEnvironmentError::TooLarge));
         return;
     }
-    if let Some(accepts) = serde_json_accepts(&json) {
-        let refused = matches!(parsed, Err(CloudEnvironmentError::NotJson { position: Some(_) }));
-        assert_eq!(
-            refused, !accepts,
-            "the JSON reader and serde_json disagree: the library says {parsed:?}"
-        );
+    if let Some((is_json, repeats)) = reference(&json) {
+        let not_json = matches!(parsed, Err(CloudEnvironmentError::NotJson { position: Some(_) }));
+        assert_eq!(not_json, !is_json, "serde_json disagrees: the library says {parsed:?}");
+        let repeated = matches!(parsed, Err(CloudEnvironmentError::RepeatedField { .. }));
+        assert_eq!(repeated, repeats, "repeated fields: the library says {parsed:?}");
     }
     let env = match parsed {
         Ok(env) => env,

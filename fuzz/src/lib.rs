@@ -218,7 +218,7 @@ pub fn check_request(request: &Request, login_server: &str, path: &str, form: &[
 }
 
 /// The string `field` of a JSON-object body, read with serde_json (the last
-/// one when the field is repeated, as the library reads it).
+/// one when the field is repeated; the library refuses such a body).
 pub fn body_token(body: &[u8], field: &str) -> Option<String> {
     match serde_json::from_slice::<serde_json::Value>(body).ok()?.get(field)? {
         serde_json::Value::String(token) => Some(token.clone()),

@@ -9,7 +9,7 @@ use crate::prelude::*;
 #[cfg(not(feature = "client"))]
 mod wit {
     wit_bindgen::generate!({ path: "wit", world: "pure" });
-    pub(super) use exports::acr::auth::{challenge, exchange, http, scope, token};
+    pub(super) use exports::acr::auth::{challenge, entra, exchange, http, scope, token};
 }
 
 #[cfg(feature = "client")]
@@ -32,17 +32,15 @@ mod wit {
     pub(super) use exports::acr::auth::{challenge, entra, exchange, http, login, scope, token};
 }
 
-#[cfg(feature = "client")]
-use wit::entra;
-use wit::{challenge, exchange, http, scope, token};
+use wit::{challenge, entra, exchange, http, scope, token};
 
-use crate::{ChallengeError, CloudEnvironmentError, InputError, Malformed, RequestError, ResponseError, ScopeError};
-#[cfg(feature = "client")]
-use crate::{EntraRequestError, EntraResponseError};
+use crate::{
+    ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed, RequestError,
+    ResponseError, ScopeError,
+};
 
-// The components' allocator: talc instead of the standard library's dlmalloc
-// saves 7,187 bytes of the `pure` core module (see the README's "Size"). A
-// component instance is single-threaded.
+// The components' allocator (the library is `no_std`, so the standard
+// library's is not linked). A component instance is single-threaded.
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
@@ -241,6 +239,7 @@ impl From<CloudEnvironmentError> for scope::CloudEnvironmentError {
         let kind = match &e {
             CloudEnvironmentError::TooLarge => K::TooLarge,
             CloudEnvironmentError::NotJson { .. } => K::NotJson,
+            CloudEnvironmentError::RepeatedField { .. } => K::RepeatedField,
             CloudEnvironmentError::MissingField { .. } => K::MissingField,
             CloudEnvironmentError::InvalidField { .. } => K::InvalidField,
         };
@@ -306,7 +305,6 @@ impl From<Malformed> for token::Malformed {
     }
 }
 
-#[cfg(feature = "client")]
 impl From<entra::Identity> for crate::Identity {
     fn from(identity: entra::Identity) -> Self {
         use crate::Secret;
@@ -334,7 +332,6 @@ impl From<entra::Identity> for crate::Identity {
     }
 }
 
-#[cfg(feature = "client")]
 impl entra::Guest for Component {
     fn build_entra_token_request(
         identity: entra::Identity,

@@ -55,6 +55,7 @@ class CloudEnvironmentErrorKind(enum.Enum):
 
     TOO_LARGE = "too-large"
     NOT_JSON = "not-json"
+    REPEATED_FIELD = "repeated-field"
     MISSING_FIELD = "missing-field"
     INVALID_FIELD = "invalid-field"
 

@@ -1,0 +1,124 @@
+//! The `https://` URLs this crate reads from servers and settings (a
+//! challenge's realm, a custom cloud's endpoints, an Entra authority) and
+//! builds for its requests, parsed and serialized by the `url` crate.
+//!
+//! `url` follows the WHATWG URL standard, which repairs what it is given: it
+//! drops tabs and newlines, reads `\` as `/`, skips extra slashes after the
+//! scheme and percent-decodes the host. None of that may decide where a token
+//! goes, so the text is checked first (printable ASCII, no `\`, a host right
+//! after `https://`), and the host `url` hands back is held to the same DNS
+//! rules as a registry reference's.
+
+use url::{Host, Url};
+
+use crate::ScopeError;
+use crate::prelude::*;
+
+/// Parses an `https://` URL whose host is a DNS name (not an IP address or
+/// `localhost`), without user-info, on the default port; returns it with its
+/// host, lower-case.
+///
+/// Errors say what is wrong in [`ScopeError`]'s terms, which also describe
+/// registry references: a scheme other than `https` is
+/// [`ScopeError::UnsupportedScheme`].
+pub(crate) fn https_url(text: &str) -> Result<(Url, String), ScopeError> {
+    if text.len() > crate::MAX_REFERENCE_LEN {
+        return Err(ScopeError::TooLong);
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ScopeError::NotAscii);
+    }
+    let not_a_url = ScopeError::InvalidHost {
+        reason: "not an https:// URL with a host",
+    };
+    let (scheme, rest) = text.split_once("://").ok_or_else(|| not_a_url.clone())?;
+    if !scheme.eq_ignore_ascii_case("https") {
+        return Err(ScopeError::UnsupportedScheme {
+            scheme: scheme.get(..16).unwrap_or(scheme).to_ascii_lowercase(),
+        });
+    }
+    if text.contains('\\') || rest.starts_with('/') || rest.is_empty() {
+        return Err(not_a_url);
+    }
+    let url = Url::parse(text).map_err(|_| not_a_url.clone())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ScopeError::UserInfo);
+    }
+    if let Some(port) = url.port() {
+        return Err(ScopeError::Port {
+            port: port.to_string(),
+        });
+    }
+    let host = match url.host() {
+        Some(Host::Domain(host)) => host.to_ascii_lowercase(),
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(ScopeError::IpAddress),
+        None => return Err(not_a_url),
+    };
+    crate::scope::check_host(&host)?;
+    Ok((url, host))
+}
+
+/// `https://<login-server><path>`, serialized by `url`, for a login server
+/// [`crate::scope::login_server`] accepted and one of this crate's paths.
+pub(crate) fn login_server_url(login_server: &str, path: &str) -> Result<String, ScopeError> {
+    let invalid = || ScopeError::InvalidHost {
+        reason: "not an https:// URL with a host",
+    };
+    let mut url = Url::parse("https://login.server.invalid/").map_err(|_| invalid())?;
+    url.set_host(Some(login_server)).map_err(|_| invalid())?;
+    url.set_path(path);
+    Ok(url.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::https_url;
+    use crate::ScopeError;
+
+    #[test]
+    fn what_whatwg_would_repair_is_refused() {
+        for (text, expected) in [
+            ("https://myregistry.azurecr.io\t.evil.com/", ScopeError::NotAscii),
+            ("https://myregistry.azurecr.io\n/", ScopeError::NotAscii),
+            (
+                "https:\\\\evil.com\\",
+                ScopeError::InvalidHost {
+                    reason: "not an https:// URL with a host",
+                },
+            ),
+            (
+                "https:///myregistry.azurecr.io/",
+                ScopeError::InvalidHost {
+                    reason: "not an https:// URL with a host",
+                },
+            ),
+            (
+                "https:myregistry.azurecr.io",
+                ScopeError::InvalidHost {
+                    reason: "not an https:// URL with a host",
+                },
+            ),
+            ("https://u:p@login.contoso.private/", ScopeError::UserInfo),
+            ("https://login.contoso.private:8443/", ScopeError::Port { port: "8443".into() }),
+            ("https://10.0.0.1/", ScopeError::IpAddress),
+            ("https://[::1]/", ScopeError::IpAddress),
+            ("https://0x7f.1/", ScopeError::IpAddress),
+            ("https://localhost/", ScopeError::Localhost),
+            ("http://login.contoso.private/", ScopeError::UnsupportedScheme { scheme: "http".into() }),
+        ] {
+            assert_eq!(https_url(text).map(|(_, host)| host), Err(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn hosts_come_back_lower_case_and_checked() {
+        let (url, host) = https_url("HTTPS://Login.Contoso.Private:443/ADFS").expect("a URL");
+        assert_eq!(host, "login.contoso.private");
+        assert_eq!(url.as_str(), "https://login.contoso.private/ADFS");
+        // A percent-encoded dot is decoded by `url`; the decoded host is what
+        // is checked and used.
+        let (_, host) = https_url("https://myregistry%2eazurecr.io/").expect("a URL");
+        assert_eq!(host, "myregistry.azurecr.io");
+        assert!(https_url("https://my_registry.azurecr.io/").is_err());
+    }
+}
