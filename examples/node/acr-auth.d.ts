@@ -27,7 +27,7 @@ import type {
     EntraRequestErrorKind,
     EntraToken,
     FederatedToken,
-} from './generated/client/interfaces/acr-auth-entra.js';
+} from './generated/pure/interfaces/acr-auth-entra.js';
 
 export type {
     AccessToken,
@@ -137,13 +137,13 @@ export class LoginError extends AcrAuthError {
 
 /** A refused argument of `buildEntraTokenRequest`; the message never holds the credential. */
 export class EntraRequestError extends AcrAuthError {
-    constructor(payload: import('./generated/client/interfaces/acr-auth-entra.js').EntraRequestError);
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-entra.js').EntraRequestError);
     kind: EntraRequestErrorKind;
 }
 
 /** An Entra answer that did not yield a token. The refusal fields are set for `refused` only. */
 export class EntraResponseError extends AcrAuthError {
-    constructor(payload: import('./generated/client/interfaces/acr-auth-entra.js').EntraResponseError);
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-entra.js').EntraResponseError);
     /** `refused`: a status other than 200; `malformed`: a 200 that cannot be read. */
     kind: 'refused' | 'malformed';
     /** Why the answer is malformed, for `malformed`. */
@@ -219,13 +219,12 @@ export function login(reference: string, entraToken: string, options?: LoginOpti
 
 /**
  * The request for an Entra token for `scope` with the host's own identity, as
- * data; loads the `client` component on first use. Rejects with
- * `EntraRequestError`.
+ * data. Throws `EntraRequestError`.
  */
-export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Promise<Request>;
+export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Request;
 
 /**
- * The Entra token of an answer to a request sent at unix time `now`; loads
- * the `client` component on first use. Rejects with `EntraResponseError`.
+ * The Entra token of an answer to a request sent at unix time `now`. Throws
+ * `EntraResponseError`.
  */
-export function parseEntraTokenResponse(status: number, body: ResponseBody, now: number | bigint): Promise<EntraToken>;
+export function parseEntraTokenResponse(status: number, body: ResponseBody, now: number | bigint): EntraToken;

@@ -5,13 +5,11 @@
  *
  * - The pure functions run in the `pure` component, which imports nothing:
  *   no file, network, clock or randomness is reachable from it.
- * - `login` and the Entra token functions (`buildEntraTokenRequest`,
- *   `parseEntraTokenResponse`) run in the `client` component, whose only
- *   import is `wasi:http`; `@bytecodealliance/preview2-shim` implements it
- *   with `node:https`. The client is loaded on the first call of one of them,
- *   so code that never calls them never loads it or the shim; that is why
- *   these functions return promises. The Entra token functions are pure all
- *   the same: they never call the import.
+ * - `login` runs in the `client` component, whose only import is
+ *   `wasi:http`; `@bytecodealliance/preview2-shim` implements it with
+ *   `node:https`. The client is loaded on the first call of `login`, so code
+ *   that never logs in never loads it or the shim; that is why `login`
+ *   returns a promise.
  *
  * Values follow jco's mapping of the WIT types: record fields are camelCase
  * (`login-server` is `loginServer`), an absent `option` is `undefined`, a
@@ -23,7 +21,7 @@
  * @module acr-auth
  */
 
-import { challenge, exchange, scope, token } from './generated/pure/acr_auth.js';
+import { challenge, entra, exchange, scope, token } from './generated/pure/acr_auth.js';
 
 /**
  * The base class of every refusal this module throws, so that one
@@ -412,14 +410,13 @@ function toWitIdentity(identity) {
  * @param {string} scope the Entra scope, `https://<resource>/.default`
  * @param {{customCloud?: object}} [options] `customCloud` (from
  *   `parseCloudEnvironment`) adds that cloud's authority
- * @returns {Promise<{method: string, url: string, headers: {name: string, value: string}[], body: Uint8Array}>}
- * @throws {EntraRequestError} (as a rejection) when the scope, authority,
+ * @returns {{method: string, url: string, headers: {name: string, value: string}[], body: Uint8Array}}
+ * @throws {EntraRequestError} when the scope, authority,
  *   tenant, client ID, managed identity ID or credential is refused; a
  *   `TypeError` for an identity of no known `kind`
  */
-export async function buildEntraTokenRequest(identity, scope, { customCloud } = {}) {
+export function buildEntraTokenRequest(identity, scope, { customCloud } = {}) {
     const witIdentity = toWitIdentity(identity);
-    const { entra } = await clientComponent();
     return unwrap(() => entra.buildEntraTokenRequest(witIdentity, scope, customCloud), EntraRequestError);
 }
 
@@ -433,15 +430,13 @@ export async function buildEntraTokenRequest(identity, scope, { customCloud } = 
  * @param {string | ArrayBuffer | ArrayBufferView} body the response body
  * @param {number | bigint} now when the request was sent, in unix seconds:
  *   `Math.floor(Date.now() / 1000)` taken before sending
- * @returns {Promise<{accessToken: string, expiresAt: bigint}>} `expiresAt`
+ * @returns {{accessToken: string, expiresAt: bigint}} `expiresAt`
  *   is BigInt unix seconds; `accessToken` is a secret
- * @throws {EntraResponseError} (as a rejection) when Entra refused or the
- *   answer cannot be read
+ * @throws {EntraResponseError} when Entra refused or the answer cannot be read
  */
-export async function parseEntraTokenResponse(status, body, now) {
+export function parseEntraTokenResponse(status, body, now) {
     const bytes = toBytes(body);
     const sentAt = toU64(now);
-    const { entra } = await clientComponent();
     return unwrap(() => entra.parseEntraTokenResponse(status, bytes, sentAt), EntraResponseError);
 }
 

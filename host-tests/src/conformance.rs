@@ -7,8 +7,7 @@
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
-use acr_auth_cli::client::wit::entra;
-use acr_auth_cli::wit::{exchange, http, scope, token};
+use acr_auth_cli::wit::{entra, exchange, http, scope, token};
 use acr_auth_cli::{Runtime, challenge_json, credential_json, request_json, scope_json};
 use serde_json::{Value, json};
 
@@ -513,7 +512,7 @@ pub fn entra_request_native(case: &Value) -> Value {
     }
 }
 
-/// A native identity as the `client` component's bindings type it.
+/// A native identity as the component's bindings type it.
 fn identity_wasm(identity: acr_auth::Identity) -> entra::Identity {
     use acr_auth::{Identity, ManagedIdentityId};
     match identity {
@@ -549,18 +548,13 @@ fn identity_wasm(identity: acr_auth::Identity) -> entra::Identity {
     }
 }
 
-/// The `client` component, for its pure `entra` functions (no network).
-fn client_runtime() -> acr_auth_cli::client::ClientRuntime {
-    crate::client::runtime(acr_auth_cli::client::Network::new(None, Vec::new()).expect("a network"))
-}
-
-/// `build-entra-token-request` for a case, through the `client` component.
+/// `build-entra-token-request` for a case, through the component.
 pub fn entra_request_wasm(case: &Value) -> Value {
     let (_, env) = custom_cloud(case);
     let scope = input(case, "scope").expect("a scope");
     let identity = identity_wasm(identity_native(case));
-    match client_runtime()
-        .build_entra_token_request(&identity, &scope, env.map(Into::into).as_ref())
+    match runtime()
+        .build_entra_token_request(&identity, &scope, env.as_ref())
         .expect("no trap")
     {
         Ok(r) => {
@@ -576,9 +570,9 @@ pub fn entra_request_wasm(case: &Value) -> Value {
     }
 }
 
-/// `parse-entra-token-response` through the `client` component.
+/// `parse-entra-token-response` through the component.
 pub fn entra_response_wasm(status: u16, body: &[u8], now: u64) -> Value {
-    match client_runtime()
+    match runtime()
         .parse_entra_token_response(status, body, now)
         .expect("no trap")
     {

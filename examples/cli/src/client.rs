@@ -50,7 +50,7 @@ pub mod wit {
     pub use exports::acr::auth::{entra, login, scope};
 }
 
-use wit::{entra, login, scope};
+use wit::{entra, login};
 
 /// The `pure` world's custom cloud, as the `client` world's bindings type it.
 impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
@@ -518,34 +518,6 @@ impl ClientRuntime {
             client
                 .acr_auth_login()
                 .call_login_with_identity(store, reference, identity, options)
-        })
-    }
-
-    /// Calls `build-entra-token-request` (pure: it sends nothing).
-    pub fn build_entra_token_request(
-        &self,
-        identity: &entra::Identity,
-        scope: &str,
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<wit::exports::acr::auth::http::Request, entra::EntraRequestError>, CallError> {
-        self.call(|store, client| {
-            client
-                .acr_auth_entra()
-                .call_build_entra_token_request(store, identity, scope, custom_cloud)
-        })
-    }
-
-    /// Calls `parse-entra-token-response` (pure).
-    pub fn parse_entra_token_response(
-        &self,
-        status: u16,
-        body: &[u8],
-        now: u64,
-    ) -> Result<Result<entra::EntraToken, entra::EntraResponseError>, CallError> {
-        self.call(|store, client| {
-            client
-                .acr_auth_entra()
-                .call_parse_entra_token_response(store, status, body, now)
         })
     }
 

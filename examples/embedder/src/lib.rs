@@ -40,10 +40,10 @@ use wasmtime::{Cache, CacheConfig, Config, Engine, ResourceLimiter, Store, Store
 /// The generated bindings of the `pure` world.
 pub mod wit {
     wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
-    pub use exports::acr::auth::{challenge, exchange, http, scope, token};
+    pub use exports::acr::auth::{challenge, entra, exchange, http, scope, token};
 }
 
-use wit::{challenge, exchange, http, scope, token};
+use wit::{challenge, entra, exchange, http, scope, token};
 
 /// What one call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,5 +281,31 @@ impl Embedder {
         body: &[u8],
     ) -> Result<Result<token::Credential, token::ResponseError>, CallError> {
         self.call(|store, pure| pure.acr_auth_token().call_parse_refresh_token(store, status, body))
+    }
+
+    /// Calls `build-entra-token-request`.
+    pub fn build_entra_token_request(
+        &self,
+        identity: &entra::Identity,
+        scope: &str,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<http::Request, entra::EntraRequestError>, CallError> {
+        self.call(|store, pure| {
+            pure.acr_auth_entra()
+                .call_build_entra_token_request(store, identity, scope, custom_cloud)
+        })
+    }
+
+    /// Calls `parse-entra-token-response`.
+    pub fn parse_entra_token_response(
+        &self,
+        status: u16,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Result<entra::EntraToken, entra::EntraResponseError>, CallError> {
+        self.call(|store, pure| {
+            pure.acr_auth_entra()
+                .call_parse_entra_token_response(store, status, body, now)
+        })
     }
 }

@@ -146,7 +146,7 @@ const SUITES = {
         async run(testCase) {
             const options = { customCloud: customCloud(testCase) };
             const observed = await observe(async () =>
-                requestJson(await acr.buildEntraTokenRequest(identity(testCase), input(testCase, 'scope'), options)),
+                requestJson(acr.buildEntraTokenRequest(identity(testCase), input(testCase, 'scope'), options)),
             );
             check(testCase, observed);
             if (testCase.form !== undefined) {

@@ -1,6 +1,4 @@
-"""The pure functions, each a call into a component: seven into the `pure`
-component, and the two Entra token functions into the `client` component,
-the only one that exports the `entra` interface.
+"""The pure functions, each a call into the `pure` component.
 
 Each component is compiled once per process, on first use. Every call gets a
 fresh `Store` and instance, limited to 16 MiB of linear memory, as the Rust
@@ -87,10 +85,6 @@ _COMPONENTS = {
     "client": ("ACR_AUTH_CLIENT_COMPONENT", DEFAULT_CLIENT_COMPONENT),
 }
 
-#: The interfaces only the `client` world exports (see `wit/worlds.wit`);
-#: every other one is called in the smaller `pure` component.
-_CLIENT_ONLY = frozenset({"entra"})
-
 #: The linear memory one call may use: far more than the documented input
 #: caps need, far less than a runaway could take.
 MEMORY_LIMIT = 16 * 1024 * 1024
@@ -140,7 +134,7 @@ def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], err
     A trap or a mistyped argument raises wasmtime's own exception: a bug, not
     an answer.
     """
-    runtime = _runtime("client" if interface in _CLIENT_ONLY else "pure")
+    runtime = _runtime("pure")
     store = Store(runtime.engine)
     store.set_limits(memory_size=MEMORY_LIMIT)
     instance = runtime.linker.instantiate(store, runtime.component)
