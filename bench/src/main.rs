@@ -9,10 +9,14 @@
 //! through the native library. Then, as other processes: the `acr-auth` CLI,
 //! and the Node and Python hosts' examples when they are set up.
 //!
+//! With `--baseline DIR`, it also measures another build's components beside
+//! this build's (see `baseline.rs`).
+//!
 //! Run it with `cargo xtask bench [--quick]`, which builds the components and
 //! the release CLI first. Nothing here asserts on a time: the numbers are for
 //! people, and BENCHMARKS.md says how to read them.
 
+mod baseline;
 mod component;
 mod external;
 mod inputs;
@@ -34,10 +38,13 @@ const FOREIGN_RUNS_FULL: usize = 5;
 
 fn main() -> Result<()> {
     let mut quick = false;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--quick" => quick = true,
-            _ => bail!("usage: acr-auth-bench [--quick]"),
+    let mut baseline = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.len()) {
+            ("--quick", _) => quick = true,
+            ("--baseline", 1..) => baseline = args.next().map(PathBuf::from),
+            _ => bail!("usage: acr-auth-bench [--quick] [--baseline DIR]"),
         }
     }
     let plan = if quick { Plan::QUICK } else { Plan::FULL };
@@ -71,6 +78,15 @@ fn main() -> Result<()> {
         acr_auth_cli::client::CLIENT_COMPONENT,
         &plan,
     )?);
+    if let Some(dir) = &baseline {
+        section(&format!("the baseline components in {} beside this build's", dir.display()));
+        rows.extend(baseline::compare(
+            dir,
+            acr_auth_cli::COMPONENT,
+            acr_auth_cli::client::CLIENT_COMPONENT,
+            &plan,
+        )?);
+    }
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
 

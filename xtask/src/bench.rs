@@ -5,14 +5,17 @@
 //!
 //! `--quick` takes far fewer samples and builds the hosts with the
 //! `quick-bench` profile (no LTO): a smoke test for CI that still exercises
-//! every measurement.
+//! every measurement. `--baseline DIR` also measures the components in DIR
+//! (another build's `target/components`) beside this build's, in the same run.
 
 use anyhow::Result;
 
 use super::{build, cargo, run, with_components};
 
-/// Builds what the benchmark measures and runs it, with `--quick` if `quick`.
-pub fn bench(quick: bool) -> Result<()> {
+/// Builds what the benchmark measures and runs it with `args`
+/// (`--quick`, `--baseline DIR`).
+pub fn bench(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
     let components = build()?;
     let profile = if quick { "quick-bench" } else { "release" };
     // One invocation, so that the CLI and the benchmark share their
@@ -31,8 +34,6 @@ pub fn bench(quick: bool) -> Result<()> {
     run(with_components(&mut build_both, &components))?;
     let mut bench = cargo();
     bench.args(["run", "--profile", profile, "--package", "acr-auth-bench", "--"]);
-    if quick {
-        bench.arg("--quick");
-    }
+    bench.args(args);
     run(with_components(&mut bench, &components))
 }

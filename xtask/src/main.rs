@@ -1,17 +1,17 @@
 //! `cargo xtask <command>`: the project's build, demo and test entry points.
 //!
 //! - `build`: builds the `pure` component to `target/components/acr_auth.wasm`
-//!   (it must import nothing and fit 64 KiB; core modules go through
+//!   (it must import nothing and stay within its size budget; core modules go through
 //!   `wasm-opt`, installed from `xtask/package.json`) and the `client` component to
 //!   `target/components/acr_auth_client.wasm` (it may import only `wasi:http`
-//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, and fit 160 KiB), then composes
+//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, within its budget), then composes
 //!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: checks formatting, builds, then runs every test: the workspace's, the Node and
 //!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`) and a skopeo pull
 //!   through the docker credential helper (`host-tests/skopeo-pull.sh`; installs skopeo with
 //!   apt-get when missing); then `bench --quick` once as a smoke test.
-//! - `bench [--quick]`: builds, then measures everything (see BENCHMARKS.md).
+//! - `bench [--quick] [--baseline DIR]`: builds, then measures everything (see BENCHMARKS.md).
 //!
 //! Each command installs the rustup targets it needs itself.
 
@@ -36,9 +36,11 @@ fn main() -> Result<()> {
         Some("build") => build().map(drop),
         Some("demo") => demo(),
         Some("test") => test(&args[1..]),
-        Some("bench") => bench::bench(args[1..].iter().any(|a| a == "--quick")),
+        Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(fuzz::seconds(&args[1..])?),
-        _ => bail!("usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick]|fuzz [--seconds N]>"),
+        _ => bail!(
+            "usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick] [--baseline DIR]|fuzz [--seconds N]>"
+        ),
     }
 }
 
@@ -82,6 +84,11 @@ struct Build {
     /// Prefixes of the imports it may have; anything else fails the build.
     allowed_imports: &'static [&'static str],
     /// Its largest allowed size in bytes; a larger component fails the build.
+    /// Each budget sits a few percent above the size measured when it was
+    /// set: it catches a dependency or feature that grows the component by
+    /// surprise (every host compiles the component when it loads it, and
+    /// compile time grows with size). Growth on purpose moves the budget, in
+    /// the same change, with the measured size in the README's "Size".
     budget: usize,
 }
 
@@ -92,13 +99,15 @@ const BUILDS: [Build; 2] = [
         feature: "component",
         file: "acr_auth.wasm",
         allowed_imports: &[],
-        budget: 64 * 1024,
+        // 177,765 bytes when set.
+        budget: 180 * 1024,
     },
     Build {
         feature: "client",
         file: "acr_auth_client.wasm",
         allowed_imports: &["wasi:http/", "wasi:io/", "wasi:clocks/monotonic-clock@"],
-        budget: 160 * 1024,
+        // 230,530 bytes when set.
+        budget: 236 * 1024,
     },
 ];
 
@@ -149,7 +158,8 @@ fn build_component(build: &Build) -> Result<PathBuf> {
     ensure_imports_allowed(build.file, &imports, build.allowed_imports)?;
     ensure!(
         component.len() <= build.budget,
-        "{} is {} bytes, over its budget of {} bytes (see the README's \"Size\")",
+        "{} is {} bytes, over its budget of {} bytes: if the growth is meant, raise the budget \
+         (see the README's \"Size\")",
         build.file,
         component.len(),
         build.budget
@@ -187,9 +197,9 @@ const WASM_FEATURES: [&str; 7] = [
     "--enable-reference-types",
 ];
 
-/// Runs `wasm-opt -Oz` on a core module: it saves a further 11% beyond
-/// rustc's own size optimisation (see the README's "Size"). Custom sections,
-/// which the component encoder reads, are kept.
+/// Runs `wasm-opt -Oz` on a core module, which shrinks it further than
+/// rustc's own size optimisation (by 11% for `pure`): less for every host to
+/// compile. Custom sections, which the component encoder reads, are kept.
 fn wasm_opt(module: &Path) -> Result<Vec<u8>> {
     let out = module.with_extension("opt.wasm");
     run(Command::new(build_tools_dir().join("node_modules/.bin/wasm-opt"))
@@ -334,7 +344,7 @@ fn test(extra: &[String]) -> Result<()> {
     run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
     test_other_hosts()?;
     // A smoke run of the benchmark: it must work; its numbers are not judged.
-    bench::bench(true)?;
+    bench::bench(&["--quick".to_owned()])?;
     // A smoke run of every fuzz target, when a nightly toolchain is installed.
     fuzz::smoke()
 }
