@@ -27,6 +27,10 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
 /// place a token request is not `https://`.
 pub const MANAGED_IDENTITY_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 
+/// The instance metadata service's link-local address.
+#[cfg(feature = "client")]
+pub(crate) const METADATA_HOST: &str = "169.254.169.254";
+
 /// The metadata service API version requested.
 pub const MANAGED_IDENTITY_API_VERSION: &str = "2018-02-01";
 

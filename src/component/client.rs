@@ -112,17 +112,14 @@ impl Transport for WasiHttp {
         };
         // Requests are built by this crate: `https://<host><path>`, or plain
         // HTTP to the instance metadata service's link-local address only.
-        let (scheme, rest) = match request.url.strip_prefix("https://") {
-            Some(rest) => (Scheme::Https, rest),
-            None => match request.url.strip_prefix("http://") {
-                Some(rest) if rest.starts_with("169.254.169.254/") => (Scheme::Http, rest),
-                _ => return Err(protocol("request URL is not https://host/path")),
-            },
+        let url = url::Url::parse(&request.url).map_err(|_| protocol("request URL is not https://host/path"))?;
+        let scheme = match (url.scheme(), url.host_str(), url.port()) {
+            ("https", Some(_), None) => Scheme::Https,
+            ("http", Some(crate::entra::METADATA_HOST), None) => Scheme::Http,
+            _ => return Err(protocol("request URL is not https://host/path")),
         };
-        let (authority, path) = rest
-            .find('/')
-            .map(|i| rest.split_at(i))
-            .ok_or_else(|| protocol("request URL is not https://host/path"))?;
+        let authority = url.host_str().unwrap_or_default();
+        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
         let headers: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
