@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 
-use crate::{ChallengeError, CloudEnvironment, ScopeError};
+use crate::{ChallengeError, CloudEnvironment, ReferenceError};
 
 /// The longest header accepted, in bytes.
 pub const MAX_CHALLENGE_LEN: usize = 8 * 1024;
@@ -63,7 +63,7 @@ pub fn parse_challenge(header: &str, custom_cloud: Option<&CloudEnvironment>) ->
     let realm = realm.ok_or(ChallengeError::MissingParameter { name: "realm" })?;
     let service = service.ok_or(ChallengeError::MissingParameter { name: "service" })?;
     let (_, host) = crate::endpoint::https_url(&realm).map_err(|e| match e {
-        ScopeError::UnsupportedScheme { .. } => ChallengeError::InsecureRealm,
+        ReferenceError::UnsupportedScheme { .. } => ChallengeError::InsecureRealm,
         e => ChallengeError::Realm(e),
     })?;
     let (login_server, _) = crate::scope::login_server(&host, custom_cloud).map_err(ChallengeError::Realm)?;

@@ -16,19 +16,88 @@ pub const MAX_CLOUD_ENVIRONMENT_LEN: usize = 64 * 1024;
 const MAX_ENDPOINT_LEN: usize = 2048;
 
 /// A custom cloud: where its registries live and whom to ask for tokens.
+///
+/// Made only by [`CloudEnvironment::new`] or [`parse_cloud_environment`],
+/// which check it the same way, so every function that takes one trusts a
+/// checked one: a suffix such as `com` would make every `*.com` host a login
+/// server, and an endpoint is where tokens are requested.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudEnvironment {
+    name: Option<String>,
+    container_registry_dns_suffix: String,
+    resource_manager_endpoint: String,
+    active_directory_endpoint: String,
+    acr_audience: Option<String>,
+}
+
+impl CloudEnvironment {
+    /// Checks and normalises a custom cloud given field by field (errors name
+    /// the fields as the environment file does):
+    ///
+    /// - `container_registry_dns_suffix`: a DNS name of at least two labels
+    ///   and at most 202 characters (room for a 50-character registry name),
+    ///   neither `azurecr.io`, `azurecr.cn`, `azurecr.us`, `azurecr.de` nor
+    ///   `localhost`, nor under one of them; a leading dot and upper case are
+    ///   normalised away;
+    /// - `resource_manager_endpoint`, `active_directory_endpoint` and
+    ///   `acr_audience`: `https://` URLs whose host is a DNS name (no IP
+    ///   address, `localhost`, user-info or port other than 443); the scheme
+    ///   is written in lower case, and the Entra endpoint gets a trailing `/`.
+    pub fn new(
+        name: Option<String>,
+        container_registry_dns_suffix: &str,
+        resource_manager_endpoint: &str,
+        active_directory_endpoint: &str,
+        acr_audience: Option<&str>,
+    ) -> Result<Self, CloudEnvironmentError> {
+        if name.as_ref().is_some_and(|name| name.len() > MAX_ENDPOINT_LEN) {
+            return Err(CloudEnvironmentError::InvalidField {
+                field: "name",
+                expected: "a string of at most 2048 bytes",
+            });
+        }
+        let (_, active_directory) = endpoint(active_directory_endpoint, "activeDirectoryEndpoint")?;
+        let mut active_directory_endpoint = String::from(active_directory);
+        if !active_directory_endpoint.ends_with('/') {
+            active_directory_endpoint.push('/');
+        }
+        Ok(Self {
+            name,
+            container_registry_dns_suffix: dns_suffix(container_registry_dns_suffix)?,
+            resource_manager_endpoint: endpoint(resource_manager_endpoint, "resourceManagerEndpoint")?.0,
+            active_directory_endpoint,
+            acr_audience: acr_audience
+                .map(|audience| endpoint(audience, "resourceIdentifiers.containerRegistry"))
+                .transpose()?
+                .map(|(text, _)| text),
+        })
+    }
+
     /// The environment's `name`, if it has one.
-    pub name: Option<String>,
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     /// `containerRegistryDNSSuffix`, lower-case, without a leading dot.
-    pub container_registry_dns_suffix: String,
+    pub fn container_registry_dns_suffix(&self) -> &str {
+        &self.container_registry_dns_suffix
+    }
+
     /// `resourceManagerEndpoint`: an `https://` URL.
-    pub resource_manager_endpoint: String,
+    pub fn resource_manager_endpoint(&self) -> &str {
+        &self.resource_manager_endpoint
+    }
+
     /// `activeDirectoryEndpoint`: an `https://` URL ending in `/`.
-    pub active_directory_endpoint: String,
+    pub fn active_directory_endpoint(&self) -> &str {
+        &self.active_directory_endpoint
+    }
+
     /// `resourceIdentifiers.containerRegistry`: the cloud's ACR audience.
     /// Without it the ARM audience is the only choice.
-    pub acr_audience: Option<String>,
+    pub fn acr_audience(&self) -> Option<&str> {
+        self.acr_audience.as_deref()
+    }
 }
 
 /// Reads a custom cloud's environment file.
@@ -36,7 +105,8 @@ pub struct CloudEnvironment {
 /// Requires `resourceManagerEndpoint`, `activeDirectoryEndpoint` and
 /// `containerRegistryDNSSuffix`; reads `name` and
 /// `resourceIdentifiers.containerRegistry` when present; ignores every other
-/// field of the file. A field that is read may appear once.
+/// field of the file. A field that is read may appear once. The values are
+/// checked as [`CloudEnvironment::new`] checks them.
 pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvironmentError> {
     if json.len() > MAX_CLOUD_ENVIRONMENT_LEN {
         return Err(CloudEnvironmentError::TooLarge);
@@ -53,40 +123,47 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
             CloudEnvironmentError::NotJson { position: None }
         }
     })?;
-    let ids_invalid = CloudEnvironmentError::InvalidField {
-        field: "resourceIdentifiers",
-        expected: "an object",
-    };
     let acr_audience = match file.resource_identifiers.object::<ResourceIdentifiers<'_>>() {
         Ok(None) => None,
-        Ok(Some(ids)) => optional_endpoint(ids.container_registry, "resourceIdentifiers.containerRegistry")?
-            .map(|(text, _)| text),
-        Err(Misread::WrongType) => return Err(ids_invalid),
+        Ok(Some(ids)) => string(ids.container_registry, "resourceIdentifiers.containerRegistry", URL)?,
+        Err(Misread::WrongType) => {
+            return Err(CloudEnvironmentError::InvalidField {
+                field: "resourceIdentifiers",
+                expected: "an object",
+            });
+        }
         Err(Misread::Repeated) => {
             let position = file.resource_identifiers.position_in(json).unwrap_or((1, 1));
             return Err(CloudEnvironmentError::RepeatedField { position });
         }
     };
-    let (_, active_directory_endpoint) = endpoint(file.active_directory_endpoint, "activeDirectoryEndpoint")?;
-    let mut active_directory_endpoint = String::from(active_directory_endpoint);
-    if !active_directory_endpoint.ends_with('/') {
-        active_directory_endpoint.push('/');
-    }
-    let name_invalid = CloudEnvironmentError::InvalidField {
-        field: "name",
-        expected: "a string",
-    };
-    let name = match file.name.text() {
-        Ok(name) if name.as_ref().is_none_or(|name| name.len() <= MAX_ENDPOINT_LEN) => name,
-        _ => return Err(name_invalid),
-    };
-    Ok(CloudEnvironment {
-        name,
-        container_registry_dns_suffix: dns_suffix(file.container_registry_dns_suffix)?,
-        resource_manager_endpoint: endpoint(file.resource_manager_endpoint, "resourceManagerEndpoint")?.0,
-        active_directory_endpoint,
-        acr_audience,
-    })
+    let required = |member, field| string(member, field, URL)?.ok_or(CloudEnvironmentError::MissingField { field });
+    let active_directory_endpoint = required(file.active_directory_endpoint, "activeDirectoryEndpoint")?;
+    let resource_manager_endpoint = required(file.resource_manager_endpoint, "resourceManagerEndpoint")?;
+    let suffix = string(file.container_registry_dns_suffix, SUFFIX_FIELD, SUFFIX)?
+        .ok_or(CloudEnvironmentError::MissingField { field: SUFFIX_FIELD })?;
+    CloudEnvironment::new(
+        string(file.name, "name", "a string")?,
+        &suffix,
+        &resource_manager_endpoint,
+        &active_directory_endpoint,
+        acr_audience.as_deref(),
+    )
+}
+
+/// What an endpoint field must be.
+const URL: &str = "an https:// URL with a DNS host name";
+
+/// The suffix field's name in the file.
+const SUFFIX_FIELD: &str = "containerRegistryDNSSuffix";
+
+/// What the suffix must be.
+const SUFFIX: &str = "a DNS suffix of at least two labels and at most 202 characters, such as azurecr.private, \
+                      not under azurecr.io, .cn, .us, .de or localhost";
+
+/// A string field of the file; `None` when absent or null.
+fn string(member: Member<'_>, field: &'static str, expected: &'static str) -> Result<Option<String>, CloudEnvironmentError> {
+    member.text().map_err(|_| CloudEnvironmentError::InvalidField { field, expected })
 }
 
 /// The members of an environment file that are read.
@@ -111,50 +188,32 @@ struct ResourceIdentifiers<'a> {
     container_registry: Member<'a>,
 }
 
-/// A required `https://` endpoint field: see [`optional_endpoint`].
-fn endpoint(member: Member<'_>, field: &'static str) -> Result<(String, Url), CloudEnvironmentError> {
-    optional_endpoint(member, field)?.ok_or(CloudEnvironmentError::MissingField { field })
-}
-
-/// An optional `https://` endpoint field, whose host must be a DNS name
-/// (see [`crate::endpoint::https_url`]). Returns the text as given but for
-/// its scheme, written in lower case (`HTTPS://` names the same URL, and an
+/// An `https://` endpoint whose host is a DNS name (see
+/// [`crate::endpoint::https_url`]). Returns the text as given but for its
+/// scheme, written in lower case (`HTTPS://` names the same URL, and an
 /// audience is compared as text), and the URL `url` reads from it.
-fn optional_endpoint(member: Member<'_>, field: &'static str) -> Result<Option<(String, Url)>, CloudEnvironmentError> {
-    let invalid = CloudEnvironmentError::InvalidField {
-        field,
-        expected: "an https:// URL with a DNS host name",
-    };
-    let Some(text) = member.text().map_err(|_| invalid.clone())? else {
-        return Ok(None);
-    };
+fn endpoint(text: &str, field: &'static str) -> Result<(String, Url), CloudEnvironmentError> {
+    let invalid = || CloudEnvironmentError::InvalidField { field, expected: URL };
     if text.len() > MAX_ENDPOINT_LEN {
-        return Err(invalid);
+        return Err(invalid());
     }
-    let (url, _) = crate::endpoint::https_url(&text).map_err(|_| invalid.clone())?;
-    let rest = text.get("https://".len()..).ok_or(invalid)?;
-    Ok(Some((format!("https://{rest}"), url)))
+    let (url, _) = crate::endpoint::https_url(text).map_err(|_| invalid())?;
+    let rest = text.get("https://".len()..).ok_or_else(invalid)?;
+    Ok((format!("https://{rest}"), url))
 }
 
 /// `containerRegistryDNSSuffix`: a DNS name of at least two labels under
 /// which registries can live (see [`crate::scope::is_custom_suffix`]).
-fn dns_suffix(member: Member<'_>) -> Result<String, CloudEnvironmentError> {
-    const FIELD: &str = "containerRegistryDNSSuffix";
-    let invalid = CloudEnvironmentError::InvalidField {
-        field: FIELD,
-        expected: "a DNS suffix of at least two labels and at most 202 characters, such as azurecr.private, \
-                   not under azurecr.io, .cn, .us, .de or localhost",
-    };
-    let suffix = match member.text() {
-        Ok(None) => return Err(CloudEnvironmentError::MissingField { field: FIELD }),
-        Ok(Some(s)) => s.strip_prefix('.').unwrap_or(&s).to_ascii_lowercase(),
-        Err(_) => return Err(invalid),
-    };
+fn dns_suffix(text: &str) -> Result<String, CloudEnvironmentError> {
+    let suffix = text.strip_prefix('.').unwrap_or(text).to_ascii_lowercase();
     if !suffix.contains('.')
         || crate::scope::check_dns_name(&suffix).is_err()
         || !crate::scope::is_custom_suffix(&suffix)
     {
-        return Err(invalid);
+        return Err(CloudEnvironmentError::InvalidField {
+            field: SUFFIX_FIELD,
+            expected: SUFFIX,
+        });
     }
     Ok(suffix)
 }

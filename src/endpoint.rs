@@ -11,29 +11,29 @@
 
 use url::{Host, Url};
 
-use crate::ScopeError;
+use crate::ReferenceError;
 use crate::prelude::*;
 
 /// Parses an `https://` URL whose host is a DNS name (not an IP address or
 /// `localhost`), without user-info, on the default port; returns it with its
 /// host, lower-case.
 ///
-/// Errors say what is wrong in [`ScopeError`]'s terms, which also describe
+/// Errors say what is wrong in [`ReferenceError`]'s terms, which also describe
 /// registry references: a scheme other than `https` is
-/// [`ScopeError::UnsupportedScheme`].
-pub(crate) fn https_url(text: &str) -> Result<(Url, String), ScopeError> {
+/// [`ReferenceError::UnsupportedScheme`].
+pub(crate) fn https_url(text: &str) -> Result<(Url, String), ReferenceError> {
     if text.len() > crate::MAX_REFERENCE_LEN {
-        return Err(ScopeError::TooLong);
+        return Err(ReferenceError::TooLong);
     }
     if !text.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ScopeError::NotAscii);
+        return Err(ReferenceError::NotAscii);
     }
-    let not_a_url = ScopeError::InvalidHost {
+    let not_a_url = ReferenceError::InvalidHost {
         reason: "not an https:// URL with a host",
     };
     let (scheme, rest) = text.split_once("://").ok_or_else(|| not_a_url.clone())?;
     if !scheme.eq_ignore_ascii_case("https") {
-        return Err(ScopeError::UnsupportedScheme {
+        return Err(ReferenceError::UnsupportedScheme {
             scheme: scheme.get(..16).unwrap_or(scheme).to_ascii_lowercase(),
         });
     }
@@ -42,16 +42,16 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ScopeError> {
     }
     let url = Url::parse(text).map_err(|_| not_a_url.clone())?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ScopeError::UserInfo);
+        return Err(ReferenceError::UserInfo);
     }
     if let Some(port) = url.port() {
-        return Err(ScopeError::Port {
+        return Err(ReferenceError::Port {
             port: port.to_string(),
         });
     }
     let host = match url.host() {
         Some(Host::Domain(host)) => host.to_ascii_lowercase(),
-        Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(ScopeError::IpAddress),
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(ReferenceError::IpAddress),
         None => return Err(not_a_url),
     };
     crate::scope::check_host(&host)?;
@@ -60,8 +60,8 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ScopeError> {
 
 /// `https://<login-server><path>`, serialized by `url`, for a login server
 /// [`crate::scope::login_server`] accepted and one of this crate's paths.
-pub(crate) fn login_server_url(login_server: &str, path: &str) -> Result<String, ScopeError> {
-    let invalid = || ScopeError::InvalidHost {
+pub(crate) fn login_server_url(login_server: &str, path: &str) -> Result<String, ReferenceError> {
+    let invalid = || ReferenceError::InvalidHost {
         reason: "not an https:// URL with a host",
     };
     let mut url = Url::parse("https://login.server.invalid/").map_err(|_| invalid())?;
@@ -73,38 +73,38 @@ pub(crate) fn login_server_url(login_server: &str, path: &str) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::https_url;
-    use crate::ScopeError;
+    use crate::ReferenceError;
 
     #[test]
     fn what_whatwg_would_repair_is_refused() {
         for (text, expected) in [
-            ("https://myregistry.azurecr.io\t.evil.com/", ScopeError::NotAscii),
-            ("https://myregistry.azurecr.io\n/", ScopeError::NotAscii),
+            ("https://myregistry.azurecr.io\t.evil.com/", ReferenceError::NotAscii),
+            ("https://myregistry.azurecr.io\n/", ReferenceError::NotAscii),
             (
                 "https:\\\\evil.com\\",
-                ScopeError::InvalidHost {
+                ReferenceError::InvalidHost {
                     reason: "not an https:// URL with a host",
                 },
             ),
             (
                 "https:///myregistry.azurecr.io/",
-                ScopeError::InvalidHost {
+                ReferenceError::InvalidHost {
                     reason: "not an https:// URL with a host",
                 },
             ),
             (
                 "https:myregistry.azurecr.io",
-                ScopeError::InvalidHost {
+                ReferenceError::InvalidHost {
                     reason: "not an https:// URL with a host",
                 },
             ),
-            ("https://u:p@login.contoso.private/", ScopeError::UserInfo),
-            ("https://login.contoso.private:8443/", ScopeError::Port { port: "8443".into() }),
-            ("https://10.0.0.1/", ScopeError::IpAddress),
-            ("https://[::1]/", ScopeError::IpAddress),
-            ("https://0x7f.1/", ScopeError::IpAddress),
-            ("https://localhost/", ScopeError::Localhost),
-            ("http://login.contoso.private/", ScopeError::UnsupportedScheme { scheme: "http".into() }),
+            ("https://u:p@login.contoso.private/", ReferenceError::UserInfo),
+            ("https://login.contoso.private:8443/", ReferenceError::Port { port: "8443".into() }),
+            ("https://10.0.0.1/", ReferenceError::IpAddress),
+            ("https://[::1]/", ReferenceError::IpAddress),
+            ("https://0x7f.1/", ReferenceError::IpAddress),
+            ("https://localhost/", ReferenceError::Localhost),
+            ("http://login.contoso.private/", ReferenceError::UnsupportedScheme { scheme: "http".into() }),
         ] {
             assert_eq!(https_url(text).map(|(_, host)| host), Err(expected), "{text:?}");
         }

@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::document::{Json, Member};
 use crate::exchange::{check_tenant, check_token};
+use crate::redact::Secrets;
 use crate::http::FORM_CONTENT_TYPE;
 use crate::token::printable;
 use crate::{CloudEnvironment, EntraRefusal, EntraRequestError, EntraResponseError, Malformed, Request, Secret};
@@ -209,7 +210,7 @@ fn authority(given: Option<&str>, custom_cloud: Option<&CloudEnvironment>) -> Re
         .filter(|(url, _)| given.len() <= MAX_FIELD_LEN && url.query().is_none() && url.fragment().is_none())
         .ok_or(EntraRequestError::UnknownAuthority)?;
     let custom_host = custom_cloud
-        .and_then(|env| crate::endpoint::https_url(&env.active_directory_endpoint).ok())
+        .and_then(|env| crate::endpoint::https_url(env.active_directory_endpoint()).ok())
         .map(|(_, host)| host);
     if !AUTHORITY_HOSTS.contains(&host.as_str()) && custom_host.as_deref() != Some(host.as_str()) {
         return Err(EntraRequestError::UnknownAuthority);
@@ -237,8 +238,25 @@ fn is_guid(text: &str) -> bool {
 /// (absolute unix seconds) or else `expires_in` (seconds from `now`), each a
 /// number or, as the metadata service sends them, a string of digits. Any
 /// other status is a refusal carrying Entra's `error`, `error_description`,
-/// the AADSTS code and the trace and correlation IDs.
-pub fn parse_entra_token_response(status: u16, body: &[u8], now: u64) -> Result<EntraToken, EntraResponseError> {
+/// the AADSTS code and the trace and correlation IDs, each with the secrets
+/// in `sent` (what the request carried: a federated token or client secret)
+/// blanked, whole or in part, before it is cut to its length cap.
+pub fn parse_entra_token_response(
+    status: u16,
+    body: &[u8],
+    now: u64,
+    sent: &[&str],
+) -> Result<EntraToken, EntraResponseError> {
+    read_entra_token_response(status, body, now, &Secrets::new(sent))
+}
+
+/// [`parse_entra_token_response`] with the secrets gathered already.
+pub(crate) fn read_entra_token_response(
+    status: u16,
+    body: &[u8],
+    now: u64,
+    sent: &Secrets,
+) -> Result<EntraToken, EntraResponseError> {
     if body.len() > crate::MAX_RESPONSE_BODY_LEN {
         return Err(if status == 200 {
             Malformed::TooLarge.into()
@@ -249,7 +267,7 @@ pub fn parse_entra_token_response(status: u16, body: &[u8], now: u64) -> Result<
     let answer = crate::document::object::<EntraAnswer<'_>>(body).ok();
     if status != 200 {
         return Err(EntraResponseError::Refused(match answer {
-            Some(answer) => EntraRefusal::read(status, &answer),
+            Some(answer) => EntraRefusal::read(status, &answer, sent),
             None => EntraRefusal::from_status(status),
         }));
     }
@@ -319,10 +337,10 @@ impl EntraRefusal {
         }
     }
 
-    /// A refusal with the fields of Entra's error body.
-    fn read(status: u16, answer: &EntraAnswer<'_>) -> Self {
+    /// A refusal with the fields of Entra's error body, `secrets` blanked.
+    fn read(status: u16, answer: &EntraAnswer<'_>, secrets: &Secrets) -> Self {
         let text = |member: Member<'_>| match member.value() {
-            Json::String(s) => printable(&s),
+            Json::String(s) => printable(&secrets.redact(&s)),
             _ => String::new(),
         };
         let description = text(answer.error_description);

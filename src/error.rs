@@ -1,10 +1,63 @@
-//! One error type per stage. Caller misuse ([`ScopeError`],
-//! [`CloudEnvironmentError`], [`RequestError`]) is kept apart from what the
-//! registry says ([`ResponseError`]). No message ever contains a token.
+//! One error type per function, each with a `kind()` to branch on whose
+//! name (`as_str`) is the WIT package's. Caller misuse ([`ReferenceError`],
+//! [`CloudEnvironmentError`], [`RequestError`], [`EntraRequestError`]) is
+//! kept apart from what a server said ([`ResponseError`],
+//! [`EntraResponseError`]). No message ever contains a token.
 
 use crate::prelude::*;
 
 use core::fmt;
+
+/// Defines an error's kind: a fieldless enum whose names are the WIT
+/// package's, with every kind listed in `ALL` (so tests can compare the
+/// two).
+macro_rules! kinds {
+    ($(#[$meta:meta])* $name:ident { $($(#[$case_meta:meta])* $case:ident = $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$case_meta])* $case,)*
+        }
+
+        impl $name {
+            /// Every kind, in the WIT package's order.
+            pub const ALL: &[Self] = &[$(Self::$case,)*];
+
+            /// The kind's name in the WIT package.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$case => $text,)*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// The whole story of `error` for people: its text and each cause's, as
+/// `anyhow` shows them with `{:#}`. The WIT package's `message` fields hold
+/// this.
+pub fn full_message(error: &dyn core::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
 
 /// Text in double quotes with every byte outside printable ASCII (and `"`
 /// and `\\`) shown as `\\u{..}`, so no input can add lines or terminal
@@ -28,7 +81,7 @@ impl fmt::Display for Quoted<'_> {
 /// Why a registry reference was refused by [`crate::resolve_scope`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ScopeError {
+pub enum ReferenceError {
     /// The reference is empty or only whitespace.
     Empty,
     /// The reference is longer than [`crate::MAX_REFERENCE_LEN`].
@@ -74,9 +127,66 @@ pub enum ScopeError {
         /// What was expected instead.
         expected: String,
     },
+    /// The custom cloud a host passed across the component boundary is
+    /// refused. (A native [`crate::CloudEnvironment`] is checked when made.)
+    InvalidCloud(CloudEnvironmentError),
 }
 
-impl fmt::Display for ScopeError {
+kinds! {
+    /// What kind of [`ReferenceError`].
+    ReferenceErrorKind {
+        /// [`ReferenceError::Empty`].
+        Empty = "empty",
+        /// [`ReferenceError::TooLong`].
+        TooLong = "too-long",
+        /// [`ReferenceError::NotAscii`].
+        NotAscii = "not-ascii",
+        /// [`ReferenceError::UnsupportedScheme`].
+        UnsupportedScheme = "unsupported-scheme",
+        /// [`ReferenceError::UserInfo`].
+        UserInfo = "user-info",
+        /// [`ReferenceError::Port`].
+        Port = "port",
+        /// [`ReferenceError::IpAddress`].
+        IpAddress = "ip-address",
+        /// [`ReferenceError::Localhost`].
+        Localhost = "localhost",
+        /// [`ReferenceError::InvalidHost`].
+        InvalidHost = "invalid-host",
+        /// [`ReferenceError::RetiredCloud`].
+        RetiredCloud = "retired-cloud",
+        /// [`ReferenceError::NotLoginServer`].
+        NotLoginServer = "not-login-server",
+        /// [`ReferenceError::UnrecognisedHost`].
+        UnrecognisedHost = "unrecognised-host",
+        /// [`ReferenceError::InvalidCloud`].
+        InvalidCloud = "invalid-cloud",
+    }
+}
+
+impl ReferenceError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> ReferenceErrorKind {
+        use ReferenceErrorKind as K;
+        match self {
+            Self::Empty => K::Empty,
+            Self::TooLong => K::TooLong,
+            Self::NotAscii => K::NotAscii,
+            Self::UnsupportedScheme { .. } => K::UnsupportedScheme,
+            Self::UserInfo => K::UserInfo,
+            Self::Port { .. } => K::Port,
+            Self::IpAddress => K::IpAddress,
+            Self::Localhost => K::Localhost,
+            Self::InvalidHost { .. } => K::InvalidHost,
+            Self::RetiredCloud => K::RetiredCloud,
+            Self::NotLoginServer { .. } => K::NotLoginServer,
+            Self::UnrecognisedHost { .. } => K::UnrecognisedHost,
+            Self::InvalidCloud(_) => K::InvalidCloud,
+        }
+    }
+}
+
+impl fmt::Display for ReferenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the registry reference is empty"),
@@ -131,11 +241,19 @@ impl fmt::Display for ScopeError {
                     "{host} is not an Azure Container Registry login server: expected {expected}"
                 )
             }
+            Self::InvalidCloud(_) => f.write_str("the custom cloud is refused"),
         }
     }
 }
 
-impl core::error::Error for ScopeError {}
+impl core::error::Error for ReferenceError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::InvalidCloud(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Why a custom cloud's environment file was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +286,35 @@ pub enum CloudEnvironmentError {
     },
 }
 
+kinds! {
+    /// What kind of [`CloudEnvironmentError`].
+    CloudEnvironmentErrorKind {
+        /// [`CloudEnvironmentError::TooLarge`].
+        TooLarge = "too-large",
+        /// [`CloudEnvironmentError::NotJson`].
+        NotJson = "not-json",
+        /// [`CloudEnvironmentError::RepeatedField`].
+        RepeatedField = "repeated-field",
+        /// [`CloudEnvironmentError::MissingField`].
+        MissingField = "missing-field",
+        /// [`CloudEnvironmentError::InvalidField`].
+        InvalidField = "invalid-field",
+    }
+}
+
 impl CloudEnvironmentError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> CloudEnvironmentErrorKind {
+        use CloudEnvironmentErrorKind as K;
+        match self {
+            Self::TooLarge => K::TooLarge,
+            Self::NotJson { .. } => K::NotJson,
+            Self::RepeatedField { .. } => K::RepeatedField,
+            Self::MissingField { .. } => K::MissingField,
+            Self::InvalidField { .. } => K::InvalidField,
+        }
+    }
+
     /// The JSON field at fault, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -232,6 +378,39 @@ pub enum InputError {
     },
 }
 
+kinds! {
+    /// What kind of [`InputError`].
+    InputErrorKind {
+        /// [`InputError::EmptyToken`].
+        EmptyToken = "empty-token",
+        /// [`InputError::TokenTooLong`].
+        TokenTooLong = "token-too-long",
+        /// [`InputError::TokenInvalidCharacter`].
+        TokenInvalidCharacter = "token-invalid-character",
+        /// [`InputError::InvalidTenant`].
+        InvalidTenant = "invalid-tenant",
+        /// [`InputError::ScopeCount`].
+        ScopeCount = "scope-count",
+        /// [`InputError::InvalidScope`].
+        InvalidScope = "invalid-scope",
+    }
+}
+
+impl InputError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> InputErrorKind {
+        use InputErrorKind as K;
+        match self {
+            Self::EmptyToken => K::EmptyToken,
+            Self::TokenTooLong => K::TokenTooLong,
+            Self::TokenInvalidCharacter => K::TokenInvalidCharacter,
+            Self::InvalidTenant => K::InvalidTenant,
+            Self::ScopeCount => K::ScopeCount,
+            Self::InvalidScope { .. } => K::InvalidScope,
+        }
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -264,7 +443,7 @@ impl core::error::Error for InputError {}
 #[non_exhaustive]
 pub enum RequestError {
     /// The registry reference was refused.
-    Reference(ScopeError),
+    Reference(ReferenceError),
     /// A token or tenant argument was refused.
     Input(InputError),
 }
@@ -278,17 +457,18 @@ impl fmt::Display for RequestError {
     }
 }
 
+/// Transparent: its text is its inner error's, and so is its source.
 impl core::error::Error for RequestError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Reference(e) => Some(e),
-            Self::Input(e) => Some(e),
+            Self::Reference(e) => e.source(),
+            Self::Input(e) => e.source(),
         }
     }
 }
 
-impl From<ScopeError> for RequestError {
-    fn from(e: ScopeError) -> Self {
+impl From<ReferenceError> for RequestError {
+    fn from(e: ReferenceError) -> Self {
         Self::Reference(e)
     }
 }
@@ -327,7 +507,49 @@ pub enum ChallengeError {
     /// The realm is not an `https://` URL.
     InsecureRealm,
     /// The realm's host is not a recognised ACR login server.
-    Realm(ScopeError),
+    Realm(ReferenceError),
+    /// The custom cloud a host passed across the component boundary is
+    /// refused. (A native [`crate::CloudEnvironment`] is checked when made.)
+    InvalidCloud(CloudEnvironmentError),
+}
+
+kinds! {
+    /// What kind of [`ChallengeError`].
+    ChallengeErrorKind {
+        /// [`ChallengeError::TooLong`].
+        TooLong = "too-long",
+        /// [`ChallengeError::Syntax`].
+        Syntax = "syntax",
+        /// [`ChallengeError::NoBearer`].
+        NoBearer = "no-bearer",
+        /// [`ChallengeError::MissingParameter`].
+        MissingParameter = "missing-parameter",
+        /// [`ChallengeError::DuplicateParameter`].
+        DuplicateParameter = "duplicate-parameter",
+        /// [`ChallengeError::InsecureRealm`].
+        InsecureRealm = "insecure-realm",
+        /// [`ChallengeError::Realm`].
+        RealmHost = "realm-host",
+        /// [`ChallengeError::InvalidCloud`].
+        InvalidCloud = "invalid-cloud",
+    }
+}
+
+impl ChallengeError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> ChallengeErrorKind {
+        use ChallengeErrorKind as K;
+        match self {
+            Self::TooLong => K::TooLong,
+            Self::Syntax { .. } => K::Syntax,
+            Self::NoBearer => K::NoBearer,
+            Self::MissingParameter { .. } => K::MissingParameter,
+            Self::DuplicateParameter { .. } => K::DuplicateParameter,
+            Self::InsecureRealm => K::InsecureRealm,
+            Self::Realm(_) => K::RealmHost,
+            Self::InvalidCloud(_) => K::InvalidCloud,
+        }
+    }
 }
 
 impl fmt::Display for ChallengeError {
@@ -351,7 +573,8 @@ impl fmt::Display for ChallengeError {
             Self::InsecureRealm => {
                 f.write_str("the challenge's realm is not an https:// URL: no token is sent over plain HTTP")
             }
-            Self::Realm(e) => write!(f, "the challenge's realm is refused: {e}"),
+            Self::Realm(_) => f.write_str("the challenge's realm is refused"),
+            Self::InvalidCloud(_) => f.write_str("the custom cloud is refused"),
         }
     }
 }
@@ -360,6 +583,7 @@ impl core::error::Error for ChallengeError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Realm(e) => Some(e),
+            Self::InvalidCloud(e) => Some(e),
             _ => None,
         }
     }
@@ -464,6 +688,53 @@ pub enum Malformed {
     },
 }
 
+kinds! {
+    /// What kind of [`Malformed`].
+    MalformedKind {
+        /// [`Malformed::TooLarge`].
+        TooLarge = "too-large",
+        /// [`Malformed::NotJson`].
+        NotJson = "not-json",
+        /// [`Malformed::MissingToken`].
+        MissingToken = "missing-token",
+        /// [`Malformed::TokenNotString`].
+        TokenNotString = "token-not-string",
+        /// [`Malformed::NotAJwt`].
+        NotAJwt = "not-a-jwt",
+        /// [`Malformed::BadBase64`].
+        BadBase64 = "bad-base64",
+        /// [`Malformed::ClaimsNotJson`].
+        ClaimsNotJson = "claims-not-json",
+        /// [`Malformed::MissingExpiry`].
+        MissingExpiry = "missing-expiry",
+        /// [`Malformed::InvalidExpiry`].
+        InvalidExpiry = "invalid-expiry",
+        /// [`Malformed::InvalidClaim`].
+        InvalidClaim = "invalid-claim",
+    }
+}
+
+impl Malformed {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> MalformedKind {
+        use MalformedKind as K;
+        match self {
+            Self::TooLarge => K::TooLarge,
+            Self::NotJson => K::NotJson,
+            Self::MissingToken { .. } => K::MissingToken,
+            Self::TokenNotString { .. } => K::TokenNotString,
+            Self::NotAJwt { .. } => K::NotAJwt,
+            Self::BadBase64 { .. } => K::BadBase64,
+            Self::ClaimsNotJson { .. } => K::ClaimsNotJson,
+            Self::MissingExpiry => K::MissingExpiry,
+            Self::InvalidExpiry => K::InvalidExpiry,
+            Self::InvalidClaim { .. } => K::InvalidClaim,
+        }
+    }
+}
+
+impl core::error::Error for Malformed {}
+
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -502,6 +773,36 @@ pub enum ResponseError {
     Malformed(Malformed),
 }
 
+kinds! {
+    /// What kind of [`ResponseError`] or [`EntraResponseError`].
+    ResponseErrorKind {
+        /// A status other than 200.
+        Refused = "refused",
+        /// A 200 response that breaks the protocol.
+        Malformed = "malformed",
+    }
+}
+
+impl ResponseError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> ResponseErrorKind {
+        match self {
+            Self::Refused(_) => ResponseErrorKind::Refused,
+            Self::Malformed(_) => ResponseErrorKind::Malformed,
+        }
+    }
+}
+
+impl EntraResponseError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> ResponseErrorKind {
+        match self {
+            Self::Refused(_) => ResponseErrorKind::Refused,
+            Self::Malformed(_) => ResponseErrorKind::Malformed,
+        }
+    }
+}
+
 impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -511,6 +812,7 @@ impl fmt::Display for ResponseError {
     }
 }
 
+/// Transparent: its text is its inner error's.
 impl core::error::Error for ResponseError {}
 
 impl From<Malformed> for ResponseError {
@@ -538,6 +840,45 @@ pub enum EntraRequestError {
     /// The federated token or client secret is empty, too long or holds a
     /// character that cannot be sent.
     InvalidCredential(InputError),
+    /// The custom cloud a host passed across the component boundary is
+    /// refused. (A native [`crate::CloudEnvironment`] is checked when made.)
+    InvalidCloud(CloudEnvironmentError),
+}
+
+kinds! {
+    /// What kind of [`EntraRequestError`].
+    EntraRequestErrorKind {
+        /// [`EntraRequestError::InvalidScope`].
+        InvalidScope = "invalid-scope",
+        /// [`EntraRequestError::UnknownAuthority`].
+        UnknownAuthority = "unknown-authority",
+        /// [`EntraRequestError::InvalidTenant`].
+        InvalidTenant = "invalid-tenant",
+        /// [`EntraRequestError::InvalidClientId`].
+        InvalidClientId = "invalid-client-id",
+        /// [`EntraRequestError::InvalidManagedIdentityId`].
+        InvalidManagedIdentityId = "invalid-managed-identity-id",
+        /// [`EntraRequestError::InvalidCredential`].
+        InvalidCredential = "invalid-credential",
+        /// [`EntraRequestError::InvalidCloud`].
+        InvalidCloud = "invalid-cloud",
+    }
+}
+
+impl EntraRequestError {
+    /// What kind of error, to branch on.
+    pub fn kind(&self) -> EntraRequestErrorKind {
+        use EntraRequestErrorKind as K;
+        match self {
+            Self::InvalidScope => K::InvalidScope,
+            Self::UnknownAuthority => K::UnknownAuthority,
+            Self::InvalidTenant => K::InvalidTenant,
+            Self::InvalidClientId => K::InvalidClientId,
+            Self::InvalidManagedIdentityId => K::InvalidManagedIdentityId,
+            Self::InvalidCredential(_) => K::InvalidCredential,
+            Self::InvalidCloud(_) => K::InvalidCloud,
+        }
+    }
 }
 
 impl fmt::Display for EntraRequestError {
@@ -553,7 +894,8 @@ impl fmt::Display for EntraRequestError {
             Self::InvalidManagedIdentityId => f.write_str(
                 "a managed identity's client or object ID must be a GUID, its resource ID /subscriptions/...",
             ),
-            Self::InvalidCredential(e) => write!(f, "the federated token or client secret: {e}"),
+            Self::InvalidCredential(_) => f.write_str("the federated token or client secret is refused"),
+            Self::InvalidCloud(_) => f.write_str("the custom cloud is refused"),
         }
     }
 }
@@ -562,6 +904,7 @@ impl core::error::Error for EntraRequestError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::InvalidCredential(e) => Some(e),
+            Self::InvalidCloud(e) => Some(e),
             _ => None,
         }
     }
@@ -615,12 +958,19 @@ impl fmt::Display for EntraResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Refused(refusal) => refusal.fmt(f),
-            Self::Malformed(m) => write!(f, "Entra's answer cannot be read: {m}"),
+            Self::Malformed(_) => f.write_str("Entra's answer cannot be read"),
         }
     }
 }
 
-impl core::error::Error for EntraResponseError {}
+impl core::error::Error for EntraResponseError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Refused(_) => None,
+            Self::Malformed(m) => Some(m),
+        }
+    }
+}
 
 impl From<Malformed> for EntraResponseError {
     fn from(m: Malformed) -> Self {

@@ -28,7 +28,7 @@
 //! // ... and passes the registry's answer back (here a refresh token whose
 //! // payload is {"exp":1767232800}).
 //! let body = br#"{"refresh_token":"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3NjcyMzI4MDB9.c2ln"}"#;
-//! let credential = acr_auth::parse_refresh_token(200, body)?;
+//! let credential = acr_auth::parse_refresh_token(200, body, &["eyJ0eXAi.e30.c2ln"])?;
 //! assert_eq!(credential.expires_at, 1_767_232_800);
 //! assert_eq!(format!("{:?}", credential.password), "Secret([redacted])");
 //! # Ok(())
@@ -55,6 +55,7 @@ extern crate std;
 /// What the modules use from `alloc`, as std's prelude would give it.
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
     pub(crate) use alloc::string::{String, ToString};
     pub(crate) use alloc::vec::Vec;
     pub(crate) use alloc::{format, vec};
@@ -67,8 +68,11 @@ mod endpoint;
 mod entra;
 mod error;
 mod exchange;
+mod flow;
 mod http;
 mod login;
+mod login_error;
+mod redact;
 mod scope;
 mod secret;
 mod token;
@@ -85,16 +89,22 @@ pub use entra::{
     ManagedIdentityId, build_entra_token_request, parse_entra_token_response,
 };
 pub use error::{
-    AcrError, ChallengeError, CloudEnvironmentError, EntraRefusal, EntraRequestError, EntraResponseError, InputError,
-    JwtPart, Malformed, Refusal, RequestError, ResponseError, ScopeError,
+    AcrError, ChallengeError, ChallengeErrorKind, CloudEnvironmentError, CloudEnvironmentErrorKind, EntraRefusal,
+    EntraRequestError, EntraRequestErrorKind, EntraResponseError, InputError, InputErrorKind, JwtPart, Malformed,
+    MalformedKind, ReferenceError, ReferenceErrorKind, Refusal, RequestError, ResponseError, ResponseErrorKind,
+    full_message,
 };
 pub use exchange::{MAX_SCOPES, MAX_TENANT_LEN, MAX_TOKEN_LEN, build_exchange_request, build_token_request};
-pub use http::Request;
-pub use login::{
-    DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, LoginError, LoginErrorKind,
-    LoginOptions, LoginResult, Response, Stage, Timeouts, Transport, TransportError, TransportErrorKind, login,
-    login_with_identity,
+pub use flow::{Credentials, Event, LoginFlow, LoginOptions, LoginResult, Outgoing, RetryPolicy, Step};
+pub use http::{
+    DEFAULT_BETWEEN_BYTES_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, Request, Response, Timeouts,
+    TransportError, TransportErrorKind,
 };
+#[cfg(feature = "async")]
+pub use login::{AsyncTransport, login_async};
+pub use login::{Transport, login};
+pub use login_error::{LoginError, LoginErrorKind, Stage};
+pub use redact::MIN_FRAGMENT;
 pub use scope::{ACR_SCOPE, Audience, Cloud, MAX_REFERENCE_LEN, ResolvedScope, resolve_scope};
 pub use secret::Secret;
 pub use token::{

@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 
-use crate::{CloudEnvironment, ScopeError};
+use crate::{CloudEnvironment, ReferenceError};
 
 /// The Entra scope of the ACR audience, the same in the public, China and US
 /// Government clouds.
@@ -97,20 +97,20 @@ const RETIRED_SUFFIX: &str = "azurecr.de";
 /// digest, an `oci://` or `https://` URL, any letter case, and an explicit
 /// `:443`. Surrounding whitespace is ignored. The built-in clouds are always
 /// recognised; `custom_cloud` adds its registry suffix.
-pub fn resolve_scope(reference: &str, custom_cloud: Option<&CloudEnvironment>) -> Result<ResolvedScope, ScopeError> {
+pub fn resolve_scope(reference: &str, custom_cloud: Option<&CloudEnvironment>) -> Result<ResolvedScope, ReferenceError> {
     let (login_server, cloud) = login_server(reference, custom_cloud)?;
     Ok(match (cloud, custom_cloud) {
         (Cloud::Custom, Some(env)) => {
-            let (scope, audience) = match &env.acr_audience {
+            let (scope, audience) = match env.acr_audience() {
                 Some(aud) => (default_scope(aud), Audience::Acr),
-                None => (default_scope(&env.resource_manager_endpoint), Audience::Arm),
+                None => (default_scope(env.resource_manager_endpoint()), Audience::Arm),
             };
             ResolvedScope {
                 login_server,
                 cloud,
                 scope,
                 audience,
-                authority_host: env.active_directory_endpoint.clone(),
+                authority_host: env.active_directory_endpoint().to_owned(),
             }
         }
         _ => ResolvedScope {
@@ -134,13 +134,13 @@ fn default_scope(audience: &str) -> String {
 
 /// Checks that a lower-case host is a DNS name that can be a server's: not an
 /// IPv4 address written as one, not `localhost` or a name under it.
-pub(crate) fn check_host(host: &str) -> Result<(), ScopeError> {
+pub(crate) fn check_host(host: &str) -> Result<(), ReferenceError> {
     check_dns_name(host)?;
     if host == "localhost" || host.ends_with(".localhost") {
-        return Err(ScopeError::Localhost);
+        return Err(ReferenceError::Localhost);
     }
     if host.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(ScopeError::IpAddress);
+        return Err(ReferenceError::IpAddress);
     }
     Ok(())
 }
@@ -149,13 +149,13 @@ pub(crate) fn check_host(host: &str) -> Result<(), ScopeError> {
 pub(crate) fn login_server(
     reference: &str,
     custom_cloud: Option<&CloudEnvironment>,
-) -> Result<(String, Cloud), ScopeError> {
+) -> Result<(String, Cloud), ReferenceError> {
     let host = authority_host(reference)?;
     check_host(&host)?;
     if labels_under(&host, RETIRED_SUFFIX).is_some() {
-        return Err(ScopeError::RetiredCloud);
+        return Err(ReferenceError::RetiredCloud);
     }
-    let custom = custom_cloud.map(|env| (env.container_registry_dns_suffix.as_str(), Cloud::Custom));
+    let custom = custom_cloud.map(|env| (env.container_registry_dns_suffix(), Cloud::Custom));
     let suffixes = BUILT_IN.iter().map(|b| (b.suffix, b.cloud)).chain(custom);
     for (suffix, cloud) in suffixes {
         if let Some(prefix) = labels_under(&host, suffix) {
@@ -163,7 +163,7 @@ pub(crate) fn login_server(
             return Ok((host, cloud));
         }
     }
-    Err(ScopeError::UnrecognisedHost {
+    Err(ReferenceError::UnrecognisedHost {
         expected: expected_hosts(custom_cloud),
         host,
     })
@@ -171,22 +171,22 @@ pub(crate) fn login_server(
 
 /// The lower-cased host of a reference, with scheme, user-info check, port
 /// check and path removed.
-fn authority_host(reference: &str) -> Result<String, ScopeError> {
+fn authority_host(reference: &str) -> Result<String, ReferenceError> {
     if reference.len() > MAX_REFERENCE_LEN {
-        return Err(ScopeError::TooLong);
+        return Err(ReferenceError::TooLong);
     }
     let reference = reference.trim_matches(|c: char| c.is_ascii_whitespace());
     if reference.is_empty() {
-        return Err(ScopeError::Empty);
+        return Err(ReferenceError::Empty);
     }
     if !reference.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ScopeError::NotAscii);
+        return Err(ReferenceError::NotAscii);
     }
     let rest = match reference.split_once("://") {
         Some((scheme, rest)) if is_scheme(scheme) => {
             let scheme = scheme.to_ascii_lowercase();
             if scheme != "https" && scheme != "oci" {
-                return Err(ScopeError::UnsupportedScheme {
+                return Err(ReferenceError::UnsupportedScheme {
                     scheme: truncated(&scheme, 16),
                 });
             }
@@ -196,22 +196,22 @@ fn authority_host(reference: &str) -> Result<String, ScopeError> {
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
-        return Err(ScopeError::UserInfo);
+        return Err(ReferenceError::UserInfo);
     }
     if authority.starts_with('[') || authority.matches(':').count() > 1 {
-        return Err(ScopeError::IpAddress);
+        return Err(ReferenceError::IpAddress);
     }
     let host = match authority.split_once(':') {
         Some((host, "443")) => host,
         Some((_, port)) => {
-            return Err(ScopeError::Port {
+            return Err(ReferenceError::Port {
                 port: truncated(port, 8),
             });
         }
         None => authority,
     };
     if host.is_empty() {
-        return Err(ScopeError::InvalidHost {
+        return Err(ReferenceError::InvalidHost {
             reason: "the reference names no host",
         });
     }
@@ -231,9 +231,9 @@ fn truncated(s: &str, max: usize) -> String {
 }
 
 /// Checks that a lower-case host is a DNS name of letters, digits and hyphens.
-pub(crate) fn check_dns_name(host: &str) -> Result<(), ScopeError> {
+pub(crate) fn check_dns_name(host: &str) -> Result<(), ReferenceError> {
     if host.len() > MAX_HOST_LEN {
-        return Err(ScopeError::InvalidHost {
+        return Err(ReferenceError::InvalidHost {
             reason: "the host name is longer than 253 characters",
         });
     }
@@ -249,7 +249,7 @@ pub(crate) fn check_dns_name(host: &str) -> Result<(), ScopeError> {
         } else {
             continue;
         };
-        return Err(ScopeError::InvalidHost { reason });
+        return Err(ReferenceError::InvalidHost { reason });
     }
     Ok(())
 }
@@ -275,10 +275,10 @@ pub(crate) fn is_custom_suffix(suffix: &str) -> bool {
 
 /// Checks the labels before a registry suffix: `<name>`, `<name>-<hash>` or
 /// `<name>.<region>.geo`; recognises data and private-link endpoints.
-fn check_registry_labels(host: &str, prefix: &str, suffix: &str) -> Result<(), ScopeError> {
+fn check_registry_labels(host: &str, prefix: &str, suffix: &str) -> Result<(), ReferenceError> {
     let labels: Vec<&str> = prefix.split('.').collect();
     let name = labels[0];
-    let not_login_server = |endpoint| ScopeError::NotLoginServer {
+    let not_login_server = |endpoint| ReferenceError::NotLoginServer {
         host: host.to_owned(),
         login_server: format!("{name}.{suffix}"),
         endpoint,
@@ -296,7 +296,7 @@ fn check_registry_labels(host: &str, prefix: &str, suffix: &str) -> Result<(), S
     if shape_ok && is_registry_name(name) {
         return Ok(());
     }
-    Err(ScopeError::UnrecognisedHost {
+    Err(ReferenceError::UnrecognisedHost {
         host: host.to_owned(),
         expected: format!(
             "<name>.{suffix}, <name>-<hash>.{suffix} or <name>.<region>.geo.{suffix}, \
@@ -322,7 +322,7 @@ fn expected_hosts(custom_cloud: Option<&CloudEnvironment>) -> String {
     let mut expected = String::from("a host under azurecr.io, azurecr.cn or azurecr.us");
     if let Some(env) = custom_cloud {
         expected.push_str(" or ");
-        expected.push_str(&env.container_registry_dns_suffix);
+        expected.push_str(env.container_registry_dns_suffix());
     }
     expected.push_str(", matched on whole labels");
     expected

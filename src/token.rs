@@ -9,6 +9,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 
 use crate::document::{Json, Member};
+use crate::redact::Secrets;
 use crate::error::JwtPart;
 use crate::{AcrError, Malformed, Refusal, ResponseError, Secret};
 
@@ -35,8 +36,9 @@ pub struct Credential {
     pub expires_at: u64,
     /// The JWT `iat`, when present.
     pub issued_at: Option<u64>,
-    /// The JWT `aud`: the login server the token is for, when present.
-    pub login_server: Option<String>,
+    /// The JWT `aud`: whom the token is for (the login server), one or
+    /// more (RFC 7519 allows an array); empty when absent.
+    pub audience: Vec<String>,
     /// The JWT `tenant` claim, when present.
     pub tenant: Option<String>,
 }
@@ -45,15 +47,23 @@ pub struct Credential {
 ///
 /// The JWT's signature is not verified (the registry signs it for itself);
 /// its claims are read only to know when to refresh. A status other than 200
-/// is a [`ResponseError::Refused`] carrying the ACR errors of the body.
-pub fn parse_refresh_token(status: u16, body: &[u8]) -> Result<Credential, ResponseError> {
-    let token = token_field(status, body, "refresh_token")?;
+/// is a [`ResponseError::Refused`] carrying the ACR errors of the body, with
+/// every secret in `sent` (what the request carried: the Entra token) and any
+/// token the body holds blanked from their text, whole or in part, before
+/// the text is cut to its length cap.
+pub fn parse_refresh_token(status: u16, body: &[u8], sent: &[&str]) -> Result<Credential, ResponseError> {
+    read_refresh_token(status, body, &Secrets::new(sent))
+}
+
+/// [`parse_refresh_token`] with the secrets gathered already.
+pub(crate) fn read_refresh_token(status: u16, body: &[u8], sent: &Secrets) -> Result<Credential, ResponseError> {
+    let token = token_field(status, body, "refresh_token", sent)?;
     let claims = Claims::read(&token)?;
     Ok(Credential {
         username: REFRESH_TOKEN_USERNAME,
         expires_at: claims.expires_at,
         issued_at: claims.issued_at,
-        login_server: claims.audience,
+        audience: claims.audience,
         tenant: claims.tenant,
         password: Secret::new(token),
     })
@@ -69,19 +79,25 @@ pub struct AccessToken {
     pub expires_at: u64,
     /// The JWT `iat`, when present.
     pub issued_at: Option<u64>,
-    /// The JWT `aud`: the login server the token is for, when present.
-    pub login_server: Option<String>,
+    /// The JWT `aud`: whom the token is for, one or more; empty when absent.
+    pub audience: Vec<String>,
 }
 
 /// Reads an `/oauth2/token` response into an access token, as
-/// [`parse_refresh_token`] reads an exchange response.
-pub fn parse_access_token(status: u16, body: &[u8]) -> Result<AccessToken, ResponseError> {
-    let token = token_field(status, body, "access_token")?;
+/// [`parse_refresh_token`] reads an exchange response; `sent` holds the
+/// refresh token the request carried.
+pub fn parse_access_token(status: u16, body: &[u8], sent: &[&str]) -> Result<AccessToken, ResponseError> {
+    read_access_token(status, body, &Secrets::new(sent))
+}
+
+/// [`parse_access_token`] with the secrets gathered already.
+pub(crate) fn read_access_token(status: u16, body: &[u8], sent: &Secrets) -> Result<AccessToken, ResponseError> {
+    let token = token_field(status, body, "access_token", sent)?;
     let claims = Claims::read(&token)?;
     Ok(AccessToken {
         expires_at: claims.expires_at,
         issued_at: claims.issued_at,
-        login_server: claims.audience,
+        audience: claims.audience,
         token: Secret::new(token),
     })
 }
@@ -90,7 +106,7 @@ pub fn parse_access_token(status: u16, body: &[u8]) -> Result<AccessToken, Respo
 struct Claims {
     expires_at: u64,
     issued_at: Option<u64>,
-    audience: Option<String>,
+    audience: Vec<String>,
     tenant: Option<String>,
 }
 
@@ -150,9 +166,9 @@ impl<'a> AnswerDocument<'a> {
 }
 
 /// The string field `field` of a 200 response's JSON object body.
-fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, ResponseError> {
+fn token_field(status: u16, body: &[u8], field: &'static str, sent: &Secrets) -> Result<String, ResponseError> {
     if status != 200 {
-        return Err(ResponseError::Refused(refusal(status, body, field)));
+        return Err(ResponseError::Refused(refusal(status, body, field, sent)));
     }
     if body.len() > MAX_RESPONSE_BODY_LEN {
         return Err(Malformed::TooLarge.into());
@@ -166,9 +182,9 @@ fn token_field(status: u16, body: &[u8], field: &'static str) -> Result<String, 
 }
 
 /// The refusal for a non-200 response, with the ACR errors its body holds.
-fn refusal(status: u16, body: &[u8], token_field: &str) -> Refusal {
+fn refusal(status: u16, body: &[u8], token_field: &str, sent: &Secrets) -> Refusal {
     let errors = (body.len() <= MAX_RESPONSE_BODY_LEN)
-        .then(|| acr_errors(body, token_field))
+        .then(|| acr_errors(body, token_field, sent))
         .flatten()
         .unwrap_or_default();
     Refusal { status, errors }
@@ -184,17 +200,26 @@ struct ErrorDocument<'a> {
 }
 
 /// The entries of an ACR error body, `{"errors": [{"code": .., "message": ..}]}`
-/// (other fields ignored; `code` and `message` may be missing or null). None
-/// when the body does not have that shape, or when it carries a token in
-/// `token_field` anyway: the errors' text could repeat that token, and no
-/// error message may contain a token.
-fn acr_errors(body: &[u8], token_field: &str) -> Option<Vec<AcrError>> {
+/// (other fields ignored; `code` and `message` may be missing or null), with
+/// the secrets in `sent`, and the token the body carries in `token_field` if
+/// it carries one anyway, blanked from their text. None when the body does
+/// not have that shape.
+fn acr_errors(body: &[u8], token_field: &str, sent: &Secrets) -> Option<Vec<AcrError>> {
     let answer: AnswerDocument<'_> = crate::document::object(body).ok()?;
-    if let Json::String(_) = answer.token(token_field).value() {
-        return None;
+    let body_token = match answer.token(token_field).value() {
+        Json::String(token) => Some(token),
+        _ => None,
+    };
+    let mut secrets = sent.clone();
+    if let Some(token) = &body_token {
+        secrets.add(token);
     }
     let entries = answer.errors.array().ok()??;
-    let text = |member: Member<'_>| member.text().map(|text| text.as_deref().map(printable).unwrap_or_default());
+    let text = |member: Member<'_>| {
+        member
+            .text()
+            .map(|text| text.map(|text| printable(&secrets.redact(&text))).unwrap_or_default())
+    };
     let mut errors = Vec::with_capacity(entries.len().min(MAX_ERRORS));
     for entry in entries {
         let entry: ErrorDocument<'_> = entry.object().ok()??;
@@ -210,6 +235,7 @@ fn acr_errors(body: &[u8], token_field: &str) -> Option<Vec<AcrError>> {
 }
 
 /// Server text made safe to show: bounded, control characters replaced.
+/// Blank secrets first ([`Secrets::redact`]): the cut keeps the start.
 pub(crate) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_ERROR_TEXT_LEN));
     for c in text.chars() {
@@ -278,20 +304,20 @@ fn numeric_date(member: Member<'_>, claim: &'static str) -> Result<Option<u64>, 
     }
 }
 
-/// The `aud` claim: a string, or an array holding exactly one string (RFC 7519).
-fn audience(member: Member<'_>) -> Result<Option<String>, Malformed> {
-    let invalid = Malformed::InvalidClaim { claim: "aud" };
+/// The `aud` claim: a string, or an array of strings (RFC 7519 section 4.1.3).
+fn audience(member: Member<'_>) -> Result<Vec<String>, Malformed> {
+    let invalid = || Malformed::InvalidClaim { claim: "aud" };
     if let Json::Array(_) = member.value() {
-        let values = member.array().map_err(|_| invalid.clone())?.unwrap_or_default();
-        return match values.as_slice() {
-            [value] => match value.value() {
-                Json::String(aud) => Ok(Some(aud)),
-                _ => Err(invalid),
-            },
-            _ => Err(invalid),
-        };
+        let values = member.array().map_err(|_| invalid())?.unwrap_or_default();
+        return values
+            .into_iter()
+            .map(|value| match value.value() {
+                Json::String(aud) => Ok(aud),
+                _ => Err(invalid()),
+            })
+            .collect();
     }
-    member.text().map_err(|_| invalid)
+    Ok(member.text().map_err(|_| invalid())?.into_iter().collect())
 }
 
 #[cfg(test)]
@@ -337,14 +363,36 @@ mod tests {
                 r#"{{"{field}":"aaaa.bbbb.cccc","errors":[{{"code":"aaaa.bbbb.cccc","message":"token aaaa.bbbb.cccc refused"}}]}}"#
             );
             let result = match field {
-                "refresh_token" => parse_refresh_token(401, body.as_bytes()).map(drop),
-                _ => parse_access_token(401, body.as_bytes()).map(drop),
+                "refresh_token" => parse_refresh_token(401, body.as_bytes(), &[]).map(drop),
+                _ => parse_access_token(401, body.as_bytes(), &[]).map(drop),
             };
             let Err(ResponseError::Refused(refusal)) = result else {
                 panic!("{field}: not a refusal");
             };
-            assert_eq!(refusal.errors, [], "{field}");
-            assert_eq!(refusal.to_string(), "the registry refused with HTTP 401", "{field}");
+            assert_eq!(
+                refusal.to_string(),
+                "the registry refused with HTTP 401: [redacted]: token [redacted] refused",
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_echoed_token_is_blanked_before_the_text_is_cut() {
+        // A 3 KB token echoed at the start of a message: cutting the message
+        // to 512 bytes first kept its first ~500 bytes.
+        let token: String = (0..3000).map(|i| char::from(b"abcdefghij0123456789-_."[i % 23])).collect();
+        for echo in [format!("{token} is not valid"), format!("x{}y", &token[700..2300])] {
+            let body = format!(r#"{{"errors":[{{"code":"UNAUTHORIZED","message":"{echo}"}}]}}"#);
+            let Err(ResponseError::Refused(refusal)) = parse_refresh_token(401, body.as_bytes(), &[&token]) else {
+                panic!("not a refusal");
+            };
+            let text = refusal.to_string();
+            for window in token.as_bytes().windows(crate::redact::MIN_FRAGMENT) {
+                let window = core::str::from_utf8(window).expect("ASCII");
+                assert!(!text.contains(window), "{text}");
+            }
+            assert!(text.contains("[redacted]"), "{text}");
         }
     }
 }

@@ -1,9 +1,12 @@
-//! The `client` world: [`crate::login`] over imported `wasi:http`.
+//! The `client` world: [`crate::LoginFlow`] driven by [`crate::login`] over
+//! imported `wasi:http`, with `wasi:clocks` telling the time and sleeping
+//! through the waits the flow asks for.
 
 use crate::prelude::*;
 
 use core::time::Duration;
 
+use wasi::clocks::{monotonic_clock, wall_clock};
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
@@ -11,11 +14,8 @@ use wasi::http::types::{
 use wasi::io::streams::StreamError;
 
 use super::Component;
-use super::wit::{entra, login, token};
-use crate::{
-    LoginError, LoginErrorKind, LoginOptions, LoginResult, Request, Response, Stage, Timeouts, Transport,
-    TransportError, TransportErrorKind,
-};
+use super::wit::{flow, login};
+use crate::{Outgoing, Response, Transport, TransportError, TransportErrorKind};
 
 /// The largest chunk `blocking-write-and-flush` accepts.
 const WRITE_CHUNK: usize = 4096;
@@ -25,79 +25,12 @@ const READ_CHUNK: u64 = 16 * 1024;
 impl login::Guest for Component {
     fn login(
         reference: String,
-        entra_token: String,
-        options: login::LoginOptions,
-    ) -> Result<login::LoginResult, login::LoginError> {
-        let result = crate::login(&mut WasiHttp, &reference, &entra_token, &options.into())?;
+        credentials: flow::Credentials,
+        options: flow::LoginOptions,
+    ) -> Result<flow::LoginResult, flow::LoginError> {
+        let options = super::flow::login_options(options)?;
+        let result = crate::login(&mut WasiHttp, &reference, credentials.into(), options)?;
         Ok(result.into())
-    }
-
-    fn login_with_identity(
-        reference: String,
-        identity: entra::Identity,
-        options: login::LoginOptions,
-    ) -> Result<login::LoginResult, login::LoginError> {
-        let result = crate::login_with_identity(&mut WasiHttp, &reference, &identity.into(), &options.into())?;
-        Ok(result.into())
-    }
-}
-
-impl From<login::LoginOptions> for LoginOptions {
-    fn from(options: login::LoginOptions) -> Self {
-        let defaults = Timeouts::default();
-        let millis = |ms: Option<u64>, default: Duration| ms.map_or(default, Duration::from_millis);
-        Self {
-            tenant: options.tenant,
-            scopes: options.scopes,
-            discover: options.discover,
-            custom_cloud: options.custom_cloud.map(Into::into),
-            timeouts: Timeouts {
-                connect: millis(options.connect_timeout_ms, defaults.connect),
-                first_byte: millis(options.first_byte_timeout_ms, defaults.first_byte),
-                between_bytes: millis(options.between_bytes_timeout_ms, defaults.between_bytes),
-            },
-        }
-    }
-}
-
-impl From<LoginResult> for login::LoginResult {
-    fn from(result: LoginResult) -> Self {
-        Self {
-            login_server: result.login_server,
-            credential: result.credential.into(),
-            access_token: result.access_token.map(Into::into),
-        }
-    }
-}
-
-impl From<LoginError> for login::LoginError {
-    fn from(e: LoginError) -> Self {
-        use login::LoginErrorKind as K;
-        Self {
-            kind: match e.kind {
-                LoginErrorKind::InvalidInput => K::InvalidInput,
-                LoginErrorKind::Challenge => K::Challenge,
-                LoginErrorKind::Connect => K::Connect,
-                LoginErrorKind::Tls => K::Tls,
-                LoginErrorKind::Timeout => K::Timeout,
-                LoginErrorKind::Transport => K::Transport,
-                LoginErrorKind::Redirect => K::Redirect,
-                LoginErrorKind::Refused => K::Refused,
-                LoginErrorKind::TooLarge => K::TooLarge,
-                LoginErrorKind::Malformed => K::Malformed,
-            },
-            stage: match e.stage {
-                Stage::Input => login::Stage::Input,
-                Stage::Entra => login::Stage::Entra,
-                Stage::Discovery => login::Stage::Discovery,
-                Stage::Exchange => login::Stage::Exchange,
-                Stage::Token => login::Stage::Token,
-            },
-            message: e.message,
-            status: e.status,
-            errors: e.errors.into_iter().map(token::AcrError::from).collect(),
-            correlation_id: e.correlation_id,
-        }
     }
 }
 
@@ -105,7 +38,18 @@ impl From<LoginError> for login::LoginError {
 struct WasiHttp;
 
 impl Transport for WasiHttp {
-    fn send(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError> {
+    fn now(&self) -> u64 {
+        let now = wall_clock::now();
+        now.seconds.saturating_mul(1000).saturating_add(u64::from(now.nanoseconds / 1_000_000))
+    }
+
+    fn sleep_until(&mut self, until: u64) {
+        let wait = until.saturating_sub(self.now());
+        monotonic_clock::subscribe_duration(wait.saturating_mul(1_000_000)).block();
+    }
+
+    fn send(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
+        let (request, timeouts, max_body) = (&outgoing.request, &outgoing.timeouts, outgoing.max_response_len);
         let protocol = |message: &str| TransportError {
             kind: TransportErrorKind::Protocol,
             message: message.to_owned(),
@@ -120,11 +64,17 @@ impl Transport for WasiHttp {
         };
         let authority = url.host_str().unwrap_or_default();
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let headers: Vec<(String, Vec<u8>)> = request
+        let mut headers: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
             .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
             .collect();
+        // Every body is known in full: its length goes ahead of it, as curl,
+        // Go and the Azure SDKs send it, rather than chunked.
+        let body_len = request.body.expose().len();
+        if request.method != "GET" {
+            headers.push(("content-length".to_owned(), body_len.to_string().into_bytes()));
+        }
         let fields = Fields::from_list(&headers).map_err(|_| protocol("invalid request header"))?;
         let outgoing = OutgoingRequest::new(fields);
         let method = if request.method == "GET" {

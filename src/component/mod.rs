@@ -9,11 +9,12 @@ use crate::prelude::*;
 #[cfg(not(feature = "client"))]
 mod wit {
     wit_bindgen::generate!({ path: "wit", world: "pure" });
-    pub(super) use exports::acr::auth::{challenge, entra, exchange, http, scope, token};
+    pub(super) use exports::acr::auth::{challenge, entra, exchange, flow, http, scope, token};
 }
 
 #[cfg(feature = "client")]
 mod client;
+mod flow;
 
 #[cfg(feature = "client")]
 mod wit {
@@ -27,17 +28,31 @@ mod wit {
             "wasi:io/poll@0.2.12": wasi::io::poll,
             "wasi:io/streams@0.2.12": wasi::io::streams,
             "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+            "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
         },
     });
-    pub(super) use exports::acr::auth::{challenge, entra, exchange, http, login, scope, token};
+    pub(super) use exports::acr::auth::{challenge, entra, exchange, flow, http, login, scope, token};
 }
 
 use wit::{challenge, entra, exchange, http, scope, token};
 
 use crate::{
-    ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed, RequestError,
-    ResponseError, ScopeError,
+    ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed,
+    ReferenceError, RequestError, ResponseError, full_message,
 };
+
+/// Maps a library kind to the WIT enum of the same cases, exhaustively: a
+/// kind added to the library and not to the WIT package fails to compile.
+macro_rules! same_cases {
+    ($value:expr, $from:path => $to:path { $($case:ident),* $(,)? }) => {{
+        use $from as From;
+        use $to as To;
+        match $value {
+            $(From::$case => To::$case,)*
+        }
+    }};
+}
+pub(crate) use same_cases;
 
 // The components' allocator (the library is `no_std`, so the standard
 // library's is not linked). A component instance is single-threaded.
@@ -62,8 +77,8 @@ impl scope::Guest for Component {
     fn resolve_scope(
         reference: String,
         custom_cloud: Option<scope::CloudEnvironment>,
-    ) -> Result<scope::ResolvedScope, scope::ScopeError> {
-        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+    ) -> Result<scope::ResolvedScope, scope::ReferenceError> {
+        let custom_cloud = checked_cloud(custom_cloud).map_err(ReferenceError::InvalidCloud)?;
         let resolved = crate::resolve_scope(&reference, custom_cloud.as_ref())?;
         Ok(scope::ResolvedScope {
             login_server: resolved.login_server,
@@ -85,14 +100,32 @@ impl scope::Guest for Component {
     fn parse_cloud_environment(json: String) -> Result<scope::CloudEnvironment, scope::CloudEnvironmentError> {
         let env = crate::parse_cloud_environment(&json)?;
         Ok(scope::CloudEnvironment {
-            name: env.name,
-            container_registry_dns_suffix: env.container_registry_dns_suffix,
-            resource_manager_endpoint: env.resource_manager_endpoint,
-            active_directory_endpoint: env.active_directory_endpoint,
-            acr_audience: env.acr_audience,
+            name: env.name().map(str::to_owned),
+            container_registry_dns_suffix: env.container_registry_dns_suffix().to_owned(),
+            resource_manager_endpoint: env.resource_manager_endpoint().to_owned(),
+            active_directory_endpoint: env.active_directory_endpoint().to_owned(),
+            acr_audience: env.acr_audience().map(str::to_owned),
         })
     }
 }
+
+/// A custom cloud a host passed, checked as `parse-cloud-environment`
+/// checks one: a host may build the record by hand.
+pub(crate) fn checked_cloud(
+    env: Option<scope::CloudEnvironment>,
+) -> Result<Option<crate::CloudEnvironment>, CloudEnvironmentError> {
+    env.map(|env| {
+        crate::CloudEnvironment::new(
+            env.name,
+            &env.container_registry_dns_suffix,
+            &env.resource_manager_endpoint,
+            &env.active_directory_endpoint,
+            env.acr_audience.as_deref(),
+        )
+    })
+    .transpose()
+}
+
 
 impl exchange::Guest for Component {
     fn build_exchange_request(
@@ -101,7 +134,7 @@ impl exchange::Guest for Component {
         tenant: Option<String>,
         custom_cloud: Option<scope::CloudEnvironment>,
     ) -> Result<http::Request, exchange::RequestError> {
-        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let custom_cloud = checked_cloud(custom_cloud).map_err(ReferenceError::InvalidCloud)?;
         let request =
             crate::build_exchange_request(&reference, &entra_token, tenant.as_deref(), custom_cloud.as_ref())?;
         Ok(request.into())
@@ -113,7 +146,7 @@ impl exchange::Guest for Component {
         scopes: Vec<String>,
         custom_cloud: Option<scope::CloudEnvironment>,
     ) -> Result<http::Request, exchange::RequestError> {
-        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let custom_cloud = checked_cloud(custom_cloud).map_err(ReferenceError::InvalidCloud)?;
         let request = crate::build_token_request(&reference, &refresh_token, &scopes, custom_cloud.as_ref())?;
         Ok(request.into())
     }
@@ -124,7 +157,7 @@ impl challenge::Guest for Component {
         www_authenticate: String,
         custom_cloud: Option<scope::CloudEnvironment>,
     ) -> Result<challenge::Challenge, challenge::ChallengeError> {
-        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let custom_cloud = checked_cloud(custom_cloud).map_err(ChallengeError::InvalidCloud)?;
         let c = crate::parse_challenge(&www_authenticate, custom_cloud.as_ref())?;
         Ok(challenge::Challenge {
             realm: c.realm,
@@ -155,13 +188,26 @@ impl From<crate::Request> for http::Request {
 }
 
 impl token::Guest for Component {
-    fn parse_refresh_token(status: u16, body: Vec<u8>) -> Result<token::Credential, token::ResponseError> {
-        Ok(crate::parse_refresh_token(status, &body)?.into())
+    fn parse_refresh_token(
+        status: u16,
+        body: Vec<u8>,
+        sent: Vec<String>,
+    ) -> Result<token::Credential, token::ResponseError> {
+        Ok(crate::parse_refresh_token(status, &body, &borrowed(&sent))?.into())
     }
 
-    fn parse_access_token(status: u16, body: Vec<u8>) -> Result<token::AccessToken, token::ResponseError> {
-        Ok(crate::parse_access_token(status, &body)?.into())
+    fn parse_access_token(
+        status: u16,
+        body: Vec<u8>,
+        sent: Vec<String>,
+    ) -> Result<token::AccessToken, token::ResponseError> {
+        Ok(crate::parse_access_token(status, &body, &borrowed(&sent))?.into())
     }
+}
+
+/// The texts of `strings`, as the library takes secrets.
+fn borrowed(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
 }
 
 impl From<crate::Credential> for token::Credential {
@@ -171,7 +217,7 @@ impl From<crate::Credential> for token::Credential {
             password: credential.password.into_exposed(),
             expires_at: credential.expires_at,
             issued_at: credential.issued_at,
-            login_server: credential.login_server,
+            audience: credential.audience,
             tenant: credential.tenant,
         }
     }
@@ -183,7 +229,7 @@ impl From<crate::AccessToken> for token::AccessToken {
             token: access.token.into_exposed(),
             expires_at: access.expires_at,
             issued_at: access.issued_at,
-            login_server: access.login_server,
+            audience: access.audience,
         }
     }
 }
@@ -197,76 +243,52 @@ impl From<crate::AcrError> for token::AcrError {
     }
 }
 
-impl From<scope::CloudEnvironment> for crate::CloudEnvironment {
-    fn from(env: scope::CloudEnvironment) -> Self {
+impl From<ReferenceError> for scope::ReferenceError {
+    fn from(e: ReferenceError) -> Self {
         Self {
-            name: env.name,
-            container_registry_dns_suffix: env.container_registry_dns_suffix,
-            resource_manager_endpoint: env.resource_manager_endpoint,
-            active_directory_endpoint: env.active_directory_endpoint,
-            acr_audience: env.acr_audience,
-        }
-    }
-}
-
-impl From<ScopeError> for scope::ScopeError {
-    fn from(e: ScopeError) -> Self {
-        use scope::ScopeErrorKind as K;
-        let kind = match &e {
-            ScopeError::Empty => K::Empty,
-            ScopeError::TooLong => K::TooLong,
-            ScopeError::NotAscii => K::NotAscii,
-            ScopeError::UnsupportedScheme { .. } => K::UnsupportedScheme,
-            ScopeError::UserInfo => K::UserInfo,
-            ScopeError::Port { .. } => K::Port,
-            ScopeError::IpAddress => K::IpAddress,
-            ScopeError::Localhost => K::Localhost,
-            ScopeError::InvalidHost { .. } => K::InvalidHost,
-            ScopeError::RetiredCloud => K::RetiredCloud,
-            ScopeError::NotLoginServer { .. } => K::NotLoginServer,
-            ScopeError::UnrecognisedHost { .. } => K::UnrecognisedHost,
-        };
-        Self {
-            kind,
-            message: e.to_string(),
+            kind: same_cases!(e.kind(), crate::ReferenceErrorKind => scope::ReferenceErrorKind {
+                Empty, TooLong, NotAscii, UnsupportedScheme, UserInfo, Port, IpAddress, Localhost,
+                InvalidHost, RetiredCloud, NotLoginServer, UnrecognisedHost, InvalidCloud,
+            }),
+            message: full_message(&e),
         }
     }
 }
 
 impl From<CloudEnvironmentError> for scope::CloudEnvironmentError {
     fn from(e: CloudEnvironmentError) -> Self {
-        use scope::CloudEnvironmentErrorKind as K;
-        let kind = match &e {
-            CloudEnvironmentError::TooLarge => K::TooLarge,
-            CloudEnvironmentError::NotJson { .. } => K::NotJson,
-            CloudEnvironmentError::RepeatedField { .. } => K::RepeatedField,
-            CloudEnvironmentError::MissingField { .. } => K::MissingField,
-            CloudEnvironmentError::InvalidField { .. } => K::InvalidField,
-        };
         Self {
-            kind,
+            kind: same_cases!(e.kind(), crate::CloudEnvironmentErrorKind => scope::CloudEnvironmentErrorKind {
+                TooLarge, NotJson, RepeatedField, MissingField, InvalidField,
+            }),
             field: e.field().map(str::to_owned),
-            message: e.to_string(),
+            message: full_message(&e),
         }
+    }
+}
+
+impl From<InputError> for exchange::InputError {
+    fn from(e: InputError) -> Self {
+        Self {
+            kind: same_cases!(e.kind(), crate::InputErrorKind => exchange::InputErrorKind {
+                EmptyToken, TokenTooLong, TokenInvalidCharacter, InvalidTenant, ScopeCount, InvalidScope,
+            }),
+            message: full_message(&e),
+        }
+    }
+}
+
+impl From<ReferenceError> for exchange::RequestError {
+    fn from(e: ReferenceError) -> Self {
+        Self::Reference(e.into())
     }
 }
 
 impl From<RequestError> for exchange::RequestError {
     fn from(e: RequestError) -> Self {
-        use exchange::InputErrorKind as K;
         match e {
             RequestError::Reference(e) => Self::Reference(e.into()),
-            RequestError::Input(e) => Self::Input(exchange::InputError {
-                kind: match &e {
-                    InputError::EmptyToken => K::EmptyToken,
-                    InputError::TokenTooLong => K::TokenTooLong,
-                    InputError::TokenInvalidCharacter => K::TokenInvalidCharacter,
-                    InputError::InvalidTenant => K::InvalidTenant,
-                    InputError::ScopeCount => K::ScopeCount,
-                    InputError::InvalidScope { .. } => K::InvalidScope,
-                },
-                message: e.to_string(),
-            }),
+            RequestError::Input(e) => Self::Input(e.into()),
         }
     }
 }
@@ -286,21 +308,12 @@ impl From<ResponseError> for token::ResponseError {
 
 impl From<Malformed> for token::Malformed {
     fn from(m: Malformed) -> Self {
-        use token::MalformedKind as K;
         Self {
-            kind: match m {
-                Malformed::TooLarge => K::TooLarge,
-                Malformed::NotJson => K::NotJson,
-                Malformed::MissingToken { .. } => K::MissingToken,
-                Malformed::TokenNotString { .. } => K::TokenNotString,
-                Malformed::NotAJwt { .. } => K::NotAJwt,
-                Malformed::BadBase64 { .. } => K::BadBase64,
-                Malformed::ClaimsNotJson { .. } => K::ClaimsNotJson,
-                Malformed::MissingExpiry => K::MissingExpiry,
-                Malformed::InvalidExpiry => K::InvalidExpiry,
-                Malformed::InvalidClaim { .. } => K::InvalidClaim,
-            },
-            message: m.to_string(),
+            kind: same_cases!(m.kind(), crate::MalformedKind => token::MalformedKind {
+                TooLarge, NotJson, MissingToken, TokenNotString, NotAJwt, BadBase64, ClaimsNotJson,
+                MissingExpiry, InvalidExpiry, InvalidClaim,
+            }),
+            message: full_message(&m),
         }
     }
 }
@@ -339,31 +352,19 @@ impl entra::Guest for Component {
         custom_cloud: Option<scope::CloudEnvironment>,
     ) -> Result<http::Request, entra::EntraRequestError> {
         let identity = crate::Identity::from(identity);
-        let custom_cloud = custom_cloud.map(crate::CloudEnvironment::from);
+        let custom_cloud = checked_cloud(custom_cloud).map_err(EntraRequestError::InvalidCloud)?;
         crate::build_entra_token_request(&identity, &scope, custom_cloud.as_ref())
             .map(Into::into)
-            .map_err(|e| {
-                use entra::EntraRequestErrorKind as K;
-                entra::EntraRequestError {
-                    message: e.to_string(),
-                    kind: match e {
-                        EntraRequestError::InvalidScope => K::InvalidScope,
-                        EntraRequestError::UnknownAuthority => K::UnknownAuthority,
-                        EntraRequestError::InvalidTenant => K::InvalidTenant,
-                        EntraRequestError::InvalidClientId => K::InvalidClientId,
-                        EntraRequestError::InvalidManagedIdentityId => K::InvalidManagedIdentityId,
-                        EntraRequestError::InvalidCredential(_) => K::InvalidCredential,
-                    },
-                }
-            })
+            .map_err(Into::into)
     }
 
     fn parse_entra_token_response(
         status: u16,
         body: Vec<u8>,
         now: u64,
+        sent: Vec<String>,
     ) -> Result<entra::EntraToken, entra::EntraResponseError> {
-        match crate::parse_entra_token_response(status, &body, now) {
+        match crate::parse_entra_token_response(status, &body, now, &borrowed(&sent)) {
             Ok(token) => Ok(entra::EntraToken {
                 access_token: token.access_token.into_exposed(),
                 expires_at: token.expires_at,
@@ -382,23 +383,30 @@ impl entra::Guest for Component {
     }
 }
 
+impl From<EntraRequestError> for entra::EntraRequestError {
+    fn from(e: EntraRequestError) -> Self {
+        Self {
+            kind: same_cases!(e.kind(), crate::EntraRequestErrorKind => entra::EntraRequestErrorKind {
+                InvalidScope, UnknownAuthority, InvalidTenant, InvalidClientId, InvalidManagedIdentityId,
+                InvalidCredential, InvalidCloud,
+            }),
+            message: full_message(&e),
+        }
+    }
+}
+
 impl From<ChallengeError> for challenge::ChallengeError {
     fn from(e: ChallengeError) -> Self {
-        use challenge::ChallengeErrorKind as K;
-        let message = e.to_string();
-        let (kind, realm_error) = match e {
-            ChallengeError::TooLong => (K::TooLong, None),
-            ChallengeError::Syntax { .. } => (K::Syntax, None),
-            ChallengeError::NoBearer => (K::NoBearer, None),
-            ChallengeError::MissingParameter { .. } => (K::MissingParameter, None),
-            ChallengeError::DuplicateParameter { .. } => (K::DuplicateParameter, None),
-            ChallengeError::InsecureRealm => (K::InsecureRealm, None),
-            ChallengeError::Realm(e) => (K::RealmHost, Some(e.into())),
-        };
         Self {
-            kind,
-            realm_error,
-            message,
+            kind: same_cases!(e.kind(), crate::ChallengeErrorKind => challenge::ChallengeErrorKind {
+                TooLong, Syntax, NoBearer, MissingParameter, DuplicateParameter, InsecureRealm, RealmHost,
+                InvalidCloud,
+            }),
+            message: full_message(&e),
+            realm_error: match e {
+                ChallengeError::Realm(realm) => Some(realm.into()),
+                _ => None,
+            },
         }
     }
 }

@@ -105,7 +105,12 @@ const BUILDS: [Build; 2] = [
     Build {
         feature: "client",
         file: "acr_auth_client.wasm",
-        allowed_imports: &["wasi:http/", "wasi:io/", "wasi:clocks/monotonic-clock@"],
+        allowed_imports: &[
+            "wasi:http/",
+            "wasi:io/",
+            "wasi:clocks/monotonic-clock@",
+            "wasi:clocks/wall-clock@",
+        ],
         // 230,530 bytes when set.
         budget: 236 * 1024,
     },

@@ -1,0 +1,366 @@
+//! `tests/cases/login-flow.json` through the native [`LoginFlow`], step by
+//! step, and through the blocking driver [`acr_auth::login`] over a scripted
+//! transport with a virtual clock: the same requests, waits and endings.
+//! The file's `about` describes the format; the component, Node and Python
+//! run the same file.
+
+use std::collections::BTreeMap;
+
+use acr_auth::{
+    Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, ManagedIdentityId, Outgoing,
+    Response, Secret, Step, Transport, TransportError, TransportErrorKind,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+/// The case file.
+fn cases() -> (Vec<Value>, BTreeMap<String, String>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/login-flow.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the case file")).expect("JSON");
+    let mut secrets = BTreeMap::new();
+    for (name, spec) in file["secrets"].as_object().expect("secrets") {
+        let value = resolve(spec, &secrets);
+        secrets.insert(name.clone(), value.as_str().expect("a secret is text").to_owned());
+    }
+    (file["cases"].as_array().expect("cases").clone(), secrets)
+}
+
+/// `value` with `${name}` / `${name:from:to}` replaced by secrets and
+/// `{"jwt": claims}` by a JWT.
+fn resolve(value: &Value, secrets: &BTreeMap<String, String>) -> Value {
+    match value {
+        Value::String(text) => Value::String(substitute(text, secrets)),
+        Value::Array(items) => Value::Array(items.iter().map(|item| resolve(item, secrets)).collect()),
+        Value::Object(object) => match object.get("jwt") {
+            Some(claims) if object.len() == 1 => {
+                let claims = resolve(claims, secrets);
+                Value::String(format!(
+                    "{}.{}.{}",
+                    URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+                    URL_SAFE_NO_PAD.encode(claims.to_string()),
+                    URL_SAFE_NO_PAD.encode(b"sig"),
+                ))
+            }
+            _ => Value::Object(object.iter().map(|(k, v)| (k.clone(), resolve(v, secrets))).collect()),
+        },
+        other => other.clone(),
+    }
+}
+
+/// `text` with its `${...}` references replaced.
+fn substitute(text: &str, secrets: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("a closing brace") + start;
+        let reference = &rest[start + 2..end];
+        let mut parts = reference.split(':');
+        let name = parts.next().expect("a name");
+        let secret = secrets.get(name).unwrap_or_else(|| panic!("no secret {name}"));
+        match (parts.next(), parts.next()) {
+            (Some(from), Some(to)) => out.push_str(&secret[from.parse().expect("from")..to.parse().expect("to")]),
+            _ => out.push_str(secret),
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The case's credentials.
+fn credentials(case: &Value) -> Credentials {
+    let given = &case["credentials"];
+    if let Some(token) = text(given, "entra_token") {
+        return Credentials::EntraToken(Secret::new(token));
+    }
+    let identity = &given["identity"];
+    let identity = if let Some(secret) = identity.get("client_secret") {
+        Identity::ClientSecret {
+            tenant: text(secret, "tenant").expect("tenant"),
+            client_id: text(secret, "client_id").expect("client_id"),
+            secret: Secret::new(text(secret, "secret").expect("secret")),
+            authority_host: text(secret, "authority_host"),
+        }
+    } else if let Some(federated) = identity.get("federated_token") {
+        Identity::FederatedToken {
+            tenant: text(federated, "tenant").expect("tenant"),
+            client_id: text(federated, "client_id").expect("client_id"),
+            assertion: Secret::new(text(federated, "assertion").expect("assertion")),
+            authority_host: text(federated, "authority_host"),
+        }
+    } else {
+        let id = &identity["managed_identity"];
+        Identity::ManagedIdentity {
+            id: text(id, "client_id").map(ManagedIdentityId::ClientId),
+        }
+    };
+    Credentials::Identity(identity)
+}
+
+/// The case's options.
+fn options(case: &Value) -> LoginOptions {
+    let given = &case["options"];
+    LoginOptions {
+        tenant: text(given, "tenant"),
+        repository_scopes: given["repository_scopes"]
+            .as_array()
+            .map(|scopes| scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        discover: given["discover"].as_bool().unwrap_or(false),
+        ..LoginOptions::default()
+    }
+}
+
+/// Asserts that `outgoing` is the request `expected` describes.
+fn check_request(name: &str, outgoing: &Outgoing, expected: &Value) {
+    let request = &outgoing.request;
+    assert_eq!(request.method, expected["method"], "{name}: method");
+    assert_eq!(request.url, expected["url"], "{name}: URL");
+    let headers: Vec<Value> = request.headers.iter().map(|(n, v)| json!([n, v])).collect();
+    assert_eq!(Value::Array(headers), expected["headers"], "{name}: headers");
+    let body = request.body.expose();
+    if let Some(form) = expected.get("form") {
+        let fields: Vec<Value> = form_urlencoded::parse(body).map(|(k, v)| json!([k, v])).collect();
+        assert_eq!(&Value::Array(fields), form, "{name}: form");
+    } else {
+        assert_eq!(std::str::from_utf8(body).expect("text"), expected["body"], "{name}: body");
+    }
+    assert_eq!(outgoing.max_response_len, acr_auth::MAX_RESPONSE_BODY_LEN, "{name}: body cap");
+}
+
+/// What a script item feeds back: a response or a transport failure.
+fn outcome(item: &Value) -> Result<Response, TransportError> {
+    if let Some(fail) = item.get("fail") {
+        let kind = match fail["kind"].as_str().expect("a kind") {
+            "connect" => TransportErrorKind::Connect,
+            "tls" => TransportErrorKind::Tls,
+            "timeout" => TransportErrorKind::Timeout,
+            "too-large" => TransportErrorKind::TooLarge,
+            _ => TransportErrorKind::Protocol,
+        };
+        return Err(TransportError {
+            kind,
+            message: text(fail, "message").unwrap_or_default(),
+        });
+    }
+    let respond = &item["respond"];
+    let body = match (respond.get("json"), respond.get("text")) {
+        (Some(json), _) => json.to_string().into_bytes(),
+        (None, Some(text)) => text.as_str().expect("text").as_bytes().to_vec(),
+        (None, None) => Vec::new(),
+    };
+    let headers = respond["headers"]
+        .as_array()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|h| (h[0].as_str().expect("name").to_owned(), h[1].as_str().expect("value").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Response {
+        status: u16::try_from(respond["status"].as_u64().expect("a status")).expect("a u16"),
+        headers,
+        body,
+    })
+}
+
+/// Asserts that the login ended as the case says.
+fn check_end(case: &Value, secrets: &BTreeMap<String, String>, end: Result<LoginResult, LoginError>) {
+    let name = case["name"].as_str().expect("a name");
+    match (end, case.get("done"), case.get("failed")) {
+        (Ok(result), Some(done), None) => {
+            assert_eq!(result.login_server, done["login_server"], "{name}");
+            assert_eq!(result.credential.expires_at, done["expires_at"], "{name}");
+            assert_eq!(json!(result.credential.audience), done["audience"], "{name}");
+            assert_eq!(result.credential.password.expose(), &done["password"], "{name}");
+            let access = result.access_token.map(|t| t.expires_at);
+            assert_eq!(json!(access), done["access_token_expires_at"], "{name}");
+        }
+        (Err(error), None, Some(failed)) => {
+            assert_eq!(error.kind().as_str(), failed["kind"], "{name}: kind ({error:?})");
+            assert_eq!(error.stage().as_str(), failed["stage"], "{name}: stage ({error:?})");
+            if let Some(status) = failed.get("status") {
+                assert_eq!(json!(error.status()), *status, "{name}: status");
+            }
+            let message = error.message();
+            for part in failed["message_contains"].as_array().into_iter().flatten() {
+                assert!(message.contains(part.as_str().expect("text")), "{name}: {message}");
+            }
+            if let Some(errors) = failed.get("errors") {
+                let observed: Vec<Value> =
+                    error.errors().iter().map(|e| json!({"code": e.code, "message": e.message})).collect();
+                assert_eq!(&Value::Array(observed), errors, "{name}: errors");
+            }
+            if let Some(id) = failed.get("correlation_id") {
+                assert_eq!(json!(error.correlation_id()), *id, "{name}: correlation ID");
+            }
+            let texts = [
+                message.clone(),
+                format!("{error:?}"),
+                error.correlation_id().unwrap_or_default().to_owned(),
+            ]
+            .into_iter()
+            .chain(error.errors().iter().flat_map(|e| [e.code.clone(), e.message.clone()]));
+            let texts: Vec<String> = texts.collect();
+            for secret in failed["lacks"].as_array().into_iter().flatten() {
+                let secret = &secrets[secret.as_str().expect("a name")];
+                for window in secret.as_bytes().windows(acr_auth::MIN_FRAGMENT) {
+                    let window = std::str::from_utf8(window).expect("ASCII");
+                    for text in &texts {
+                        assert!(!text.contains(window), "{name}: {window:?} in {text}");
+                    }
+                }
+            }
+        }
+        (end, _, _) => panic!("{name}: ended with {end:?}"),
+    }
+}
+
+#[test]
+fn every_case_step_by_step() {
+    let (cases, secrets) = cases();
+    assert!(cases.len() >= 28, "{} cases", cases.len());
+    for case in &cases {
+        let case = &resolve(case, &secrets);
+        let name = case["name"].as_str().expect("a name");
+        let mut flow = LoginFlow::new(case["reference"].as_str().expect("a reference"), credentials(case), options(case));
+        let mut now = case["start"].as_u64().expect("a start");
+        let mut event = Event::Start;
+        for item in case["script"].as_array().expect("a script") {
+            let step = flow.step(now, event);
+            if let Some(wait) = item.get("wait").and_then(Value::as_u64) {
+                assert_eq!(step, Step::Wait(now + wait), "{name}");
+                // Waking early is told to wait again.
+                assert_eq!(flow.step(now + wait - 1, Event::Woke), Step::Wait(now + wait), "{name}");
+                now += wait;
+                event = Event::Woke;
+                continue;
+            }
+            let Step::Send(outgoing) = step else {
+                panic!("{name}: expected a request, got {step:?}");
+            };
+            check_request(name, &outgoing, &item["send"]);
+            event = Event::outcome(outcome(item));
+        }
+        let end = match flow.step(now, event) {
+            Step::Done(result) => Ok(result),
+            Step::Failed(error) => Err(error),
+            other => panic!("{name}: expected the end, got {other:?}"),
+        };
+        check_end(case, &secrets, end.clone());
+        // The end is the end: every further step returns it again.
+        let again = match flow.step(now + 1, Event::Woke) {
+            Step::Done(result) => Ok(result),
+            Step::Failed(error) => Err(error),
+            other => panic!("{name}: after the end, {other:?}"),
+        };
+        assert_eq!(again, end, "{name}");
+    }
+}
+
+/// A transport that plays a case's script on a virtual clock.
+struct Scripted<'c> {
+    name: &'c str,
+    script: std::slice::Iter<'c, Value>,
+    now: u64,
+}
+
+impl Transport for Scripted<'_> {
+    fn send(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
+        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted request", self.name));
+        check_request(self.name, outgoing, &item["send"]);
+        outcome(item)
+    }
+
+    fn now(&self) -> u64 {
+        self.now
+    }
+
+    fn sleep_until(&mut self, until: u64) {
+        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted wait", self.name));
+        assert_eq!(Some(until - self.now), item["wait"].as_u64(), "{}: wait", self.name);
+        self.now = until;
+    }
+}
+
+#[test]
+fn every_case_through_the_blocking_driver() {
+    let (cases, secrets) = cases();
+    for case in &cases {
+        let case = &resolve(case, &secrets);
+        let name = case["name"].as_str().expect("a name");
+        let script = case["script"].as_array().expect("a script");
+        let mut transport = Scripted {
+            name,
+            script: script.iter(),
+            now: case["start"].as_u64().expect("a start"),
+        };
+        let end = acr_auth::login(
+            &mut transport,
+            case["reference"].as_str().expect("a reference"),
+            credentials(case),
+            options(case),
+        );
+        assert!(transport.script.next().is_none(), "{name}: the script was not played to its end");
+        check_end(case, &secrets, end);
+    }
+}
+
+#[test]
+fn events_the_flow_did_not_ask_for_end_it() {
+    let token = Credentials::EntraToken(Secret::new("eyJ0eXAi.e30.c2ln".to_owned()));
+    let reference = "myregistry.azurecr.io";
+    let response = Response {
+        status: 200,
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    for (before, event) in [
+        (0, Event::Response(response.clone())),
+        (0, Event::Woke),
+        (1, Event::Start),
+        (1, Event::Woke),
+    ] {
+        let mut flow = LoginFlow::new(reference, token.clone(), LoginOptions::default());
+        if before == 1 {
+            assert!(matches!(flow.step(0, Event::Start), Step::Send(_)));
+        }
+        match flow.step(0, event.clone()) {
+            Step::Failed(error) => assert_eq!(error.kind().as_str(), "misuse", "{event:?}: {error}"),
+            other => panic!("{event:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_login_error_keeps_its_cause_and_does_not_repeat_it() {
+    let mut flow = LoginFlow::new(
+        "myregistry.azurecr.io",
+        Credentials::EntraToken(Secret::new("eyJ0eXAi.e30.c2ln".to_owned())),
+        LoginOptions::default(),
+    );
+    assert!(matches!(flow.step(0, Event::Start), Step::Send(_)));
+    let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"no"}]}"#.to_vec();
+    let Step::Failed(error) = flow.step(
+        0,
+        Event::Response(Response {
+            status: 401,
+            headers: Vec::new(),
+            body,
+        }),
+    ) else {
+        panic!("not failed");
+    };
+    let source = std::error::Error::source(&error).expect("a cause");
+    let cause = source.downcast_ref::<acr_auth::ResponseError>().expect("the registry's refusal");
+    assert_eq!(cause.kind().as_str(), "refused");
+    assert!(!error.to_string().contains(&source.to_string()), "{error}");
+    assert_eq!(error.message(), format!("{error}: {source}"));
+}
