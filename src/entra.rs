@@ -74,10 +74,52 @@ pub enum Identity {
         /// `AZURE_AUTHORITY_HOST`; [`DEFAULT_AUTHORITY_HOST`] when `None`.
         authority_host: Option<String>,
     },
-    /// A managed identity, through the instance metadata service.
+    /// A managed identity, through the endpoint its platform provides.
     ManagedIdentity {
         /// Which user-assigned identity; the system-assigned one when `None`.
         id: Option<ManagedIdentityId>,
+        /// Where the platform serves its tokens.
+        source: ManagedIdentitySource,
+    },
+}
+
+/// Where a managed identity's tokens come from, as the Azure SDKs choose it
+/// from the environment: `IDENTITY_ENDPOINT` with `IDENTITY_HEADER` (App
+/// Service, Functions, Container Apps), `IDENTITY_ENDPOINT` with
+/// `IMDS_ENDPOINT` (Azure Arc), `MSI_ENDPOINT` (Cloud Shell), else the
+/// instance metadata service.
+///
+/// Each endpoint is used exactly as given and nowhere else. Plain HTTP is
+/// allowed to a loopback address only (`localhost`, `127.0.0.0/8`, `[::1]`,
+/// where these platforms serve it); any other host must be `https://` and a
+/// DNS name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManagedIdentitySource {
+    /// The instance metadata service (VMs, scale sets, AKS nodes):
+    /// [`MANAGED_IDENTITY_ENDPOINT`].
+    Imds,
+    /// App Service, Functions and Container Apps: a GET of `endpoint` with
+    /// `api-version=2019-08-01` and the header `X-IDENTITY-HEADER`.
+    AppService {
+        /// `IDENTITY_ENDPOINT`.
+        endpoint: String,
+        /// `IDENTITY_HEADER`: a secret, sent to `endpoint` only.
+        header: Secret<String>,
+    },
+    /// Azure Arc: a GET of `endpoint` with `api-version=2020-06-01`, whose
+    /// 401 names a key file (under the Arc agent's token directory) that
+    /// the host reads; the key goes back as `Authorization: Basic`.
+    /// System-assigned only.
+    AzureArc {
+        /// `IDENTITY_ENDPOINT`.
+        endpoint: String,
+    },
+    /// Cloud Shell: a form POST of `resource` to `endpoint`.
+    /// System-assigned only.
+    CloudShell {
+        /// `MSI_ENDPOINT`.
+        endpoint: String,
     },
 }
 
@@ -109,9 +151,11 @@ pub struct EntraToken {
 /// `<authority><tenant>/oauth2/v2.0/token` with `client_id`, `scope`,
 /// `grant_type=client_credentials` and the credential; the authority must be
 /// a built-in cloud's Entra host or `custom_cloud`'s `activeDirectoryEndpoint`.
-/// A managed identity is a GET of [`MANAGED_IDENTITY_ENDPOINT`] with
+/// A managed identity asks its [`ManagedIdentitySource`]: the instance
+/// metadata service is a GET of [`MANAGED_IDENTITY_ENDPOINT`] with
 /// `api-version`, `resource` (the scope without `/.default`) and the
-/// identity's ID, and the header `Metadata: true`.
+/// identity's ID, and the header `Metadata: true`; the other sources as
+/// their variants say.
 pub fn build_entra_token_request(
     identity: &Identity,
     scope: &str,
@@ -122,7 +166,7 @@ pub fn build_entra_token_request(
         .filter(|r| scope.len() <= MAX_FIELD_LEN && crate::endpoint::https_url(r).is_ok())
         .ok_or(EntraRequestError::InvalidScope)?;
     let (tenant, client_id, authority_host, credential) = match identity {
-        Identity::ManagedIdentity { id } => return managed_identity_request(resource, id.as_ref()),
+        Identity::ManagedIdentity { id, source } => return managed_identity_request(resource, id.as_ref(), source),
         Identity::FederatedToken {
             tenant,
             client_id,
@@ -162,13 +206,20 @@ pub fn build_entra_token_request(
     Ok(Request {
         method: "POST",
         url: url.into(),
-        headers: vec![("content-type", FORM_CONTENT_TYPE), ("accept", "application/json")],
+        headers: vec![
+            ("content-type", FORM_CONTENT_TYPE.to_owned()),
+            ("accept", "application/json".to_owned()),
+        ],
         body: Secret::new(form.finish().into_bytes()),
     })
 }
 
-/// The metadata service request for `resource`.
-fn managed_identity_request(resource: &str, id: Option<&ManagedIdentityId>) -> Result<Request, EntraRequestError> {
+/// The request of a managed identity's `source` for `resource`.
+fn managed_identity_request(
+    resource: &str,
+    id: Option<&ManagedIdentityId>,
+    source: &ManagedIdentitySource,
+) -> Result<Request, EntraRequestError> {
     let id = match id {
         None => None,
         Some(ManagedIdentityId::ClientId(id)) if is_guid(id) => Some(("client_id", id)),
@@ -182,23 +233,122 @@ fn managed_identity_request(resource: &str, id: Option<&ManagedIdentityId>) -> R
         }
         Some(_) => return Err(EntraRequestError::InvalidManagedIdentityId),
     };
-    let mut url = Url::parse(MANAGED_IDENTITY_ENDPOINT).map_err(|_| EntraRequestError::UnknownAuthority)?;
+    let get = |url: Url, headers| Request {
+        method: "GET",
+        url: url.into(),
+        headers,
+        body: Secret::new(Vec::new()),
+    };
+    let accept = ("accept", "application/json".to_owned());
+    match source {
+        ManagedIdentitySource::Imds => {
+            let url = Url::parse(MANAGED_IDENTITY_ENDPOINT).map_err(|_| EntraRequestError::UnknownAuthority)?;
+            let url = with_query(url, MANAGED_IDENTITY_API_VERSION, resource, id);
+            Ok(get(url, vec![("metadata", "true".to_owned()), accept]))
+        }
+        ManagedIdentitySource::AppService { endpoint, header } => {
+            // This API names an object ID `principal_id` and a resource ID `mi_res_id`.
+            let id = id.map(|(name, value)| match name {
+                "object_id" => ("principal_id", value),
+                "msi_res_id" => ("mi_res_id", value),
+                _ => (name, value),
+            });
+            check_token(header.expose()).map_err(EntraRequestError::InvalidCredential)?;
+            let url = with_query(platform_endpoint(endpoint)?, "2019-08-01", resource, id);
+            Ok(get(url, vec![("x-identity-header", header.expose().clone()), accept]))
+        }
+        ManagedIdentitySource::AzureArc { endpoint } => {
+            if id.is_some() {
+                return Err(EntraRequestError::UserAssignedUnsupported);
+            }
+            let url = with_query(platform_endpoint(endpoint)?, "2020-06-01", resource, None);
+            Ok(get(url, vec![("metadata", "true".to_owned()), accept]))
+        }
+        ManagedIdentitySource::CloudShell { endpoint } => {
+            if id.is_some() {
+                return Err(EntraRequestError::UserAssignedUnsupported);
+            }
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("resource", resource);
+            Ok(Request {
+                method: "POST",
+                url: platform_endpoint(endpoint)?.into(),
+                headers: vec![
+                    ("content-type", FORM_CONTENT_TYPE.to_owned()),
+                    ("metadata", "true".to_owned()),
+                    accept,
+                ],
+                body: Secret::new(form.finish().into_bytes()),
+            })
+        }
+    }
+}
+
+/// `url` with the query a managed identity endpoint takes.
+fn with_query(mut url: Url, api_version: &str, resource: &str, id: Option<(&str, &String)>) -> Url {
     {
         let mut query = url.query_pairs_mut();
-        query
-            .append_pair("api-version", MANAGED_IDENTITY_API_VERSION)
-            .append_pair("resource", resource);
+        query.append_pair("api-version", api_version).append_pair("resource", resource);
         if let Some((name, value)) = id {
             query.append_pair(name, value);
         }
     }
-    Ok(Request {
-        method: "GET",
-        url: url.into(),
-        headers: vec![("metadata", "true"), ("accept", "application/json")],
-        body: Secret::new(Vec::new()),
-    })
+    url
 }
+
+/// A platform's managed identity endpoint, as its environment names it:
+/// `http://` to a loopback address, or `https://` to a DNS name; no
+/// user-info, query or fragment.
+fn platform_endpoint(text: &str) -> Result<Url, EntraRequestError> {
+    let unknown = EntraRequestError::UnknownAuthority;
+    if text.len() > MAX_FIELD_LEN || !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains('\\') {
+        return Err(unknown);
+    }
+    if text.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
+        let (url, _) = crate::endpoint::https_url(text).map_err(|_| EntraRequestError::UnknownAuthority)?;
+        return Some(url).filter(|url| url.query().is_none() && url.fragment().is_none()).ok_or(unknown);
+    }
+    let rest = text.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("http://")).map(|_| &text[7..]);
+    if rest.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
+        return Err(unknown);
+    }
+    let url = Url::parse(text).map_err(|_| EntraRequestError::UnknownAuthority)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let plain = url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
+    if loopback && plain { Ok(url) } else { Err(unknown) }
+}
+
+/// The Arc agent's key file a 401 from its endpoint names
+/// (`WWW-Authenticate: Basic realm=<path>`), if it is one: a `.key` file
+/// directly in the agent's token directory, `/var/opt/azcmagent/tokens/` or
+/// `C:\\ProgramData\\AzureConnectedMachineAgent\\Tokens\\`.
+pub(crate) fn arc_key_file(www_authenticate: &str) -> Option<String> {
+    let (scheme, rest) = www_authenticate.trim().split_once(' ')?;
+    let path = rest.trim().strip_prefix("realm=")?.trim_matches('"');
+    let name = if let Some(name) = path.strip_prefix("/var/opt/azcmagent/tokens/") {
+        name
+    } else {
+        const WINDOWS: &str = "C:\\ProgramData\\AzureConnectedMachineAgent\\Tokens\\";
+        path.get(..WINDOWS.len())
+            .filter(|dir| dir.eq_ignore_ascii_case(WINDOWS))
+            .map(|_| &path[WINDOWS.len()..])?
+    };
+    let stem = name.strip_suffix(".key")?;
+    let valid = scheme.eq_ignore_ascii_case("Basic")
+        && !stem.is_empty()
+        && stem.len() <= 128
+        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !stem.contains("..");
+    valid.then(|| path.to_owned())
+}
+
+/// The largest Arc key file read, in bytes (as the Azure SDKs cap it).
+pub(crate) const MAX_ARC_KEY_LEN: usize = 4096;
 
 /// The authority to use, an `https://` URL whose path ends in `/`, if it is
 /// one tokens may be sent to: a built-in cloud's Entra host, or the custom

@@ -828,7 +828,9 @@ pub enum EntraRequestError {
     /// The scope is not `https://<resource>/.default`.
     InvalidScope,
     /// The authority host is not a built-in cloud's Entra host or the custom
-    /// cloud's `activeDirectoryEndpoint`, or not an `https://` URL.
+    /// cloud's `activeDirectoryEndpoint`, or not an `https://` URL; or a
+    /// managed identity endpoint is neither `http://` to a loopback address
+    /// nor `https://` to a DNS name.
     UnknownAuthority,
     /// The tenant is not a GUID or domain name.
     InvalidTenant,
@@ -837,6 +839,9 @@ pub enum EntraRequestError {
     /// A managed identity's client or object ID is not a GUID, or its resource
     /// ID is not `/subscriptions/...`.
     InvalidManagedIdentityId,
+    /// A user-assigned identity on a platform that serves only the
+    /// system-assigned one (Azure Arc, Cloud Shell).
+    UserAssignedUnsupported,
     /// The federated token or client secret is empty, too long or holds a
     /// character that cannot be sent.
     InvalidCredential(InputError),
@@ -858,6 +863,8 @@ kinds! {
         InvalidClientId = "invalid-client-id",
         /// [`EntraRequestError::InvalidManagedIdentityId`].
         InvalidManagedIdentityId = "invalid-managed-identity-id",
+        /// [`EntraRequestError::UserAssignedUnsupported`].
+        UserAssignedUnsupported = "user-assigned-unsupported",
         /// [`EntraRequestError::InvalidCredential`].
         InvalidCredential = "invalid-credential",
         /// [`EntraRequestError::InvalidCloud`].
@@ -875,6 +882,7 @@ impl EntraRequestError {
             Self::InvalidTenant => K::InvalidTenant,
             Self::InvalidClientId => K::InvalidClientId,
             Self::InvalidManagedIdentityId => K::InvalidManagedIdentityId,
+            Self::UserAssignedUnsupported => K::UserAssignedUnsupported,
             Self::InvalidCredential(_) => K::InvalidCredential,
             Self::InvalidCloud(_) => K::InvalidCloud,
         }
@@ -893,6 +901,10 @@ impl fmt::Display for EntraRequestError {
             Self::InvalidClientId => f.write_str("the client ID must be a GUID"),
             Self::InvalidManagedIdentityId => f.write_str(
                 "a managed identity's client or object ID must be a GUID, its resource ID /subscriptions/...",
+            ),
+            Self::UserAssignedUnsupported => f.write_str(
+                "this platform (Azure Arc, Cloud Shell) serves only its system-assigned managed identity: \
+                 name no client, object or resource ID",
             ),
             Self::InvalidCredential(_) => f.write_str("the federated token or client secret is refused"),
             Self::InvalidCloud(_) => f.write_str("the custom cloud is refused"),

@@ -101,7 +101,10 @@ fn form_post(login_server: &str, path: &str, form: String) -> Result<Request, Re
     Ok(Request {
         method: "POST",
         url: crate::endpoint::login_server_url(login_server, path)?,
-        headers: vec![("content-type", FORM_CONTENT_TYPE), ("accept", "application/json")],
+        headers: vec![
+            ("content-type", FORM_CONTENT_TYPE.to_owned()),
+            ("accept", "application/json".to_owned()),
+        ],
         body: Secret::new(form.into_bytes()),
     })
 }
@@ -120,7 +123,7 @@ fn check_scope(scope: &str) -> Result<(), InputError> {
         && match scope.split(':').collect::<Vec<_>>().as_slice() {
             ["registry", "catalog", "*"] => true,
             ["repository", name, actions] => {
-                is_repository_name(name)
+                (*name == "*" || is_repository_name(name))
                     && actions
                         .split(',')
                         .all(|a| matches!(a, "pull" | "push" | "delete" | "metadata_read" | "metadata_write" | "*"))

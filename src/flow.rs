@@ -31,8 +31,8 @@ use core::time::Duration;
 
 use crate::redact::Secrets;
 use crate::{
-    AccessToken, ChallengeError, CloudEnvironment, Credential, Identity, LoginError, Request, RequestError, Response,
-    Secret, Stage, Timeouts, TransportError, TransportErrorKind,
+    AccessToken, ChallengeError, CloudEnvironment, Credential, Identity, LoginError, ManagedIdentitySource, Request,
+    RequestError, Response, Secret, Stage, Timeouts, TransportError, TransportErrorKind,
 };
 
 /// Who logs in.
@@ -123,6 +123,10 @@ pub enum Event {
     TransportFailed(TransportError),
     /// The time of the last [`Step::Wait`] has come.
     Woke,
+    /// The contents of the file the last [`Step::ReadFile`] named.
+    FileRead(Secret<String>),
+    /// That file could not be read.
+    FileFailed(String),
 }
 
 impl Event {
@@ -131,6 +135,14 @@ impl Event {
         match sent {
             Ok(response) => Self::Response(response),
             Err(error) => Self::TransportFailed(error),
+        }
+    }
+
+    /// The event for what reading a file gave.
+    pub fn file(read: Result<String, String>) -> Self {
+        match read {
+            Ok(contents) => Self::FileRead(Secret::new(contents)),
+            Err(why) => Self::FileFailed(why),
         }
     }
 }
@@ -145,6 +157,17 @@ pub enum Step {
     /// Call [`LoginFlow::step`] with [`Event::Woke`] at this time (unix
     /// milliseconds) or later.
     Wait(u64),
+    /// Read this file (the Azure Arc agent's key, which proves the caller
+    /// may ask for the machine's token) and call [`LoginFlow::step`] with
+    /// [`Event::FileRead`] or [`Event::FileFailed`]. The flow names only a
+    /// `.key` file in the agent's token directory; a larger file than
+    /// `max_len` bytes is not read.
+    ReadFile {
+        /// The file's path.
+        path: String,
+        /// The most bytes to read.
+        max_len: usize,
+    },
     /// Logged in.
     Done(LoginResult),
     /// The login failed; no further step changes that.
@@ -192,6 +215,9 @@ struct Plan {
     exchange: Option<Request>,
     /// The refresh-token credential, once the exchange answered.
     credential: Option<Credential>,
+    /// Whether the Entra request goes to Azure Arc's endpoint, whose first
+    /// answer is a challenge naming a key file.
+    arc: bool,
 }
 
 impl Plan {
@@ -207,6 +233,7 @@ impl Plan {
             retry: RetryPolicy::default(),
             exchange: None,
             credential: None,
+            arc: false,
         }
     }
 }
@@ -219,6 +246,8 @@ enum State {
     Sent(Attempt),
     /// The attempt is to be sent again at `until`.
     Waiting { attempt: Attempt, until: u64 },
+    /// The attempt waits for the Arc key file at `path`.
+    Reading { attempt: Attempt, path: String },
     /// Done or failed.
     Finished(Box<Result<LoginResult, LoginError>>),
 }
@@ -227,7 +256,10 @@ impl State {
     /// The stage the flow is at.
     fn stage(&self) -> Stage {
         match self {
-            Self::Ready(attempt) | Self::Sent(attempt) | Self::Waiting { attempt, .. } => attempt.stage,
+            Self::Ready(attempt)
+            | Self::Sent(attempt)
+            | Self::Waiting { attempt, .. }
+            | Self::Reading { attempt, .. } => attempt.stage,
             Self::Finished(result) => match &**result {
                 Ok(_) => Stage::Token,
                 Err(e) => e.stage(),
@@ -241,6 +273,7 @@ impl State {
             Self::Ready(_) => "Start",
             Self::Sent(_) => "a response or a transport failure",
             Self::Waiting { .. } => "Woke",
+            Self::Reading { .. } => "the file read",
             Self::Finished(_) => "nothing",
         }
     }
@@ -266,6 +299,8 @@ struct Attempt {
     retries: u32,
     /// Whether it was sent again after a transport failure.
     resent: bool,
+    /// Whether it carries the Arc agent's key already.
+    keyed: bool,
 }
 
 impl Attempt {
@@ -277,6 +312,7 @@ impl Attempt {
             first_sent: None,
             retries: 0,
             resent: false,
+            keyed: false,
         }
     }
 }
@@ -328,6 +364,7 @@ impl LoginFlow {
             crate::exchange::check_scopes(&options.repository_scopes)
                 .map_err(|e| LoginError::invalid_input(RequestError::Input(e)))?;
         }
+        let mut arc = false;
         let (tenant, exchange, first) = match credentials {
             Credentials::EntraToken(token) => {
                 secrets.add(token.expose());
@@ -350,7 +387,14 @@ impl LoginFlow {
                     Identity::ClientSecret { secret, tenant, .. } => {
                         (secret.expose().as_str(), Some(tenant), Service::Remote)
                     }
-                    Identity::ManagedIdentity { .. } => ("", None, Service::Metadata),
+                    Identity::ManagedIdentity { source, .. } => {
+                        arc = matches!(source, ManagedIdentitySource::AzureArc { .. });
+                        let header = match source {
+                            ManagedIdentitySource::AppService { header, .. } => header.expose().as_str(),
+                            _ => "",
+                        };
+                        (header, None, Service::Metadata)
+                    }
                 };
                 secrets.add(credential);
                 let request = crate::build_entra_token_request(&identity, &resolved.scope, custom_cloud)
@@ -373,6 +417,7 @@ impl LoginFlow {
             retry: options.retry,
             exchange,
             credential: None,
+            arc,
         };
         Ok((plan, first))
     }
@@ -396,6 +441,10 @@ impl LoginFlow {
             (State::Sent(attempt), Event::TransportFailed(error)) => self.on_transport_failure(attempt, error),
             (State::Waiting { attempt, until }, Event::Woke) if now >= until => send(attempt, now),
             (State::Waiting { attempt, until }, Event::Woke) => State::Waiting { attempt, until },
+            (State::Reading { attempt, .. }, Event::FileRead(key)) => self.with_key(attempt, key.expose(), now),
+            (State::Reading { attempt, path }, Event::FileFailed(why)) => {
+                self.fail(LoginError::key_file(attempt.stage, &path, &why))
+            }
             (state, event) => {
                 let message = format!("the driver fed {} while the flow awaited {}", event_name(&event), state.awaits());
                 finish(Err(LoginError::misuse(state.stage(), &message)))
@@ -408,6 +457,10 @@ impl LoginFlow {
                 max_response_len: crate::MAX_RESPONSE_BODY_LEN,
             }),
             State::Waiting { until, .. } => Step::Wait(*until),
+            State::Reading { path, .. } => Step::ReadFile {
+                path: path.clone(),
+                max_len: crate::entra::MAX_ARC_KEY_LEN,
+            },
             State::Finished(result) => match &**result {
                 Ok(result) => Step::Done(result.clone()),
                 Err(error) => Step::Failed(error.clone()),
@@ -422,6 +475,16 @@ impl LoginFlow {
         let stage = attempt.stage;
         if (300..400).contains(&response.status) {
             return self.fail(LoginError::redirect(stage, &response, &self.secrets));
+        }
+        if self.plan.arc && stage == Stage::Entra && response.status == 401 && !attempt.keyed {
+            return match response.header("www-authenticate").and_then(crate::entra::arc_key_file) {
+                Some(path) => State::Reading { attempt, path },
+                None => self.fail(LoginError::key_file(
+                    stage,
+                    "",
+                    "the Azure Arc endpoint's 401 names no key file in the agent's token directory",
+                )),
+            };
         }
         if let Some(delay) = self.retry_delay(&attempt, &response, now) {
             attempt.retries += 1;
@@ -446,6 +509,9 @@ impl LoginFlow {
             Stage::Exchange => match crate::token::read_refresh_token(status, body, &self.secrets) {
                 Ok(credential) if self.plan.repository_scopes.is_empty() => {
                     self.succeed(credential, None)
+                }
+                Ok(credential) if credential.abac && self.plan.repository_scopes.iter().any(|s| is_wildcard(s)) => {
+                    self.fail(LoginError::wildcard_on_abac())
                 }
                 Ok(credential) => {
                     let refresh_token = credential.password.expose().clone();
@@ -472,6 +538,18 @@ impl LoginFlow {
                 Err(e) => self.fail(LoginError::response(stage, e, &response, &self.secrets)),
             },
         }
+    }
+
+    /// Sends `attempt` again with the Arc agent's `key`.
+    fn with_key(&mut self, mut attempt: Attempt, key: &str, now: u64) -> State {
+        if let Err(e) = crate::exchange::check_token(key) {
+            let why = format!("it is not a key: {e}");
+            return self.fail(LoginError::key_file(attempt.stage, "", &why));
+        }
+        self.secrets.add(key);
+        attempt.request.headers.push(("authorization", format!("Basic {key}")));
+        attempt.keyed = true;
+        send(attempt, now)
     }
 
     /// After the Entra token: discovery, or the exchange.
@@ -665,10 +743,15 @@ fn discovery(login_server: &str) -> Result<Attempt, RequestError> {
     let request = Request {
         method: "GET",
         url: crate::endpoint::login_server_url(login_server, "/v2/")?,
-        headers: vec![("accept", "application/json")],
+        headers: vec![("accept", "application/json".to_owned())],
         body: Secret::new(Vec::new()),
     };
     Ok(Attempt::new(Stage::Discovery, request, Service::Remote))
+}
+
+/// Whether a repository scope names every repository (`repository:*:...`).
+fn is_wildcard(scope: &str) -> bool {
+    scope.strip_prefix("repository:*:").is_some()
 }
 
 /// An event's name, for a misuse error.
@@ -678,5 +761,7 @@ fn event_name(event: &Event) -> &'static str {
         Event::Response(_) => "a response",
         Event::TransportFailed(_) => "a transport failure",
         Event::Woke => "Woke",
+        Event::FileRead(_) => "a file's contents",
+        Event::FileFailed(_) => "a file that could not be read",
     }
 }

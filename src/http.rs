@@ -10,8 +10,9 @@ use crate::Secret;
 
 /// An HTTP request built by this crate, to be sent exactly as given.
 ///
-/// The body carries a token, so it is a [`Secret`] and `Debug` redacts it.
-/// The URL and headers never carry a token.
+/// The body carries a token, so it is a [`Secret`] and `Debug` redacts it,
+/// as it does the values of the headers that carry secrets
+/// (`authorization`, `x-identity-header`). The URL never carries a token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// Method, upper-case.
@@ -19,7 +20,7 @@ pub struct Request {
     /// Absolute `https://` URL.
     pub url: String,
     /// Header names (lower-case) and values, in sending order.
-    pub headers: Vec<(&'static str, &'static str)>,
+    pub headers: Vec<(&'static str, String)>,
     /// The request body.
     pub body: Secret<Vec<u8>>,
 }
@@ -29,8 +30,25 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("url", &self.url)
-            .field("headers", &self.headers)
+            .field("headers", &Headers(&self.headers))
             .field("body", &format_args!("[{} bytes redacted]", self.body.expose().len()))
+            .finish()
+    }
+}
+
+/// The headers whose values are secrets.
+const SECRET_HEADERS: [&str; 2] = ["authorization", "x-identity-header"];
+
+/// Request headers for `Debug`, secret values redacted.
+struct Headers<'h>(&'h [(&'static str, String)]);
+
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, value)| {
+                let shown = if SECRET_HEADERS.contains(name) { "[redacted]" } else { value.as_str() };
+                (*name, shown)
+            }))
             .finish()
     }
 }

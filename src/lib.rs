@@ -86,7 +86,7 @@ pub use challenge::{Challenge, MAX_CHALLENGE_LEN, parse_challenge};
 pub use cloud::{CloudEnvironment, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environment};
 pub use entra::{
     DEFAULT_AUTHORITY_HOST, EntraToken, Identity, MANAGED_IDENTITY_API_VERSION, MANAGED_IDENTITY_ENDPOINT,
-    ManagedIdentityId, build_entra_token_request, parse_entra_token_response,
+    ManagedIdentityId, ManagedIdentitySource, build_entra_token_request, parse_entra_token_response,
 };
 pub use error::{
     AcrError, ChallengeError, ChallengeErrorKind, CloudEnvironmentError, CloudEnvironmentErrorKind, EntraRefusal,

@@ -3,9 +3,11 @@
 //! over a blocking [`Transport`]; with the `async` feature, [`login_async`]
 //! over an [`AsyncTransport`].
 
+use crate::prelude::*;
 use crate::{Credentials, Event, LoginError, LoginFlow, LoginOptions, LoginResult, Outgoing, Response, Step, TransportError};
 
-/// The blocking I/O of a login: sending one request, and the clock.
+/// The blocking I/O of a login: sending one request, the clock, and reading
+/// the one file a login may need (Azure Arc's key).
 pub trait Transport {
     /// Sends `outgoing.request` exactly as given, applying its timeouts,
     /// following no redirect, and reading at most `max_response_len` bytes
@@ -17,6 +19,12 @@ pub trait Transport {
 
     /// Returns at unix millisecond `until`, or soon after.
     fn sleep_until(&mut self, until: u64);
+
+    /// The contents of the file at `path`, at most `max_len` bytes (a larger
+    /// file is an error), or why it could not be read. The flow names only
+    /// the Azure Arc agent's key file; a host that serves no Arc machine may
+    /// refuse every path.
+    fn read_file(&mut self, path: &str, max_len: usize) -> Result<String, String>;
 }
 
 /// Logs in to the registry `reference` names with `credentials`, through
@@ -38,6 +46,7 @@ pub fn login(
                 transport.sleep_until(until);
                 event = Event::Woke;
             }
+            Step::ReadFile { path, max_len } => event = Event::file(transport.read_file(&path, max_len)),
             Step::Done(result) => return Ok(result),
             Step::Failed(error) => return Err(error),
         }
@@ -55,6 +64,9 @@ pub trait AsyncTransport {
 
     /// Completes at unix millisecond `until`, or soon after.
     fn sleep_until(&mut self, until: u64) -> impl Future<Output = ()>;
+
+    /// The contents of a file, as [`Transport::read_file`] reads it.
+    fn read_file(&mut self, path: &str, max_len: usize) -> impl Future<Output = Result<String, String>>;
 }
 
 /// [`login`] over an [`AsyncTransport`]: the same flow, awaiting each
@@ -77,6 +89,7 @@ pub async fn login_async(
                 transport.sleep_until(until).await;
                 event = Event::Woke;
             }
+            Step::ReadFile { path, max_len } => event = Event::file(transport.read_file(&path, max_len).await),
             Step::Done(result) => return Ok(result),
             Step::Failed(error) => return Err(error),
         }

@@ -81,6 +81,8 @@ pub enum LoginErrorKind {
     TooLarge,
     /// A 200 response broke the protocol.
     Malformed,
+    /// The Azure Arc agent's key file could not be read, or is not one.
+    KeyFile,
 }
 
 impl LoginErrorKind {
@@ -98,6 +100,7 @@ impl LoginErrorKind {
             Self::Refused => "refused",
             Self::TooLarge => "too-large",
             Self::Malformed => "malformed",
+            Self::KeyFile => "key-file",
         }
     }
 }
@@ -139,7 +142,7 @@ pub struct LoginError {
     status: Option<u16>,
     errors: Vec<AcrError>,
     correlation_id: Option<String>,
-    cause: Option<Cause>,
+    cause: Option<Box<Cause>>,
 }
 
 /// The longest correlation ID kept, in bytes.
@@ -192,7 +195,7 @@ impl LoginError {
     }
 
     fn because(mut self, cause: Cause) -> Self {
-        self.cause = Some(cause);
+        self.cause = Some(Box::new(cause));
         self
     }
 
@@ -268,10 +271,10 @@ impl LoginError {
             _ => LoginErrorKind::Malformed,
         };
         let mut login_error = Self::new(kind, Stage::Entra, "").with_response(response, secrets);
-        if let EntraResponseError::Refused(refusal) = &error {
-            if !refusal.correlation_id.is_empty() {
-                login_error.correlation_id = Some(refusal.correlation_id.clone());
-            }
+        if let EntraResponseError::Refused(refusal) = &error
+            && !refusal.correlation_id.is_empty()
+        {
+            login_error.correlation_id = Some(refusal.correlation_id.clone());
         }
         login_error.because(Cause::EntraResponse(error))
     }
@@ -328,6 +331,26 @@ impl LoginError {
         login_error.with_response(response, secrets)
     }
 
+    /// The Arc agent's key file at `path` could not be used.
+    pub(crate) fn key_file(stage: Stage, path: &str, why: &str) -> Self {
+        let detail = if path.is_empty() {
+            format!("the Azure Arc key file: {why}")
+        } else {
+            format!("the Azure Arc key file {}: {why}", crate::error::Quoted(path))
+        };
+        Self::new(LoginErrorKind::KeyFile, stage, detail)
+    }
+
+    /// A wildcard repository scope for a registry that grants per repository.
+    pub(crate) fn wildcard_on_abac() -> Self {
+        Self::new(
+            LoginErrorKind::InvalidInput,
+            Stage::Token,
+            "this registry grants access per repository (repository permissions, ABAC): a wildcard \
+             repository:*:... scope is refused, so name each repository instead",
+        )
+    }
+
     /// A request got no response.
     pub(crate) fn transport(stage: Stage, mut error: TransportError, secrets: &Secrets) -> Self {
         let kind = match error.kind {
@@ -357,7 +380,7 @@ impl fmt::Display for LoginError {
 
 impl core::error::Error for LoginError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        self.cause.as_ref().map(Cause::as_error)
+        self.cause.as_deref().map(Cause::as_error)
     }
 }
 

@@ -41,6 +41,11 @@ pub struct Credential {
     pub audience: Vec<String>,
     /// The JWT `tenant` claim, when present.
     pub tenant: Option<String>,
+    /// Whether the registry grants access per repository (its role
+    /// assignments use repository permissions, ABAC): the token has an
+    /// `aad_identity` claim, as Azure/acr-cli reads it. Such a registry
+    /// refuses wildcard `repository:*:...` scopes.
+    pub abac: bool,
 }
 
 /// Reads an `/oauth2/exchange` response into a credential.
@@ -65,6 +70,7 @@ pub(crate) fn read_refresh_token(status: u16, body: &[u8], sent: &Secrets) -> Re
         issued_at: claims.issued_at,
         audience: claims.audience,
         tenant: claims.tenant,
+        abac: claims.abac,
         password: Secret::new(token),
     })
 }
@@ -108,6 +114,7 @@ struct Claims {
     issued_at: Option<u64>,
     audience: Vec<String>,
     tenant: Option<String>,
+    abac: bool,
 }
 
 /// A JWT payload's members that are read.
@@ -121,6 +128,8 @@ struct ClaimsDocument<'a> {
     aud: Member<'a>,
     #[serde(borrow, default)]
     tenant: Member<'a>,
+    #[serde(borrow, default)]
+    aad_identity: Member<'a>,
 }
 
 /// A JWT header: any JSON object.
@@ -138,6 +147,7 @@ impl Claims {
             issued_at: numeric_date(document.iat, "iat")?,
             audience: audience(document.aud)?,
             tenant: document.tenant.text().map_err(|_| Malformed::InvalidClaim { claim: "tenant" })?,
+            abac: !matches!(document.aad_identity.value(), Json::Absent),
         })
     }
 }

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use acr_auth::{
-    Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, ManagedIdentityId, Outgoing,
+    Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, ManagedIdentityId,
+    ManagedIdentitySource, Outgoing,
     Response, Secret, Step, Transport, TransportError, TransportErrorKind,
 };
 use base64::Engine as _;
@@ -95,9 +96,27 @@ fn credentials(case: &Value) -> Credentials {
             authority_host: text(federated, "authority_host"),
         }
     } else {
-        let id = &identity["managed_identity"];
+        let managed = &identity["managed_identity"];
+        let source = &managed["source"];
+        let source = if let Some(app) = source.get("app_service") {
+            ManagedIdentitySource::AppService {
+                endpoint: text(app, "endpoint").expect("endpoint"),
+                header: Secret::new(text(app, "header").expect("header")),
+            }
+        } else if let Some(endpoint) = text(source, "azure_arc") {
+            ManagedIdentitySource::AzureArc { endpoint }
+        } else if let Some(endpoint) = text(source, "cloud_shell") {
+            ManagedIdentitySource::CloudShell { endpoint }
+        } else {
+            ManagedIdentitySource::Imds
+        };
         Identity::ManagedIdentity {
-            id: text(id, "client_id").map(ManagedIdentityId::ClientId),
+            id: managed["id"]
+                .as_object()
+                .and_then(|id| id.get("client_id"))
+                .and_then(Value::as_str)
+                .map(|id| ManagedIdentityId::ClientId(id.to_owned())),
+            source,
         }
     };
     Credentials::Identity(identity)
@@ -171,6 +190,14 @@ fn outcome(item: &Value) -> Result<Response, TransportError> {
     })
 }
 
+/// What a `read_file` item answers.
+fn file_outcome(item: &Value) -> Result<String, String> {
+    match text(item, "contents") {
+        Some(contents) => Ok(contents),
+        None => Err(text(item, "read_failed").expect("contents or read_failed")),
+    }
+}
+
 /// Asserts that the login ended as the case says.
 fn check_end(case: &Value, secrets: &BTreeMap<String, String>, end: Result<LoginResult, LoginError>) {
     let name = case["name"].as_str().expect("a name");
@@ -226,7 +253,7 @@ fn check_end(case: &Value, secrets: &BTreeMap<String, String>, end: Result<Login
 #[test]
 fn every_case_step_by_step() {
     let (cases, secrets) = cases();
-    assert!(cases.len() >= 28, "{} cases", cases.len());
+    assert!(cases.len() >= 38, "{} cases", cases.len());
     for case in &cases {
         let case = &resolve(case, &secrets);
         let name = case["name"].as_str().expect("a name");
@@ -241,6 +268,18 @@ fn every_case_step_by_step() {
                 assert_eq!(flow.step(now + wait - 1, Event::Woke), Step::Wait(now + wait), "{name}");
                 now += wait;
                 event = Event::Woke;
+                continue;
+            }
+            if let Some(file) = item.get("read_file") {
+                assert_eq!(
+                    step,
+                    Step::ReadFile {
+                        path: text(file, "path").expect("a path"),
+                        max_len: usize::try_from(file["max_len"].as_u64().expect("a cap")).expect("usize"),
+                    },
+                    "{name}"
+                );
+                event = Event::file(file_outcome(item));
                 continue;
             }
             let Step::Send(outgoing) = step else {
@@ -287,6 +326,14 @@ impl Transport for Scripted<'_> {
         let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted wait", self.name));
         assert_eq!(Some(until - self.now), item["wait"].as_u64(), "{}: wait", self.name);
         self.now = until;
+    }
+
+    fn read_file(&mut self, path: &str, max_len: usize) -> Result<String, String> {
+        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted read", self.name));
+        let file = &item["read_file"];
+        assert_eq!(Some(path), file["path"].as_str(), "{}: path", self.name);
+        assert_eq!(Some(max_len as u64), file["max_len"].as_u64(), "{}: cap", self.name);
+        file_outcome(item)
     }
 }
 

@@ -48,6 +48,13 @@ impl Transport for WasiHttp {
         monotonic_clock::subscribe_duration(wait.saturating_mul(1_000_000)).block();
     }
 
+    /// The component has no file system: a login whose managed identity is
+    /// Azure Arc's needs a host that drives the flow itself (the `flow`
+    /// interface) and reads the key file.
+    fn read_file(&mut self, path: &str, _max_len: usize) -> Result<String, String> {
+        Err(format!("the client component reads no files, so not {path}"))
+    }
+
     fn send(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
         let (request, timeouts, max_body) = (&outgoing.request, &outgoing.timeouts, outgoing.max_response_len);
         let protocol = |message: &str| TransportError {
@@ -67,7 +74,7 @@ impl Transport for WasiHttp {
         let mut headers: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+            .map(|(name, value)| ((*name).to_owned(), value.clone().into_bytes()))
             .collect();
         // Every body is known in full: its length goes ahead of it, as curl,
         // Go and the Azure SDKs send it, rather than chunked.

@@ -82,6 +82,8 @@ impl From<flow::Event> for crate::Event {
                 message: error.message,
             }),
             flow::Event::Woke => Self::Woke,
+            flow::Event::FileRead(contents) => Self::FileRead(Secret::new(contents)),
+            flow::Event::FileFailed(why) => Self::FileFailed(why),
         }
     }
 }
@@ -108,6 +110,10 @@ impl From<crate::Step> for flow::Step {
                 request: outgoing.request.into(),
             }),
             crate::Step::Wait(until) => Self::Wait(until),
+            crate::Step::ReadFile { path, max_len } => Self::ReadFile(flow::FileToRead {
+                path,
+                max_len: u32::try_from(max_len).unwrap_or(u32::MAX),
+            }),
             crate::Step::Done(result) => Self::Done(result.into()),
             crate::Step::Failed(error) => Self::Failed(error.into()),
         }
@@ -129,7 +135,7 @@ impl From<LoginError> for flow::LoginError {
         Self {
             kind: same_cases!(e.kind(), crate::LoginErrorKind => flow::LoginErrorKind {
                 InvalidInput, Misuse, Challenge, Connect, Tls, Timeout, Transport, Redirect, Refused, TooLarge,
-                Malformed,
+                Malformed, KeyFile,
             }),
             stage: same_cases!(e.stage(), crate::Stage => flow::Stage { Input, Entra, Discovery, Exchange, Token }),
             message: e.message(),

@@ -37,7 +37,7 @@ mod wit {
 use wit::{challenge, entra, exchange, http, scope, token};
 
 use crate::{
-    ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed,
+    Secret, ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed,
     ReferenceError, RequestError, ResponseError, full_message,
 };
 
@@ -179,7 +179,7 @@ impl From<crate::Request> for http::Request {
                 .into_iter()
                 .map(|(name, value)| http::Header {
                     name: name.to_owned(),
-                    value: value.to_owned(),
+                    value,
                 })
                 .collect(),
             body: request.body.into_exposed(),
@@ -219,6 +219,7 @@ impl From<crate::Credential> for token::Credential {
             issued_at: credential.issued_at,
             audience: credential.audience,
             tenant: credential.tenant,
+            abac: credential.abac,
         }
     }
 }
@@ -320,7 +321,6 @@ impl From<Malformed> for token::Malformed {
 
 impl From<entra::Identity> for crate::Identity {
     fn from(identity: entra::Identity) -> Self {
-        use crate::Secret;
         match identity {
             entra::Identity::FederatedToken(t) => Self::FederatedToken {
                 tenant: t.tenant,
@@ -334,12 +334,25 @@ impl From<entra::Identity> for crate::Identity {
                 secret: Secret::new(c.secret),
                 authority_host: c.authority_host,
             },
-            entra::Identity::ManagedIdentity(id) => Self::ManagedIdentity {
-                id: id.map(|id| match id {
+            entra::Identity::ManagedIdentity(identity) => Self::ManagedIdentity {
+                id: identity.id.map(|id| match id {
                     entra::ManagedIdentityId::ClientId(id) => crate::ManagedIdentityId::ClientId(id),
                     entra::ManagedIdentityId::ObjectId(id) => crate::ManagedIdentityId::ObjectId(id),
                     entra::ManagedIdentityId::ResourceId(id) => crate::ManagedIdentityId::ResourceId(id),
                 }),
+                source: match identity.source {
+                    entra::ManagedIdentitySource::Imds => crate::ManagedIdentitySource::Imds,
+                    entra::ManagedIdentitySource::AppService(app) => crate::ManagedIdentitySource::AppService {
+                        endpoint: app.endpoint,
+                        header: Secret::new(app.header),
+                    },
+                    entra::ManagedIdentitySource::AzureArc(endpoint) => {
+                        crate::ManagedIdentitySource::AzureArc { endpoint }
+                    }
+                    entra::ManagedIdentitySource::CloudShell(endpoint) => {
+                        crate::ManagedIdentitySource::CloudShell { endpoint }
+                    }
+                },
             },
         }
     }
@@ -388,7 +401,7 @@ impl From<EntraRequestError> for entra::EntraRequestError {
         Self {
             kind: same_cases!(e.kind(), crate::EntraRequestErrorKind => entra::EntraRequestErrorKind {
                 InvalidScope, UnknownAuthority, InvalidTenant, InvalidClientId, InvalidManagedIdentityId,
-                InvalidCredential, InvalidCloud,
+                UserAssignedUnsupported, InvalidCredential, InvalidCloud,
             }),
             message: full_message(&e),
         }
