@@ -99,8 +99,8 @@ const BUILDS: [Build; 2] = [
         feature: "component",
         file: "acr_auth.wasm",
         allowed_imports: &[],
-        // 177,765 bytes when set.
-        budget: 180 * 1024,
+        // 238,801 bytes when set.
+        budget: 244 * 1024,
     },
     Build {
         feature: "client",
@@ -111,8 +111,8 @@ const BUILDS: [Build; 2] = [
             "wasi:clocks/monotonic-clock@",
             "wasi:clocks/wall-clock@",
         ],
-        // 230,530 bytes when set.
-        budget: 236 * 1024,
+        // 277,424 bytes when set.
+        budget: 284 * 1024,
     },
 ];
 

@@ -45,13 +45,15 @@ mod bindings {
             "acr:auth/token@0.1.0": generate,
             "acr:auth/http@0.1.0": generate,
             "acr:auth/entra@0.1.0": generate,
+            "acr:auth/flow@0.1.0": generate,
             "acr:auth/login@0.1.0": generate,
             "acr:proxy/config@0.1.0": generate,
         },
     });
 }
 
-use bindings::acr::auth::login::{self, LoginOptions};
+use bindings::acr::auth::flow::{self, Credentials, LoginOptions};
+use bindings::acr::auth::login;
 use bindings::acr::proxy::config;
 
 /// The registry response headers passed to the client: what a pull needs
@@ -109,7 +111,7 @@ impl<'a> Pull<'a> {
 /// Why a pull could not be forwarded: each is answered 502.
 enum Failure {
     /// `login` failed; its message never holds a token.
-    Login(login::LoginError),
+    Login(flow::LoginError),
     /// The request to the registry failed.
     Registry(String),
 }
@@ -154,14 +156,16 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Filter {
 fn forward(pull: &Pull<'_>, accept: Vec<Vec<u8>>) -> Result<IncomingResponse, Failure> {
     let options = LoginOptions {
         tenant: None,
-        scopes: vec![format!("repository:{}:pull", pull.repository)],
+        repository_scopes: vec![format!("repository:{}:pull", pull.repository)],
         discover: false,
         custom_cloud: None,
         connect_timeout_ms: None,
         first_byte_timeout_ms: None,
         between_bytes_timeout_ms: None,
+        retry: None,
     };
-    let result = login::login(&config::registry(), &config::entra_token(), &options).map_err(Failure::Login)?;
+    let credentials = Credentials::EntraToken(config::entra_token());
+    let result = login::login(&config::registry(), &credentials, &options).map_err(Failure::Login)?;
     let registry_error = |message: &str| Failure::Registry(message.to_owned());
     let token = result
         .access_token
