@@ -286,7 +286,8 @@ impl TestAcrBuilder {
     }
 
     /// The `tenant` form field `/oauth2/exchange` requires; with `None` (the default) the
-    /// field must be absent.
+    /// field is optional and, when sent, must be the Entra app's tenant (with no app, it
+    /// must be absent).
     pub fn tenant(mut self, tenant: Option<&str>) -> Self {
         self.tenant = tenant.map(str::to_owned);
         self
@@ -852,13 +853,19 @@ impl State {
             ("service", Some(self.host.as_str())),
             ("access_token", Some(self.entra_token.as_str())),
         ];
-        if let Some(tenant) = &self.tenant {
-            expected.push(("tenant", Some(tenant.as_str())));
+        // A configured tenant must be sent; otherwise the tenant is optional
+        // (as ACR treats it), and when sent must be the Entra app's.
+        let known_tenant = self.tenant.as_deref().or(self.app.as_ref().map(|app| app.tenant.as_str()));
+        if self.tenant.is_some() || request.field("tenant").is_some() {
+            expected.push(("tenant", known_tenant));
+            if known_tenant.is_none() {
+                return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "unexpected form field `tenant`");
+            }
         }
         if let Err(message) = check_oauth_request(request, &expected, None) {
             return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
-        let tenant = self.tenant.as_deref().unwrap_or(DEFAULT_TENANT);
+        let tenant = known_tenant.unwrap_or(DEFAULT_TENANT);
         let token = self.issue(
             REFRESH_TOKEN_LIFETIME,
             Vec::new(),
