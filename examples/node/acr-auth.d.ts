@@ -3,31 +3,31 @@
  * generates from the WIT (`npm run build`), so they follow the WIT; this
  * file only describes what the wrapper changes: options objects instead of
  * positional `option` arguments, response bodies as text or bytes, numbers
- * accepted for timeouts and times, an Entra identity as one object with a
- * `kind` instead of nested `{tag, val}` variants, and `Error` subclasses
- * instead of jco's `ComponentError`.
+ * accepted for times, an identity, a credential source, a login event and a
+ * login step as one object with a `kind` instead of nested `{tag, val}`
+ * variants, and `Error` subclasses instead of jco's `ComponentError`.
  *
  * WIT `u64` values are `bigint`: `expiresAt` and `issuedAt` are BigInt unix
- * seconds.
+ * seconds, a step's times BigInt milliseconds.
  */
 
 import type {
     CloudEnvironment,
     CloudEnvironmentErrorKind,
+    ReferenceErrorKind,
     ResolvedScope,
-    ScopeErrorKind,
 } from './generated/pure/interfaces/acr-auth-scope.js';
 import type { InputErrorKind } from './generated/pure/interfaces/acr-auth-exchange.js';
-import type { Request } from './generated/pure/interfaces/acr-auth-http.js';
+import type { Header, Request, TransportErrorKind } from './generated/pure/interfaces/acr-auth-http.js';
 import type { AccessToken, AcrError, Credential, MalformedKind } from './generated/pure/interfaces/acr-auth-token.js';
 import type { Challenge, ChallengeErrorKind } from './generated/pure/interfaces/acr-auth-challenge.js';
-import type { LoginErrorKind, LoginResult, Stage } from './generated/client/interfaces/acr-auth-login.js';
 import type {
     ClientSecret,
     EntraRequestErrorKind,
     EntraToken,
     FederatedToken,
 } from './generated/pure/interfaces/acr-auth-entra.js';
+import type { LoginErrorKind, LoginResult, Outgoing, Stage } from './generated/pure/interfaces/acr-auth-flow.js';
 
 export type {
     AccessToken,
@@ -38,28 +38,42 @@ export type {
     Credential,
     EntraToken,
     FederatedToken,
+    Header,
+    LoginErrorKind,
     LoginResult,
     Request,
     ResolvedScope,
+    Stage,
+    TransportErrorKind,
 };
 
 /** A response body: text, or the bytes of a `fetch` response or `Buffer`. */
 export type ResponseBody = string | ArrayBuffer | ArrayBufferView;
 
+/** Where a managed identity's tokens come from, as the Azure SDKs choose it from the environment. */
+export type ManagedIdentitySource =
+    /** The instance metadata service at 169.254.169.254 (VMs, AKS nodes). */
+    | { kind: 'imds' }
+    /** App Service, Functions, Container Apps: `IDENTITY_ENDPOINT`, and `IDENTITY_HEADER` (a secret). */
+    | { kind: 'app-service'; endpoint: string; header: string }
+    /** Azure Arc: `IDENTITY_ENDPOINT`; system-assigned only. */
+    | { kind: 'azure-arc'; endpoint: string }
+    /** Cloud Shell: `MSI_ENDPOINT`; system-assigned only. */
+    | { kind: 'cloud-shell'; endpoint: string };
+
 /**
- * A managed identity, through the instance metadata service: the
- * system-assigned one without an ID, else the user-assigned one that at most
- * one of its IDs names (more than one is a `TypeError`).
+ * A managed identity: the system-assigned one without an ID, else the
+ * user-assigned one its one ID names; served by `source`, IMDS when absent.
  */
-export interface ManagedIdentity {
-    kind: 'managed-identity';
+export type ManagedIdentity = { kind: 'managed-identity'; source?: ManagedIdentitySource } & (
+    | { clientId?: undefined; objectId?: undefined; resourceId?: undefined }
     /** Its client ID (a GUID). */
-    clientId?: string;
+    | { clientId: string; objectId?: undefined; resourceId?: undefined }
     /** Its object (principal) ID (a GUID). */
-    objectId?: string;
+    | { clientId?: undefined; objectId: string; resourceId?: undefined }
     /** Its Azure resource ID, `/subscriptions/.../userAssignedIdentities/<name>`. */
-    resourceId?: string;
-}
+    | { clientId?: undefined; objectId?: undefined; resourceId: string }
+);
 
 /**
  * Who the host is to Entra: the WIT `identity`, its case as `kind` next to
@@ -70,6 +84,9 @@ export type Identity =
     | ({ kind: 'client-secret' } & ClientSecret)
     | ManagedIdentity;
 
+/** Who logs in: an Entra token the host has (a secret), or its identity. */
+export type Credentials = { entraToken: string } | { identity: Identity };
+
 /** The base class of every refusal this module throws. */
 export class AcrAuthError extends Error {
     constructor(kind: string, message: string, options?: ErrorOptions);
@@ -77,10 +94,10 @@ export class AcrAuthError extends Error {
     kind: string;
 }
 
-/** A refused registry reference. */
-export class ScopeError extends AcrAuthError {
-    constructor(payload: import('./generated/pure/interfaces/acr-auth-scope.js').ScopeError);
-    kind: ScopeErrorKind;
+/** A refused registry reference, or a refused custom cloud record (`invalid-cloud`). */
+export class RegistryReferenceError extends AcrAuthError {
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-scope.js').ReferenceError);
+    kind: ReferenceErrorKind;
 }
 
 /** A refused custom cloud environment file. */
@@ -91,13 +108,13 @@ export class CloudEnvironmentError extends AcrAuthError {
     field: string | undefined;
 }
 
-/** A request that could not be built: the reference, or a token, tenant or scope. */
+/** A request that could not be built: the reference or custom cloud, or a token, tenant or scope. */
 export class RequestError extends AcrAuthError {
     constructor(payload: import('./generated/pure/interfaces/acr-auth-exchange.js').RequestError);
     /** Which argument was refused. */
     kind: 'reference' | 'input';
-    /** Why: a scope-error kind for `reference`, an input-error kind for `input`. */
-    reason: ScopeErrorKind | InputErrorKind;
+    /** Why: a reference-error kind for `reference`, an input-error kind for `input`. */
+    reason: ReferenceErrorKind | InputErrorKind;
 }
 
 /** A registry response that did not yield a token. */
@@ -113,26 +130,12 @@ export class ResponseError extends AcrAuthError {
     errors: AcrError[];
 }
 
-/** A refused `WWW-Authenticate` header. */
+/** A refused `WWW-Authenticate` header, or a refused custom cloud record (`invalid-cloud`). */
 export class ChallengeError extends AcrAuthError {
     constructor(payload: import('./generated/pure/interfaces/acr-auth-challenge.js').ChallengeError);
     kind: ChallengeErrorKind;
     /** Why the realm's host was refused, for `realm-host`; also the `cause`. */
-    realmError: ScopeError | undefined;
-}
-
-/** A failed login. No field holds a token. */
-export class LoginError extends AcrAuthError {
-    constructor(payload: import('./generated/client/interfaces/acr-auth-login.js').LoginError);
-    kind: LoginErrorKind;
-    /** The step that failed. */
-    stage: Stage;
-    /** The HTTP status, when a response arrived. */
-    status: number | undefined;
-    /** The ACR errors of the response body. */
-    errors: AcrError[];
-    /** The response's `x-ms-correlation-request-id`, which support asks for. */
-    correlationId: string | undefined;
+    realmError: RegistryReferenceError | undefined;
 }
 
 /** A refused argument of `buildEntraTokenRequest`; the message never holds the credential. */
@@ -162,9 +165,23 @@ export class EntraResponseError extends AcrAuthError {
     correlationId?: string;
 }
 
+/** A failed login. No field holds a secret the login handled, whole or in part. */
+export class LoginError extends AcrAuthError {
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-flow.js').LoginError);
+    kind: LoginErrorKind;
+    /** The step that failed. */
+    stage: Stage;
+    /** The HTTP status, when a response arrived. */
+    status: number | undefined;
+    /** The ACR errors of the response body. */
+    errors: AcrError[];
+    /** The registry's `x-ms-correlation-request-id` or Entra's `correlation_id`, which support asks for. */
+    correlationId: string | undefined;
+}
+
 /** Options of the functions that accept a custom cloud. */
 export interface CustomCloudOptions {
-    /** A custom cloud from `parseCloudEnvironment`, for its registries. */
+    /** A custom cloud from `parseCloudEnvironment` (or built by hand: it is checked the same way). */
     customCloud?: CloudEnvironment;
 }
 
@@ -174,10 +191,24 @@ export interface ExchangeOptions extends CustomCloudOptions {
     tenant?: string;
 }
 
-/** Options of `login`. */
+/** When to try a refused request again: the WIT `retry-policy`, every field given. */
+export interface RetryPolicy {
+    /** Retries after a refusal from a registry or Entra (the flow's default 3). */
+    maxRetries: number;
+    /** Retries after a refusal from a metadata service (the flow's default 5). */
+    metadataMaxRetries: number;
+    /** The first backoff; each retry doubles it (the flow's default 1000). */
+    firstDelayMs: number | bigint;
+    /** The longest single wait (the flow's default 60000). */
+    maxDelayMs: number | bigint;
+    /** How long a metadata service's 410 is retried (the flow's default 70000). */
+    goneWindowMs: number | bigint;
+}
+
+/** Options of a `LoginFlow`: the WIT `login-options`. */
 export interface LoginOptions extends ExchangeOptions {
     /** Repository scopes to get an access token for; none skips `/oauth2/token`. */
-    scopes?: string[];
+    repositoryScopes?: string[];
     /** Whether to confirm the registry's Bearer challenge at `/v2/` first. */
     discover?: boolean;
     /** Connection timeout in milliseconds; default 10000. */
@@ -186,9 +217,68 @@ export interface LoginOptions extends ExchangeOptions {
     firstByteTimeoutMs?: number | bigint;
     /** Time between response body chunks in milliseconds; default 30000. */
     betweenBytesTimeoutMs?: number | bigint;
+    /** When to retry; the flow's defaults when absent. */
+    retry?: RetryPolicy;
 }
 
-/** The login server, cloud and Entra scope of a registry reference. @throws {ScopeError} */
+/** The I/O `login` performs; `defaultIo` holds Node's. */
+export interface LoginIo {
+    /** Sends a request: called with `redirect: 'manual'` and an abort `signal`. */
+    fetch(url: string, init: RequestInit): Promise<Response>;
+    /** Unix milliseconds. */
+    now(): number;
+    /** Resolves after `ms` milliseconds, or rejects when `signal` aborts. */
+    sleep(ms: number, signal?: AbortSignal): Promise<unknown>;
+    /** The text of the file at `path`; rejects if it cannot be read or is longer than `maxLen` bytes. */
+    readFile(path: string, maxLen: number, signal?: AbortSignal): Promise<string>;
+}
+
+/** Options of `login`. */
+export interface LoginDriverOptions extends LoginOptions {
+    /** Aborts the login; the promise then rejects with the signal's reason. */
+    signal?: AbortSignal;
+    /** Replaces any of `defaultIo`'s functions. */
+    io?: Partial<LoginIo>;
+}
+
+/** What happened since the last step of a `LoginFlow`. */
+export type LoginEvent =
+    /** Nothing yet: the first call. */
+    | { kind: 'start' }
+    /** The response to the request of the last `send` step: its headers as a `Headers` object, pairs or records. */
+    | { kind: 'response'; status: number; headers?: Iterable<[string, string]> | Header[]; body?: ResponseBody }
+    /** That request got no response. */
+    | { kind: 'transport-failed'; error: { kind: TransportErrorKind; message: string } }
+    /** The time of the last `wait` step has come. */
+    | { kind: 'woke' }
+    /** The contents of the file the last `read-file` step named: a secret. */
+    | { kind: 'file-read'; contents: string }
+    /** That file could not be read, and why. */
+    | { kind: 'file-failed'; reason: string };
+
+/** What a `LoginFlow` says to do next. */
+export type LoginStep =
+    /** Send `request` exactly as given, following no redirect, within the timeouts; read at most `maxResponseLen` body bytes. */
+    | ({ kind: 'send' } & Outgoing)
+    /** Step with `{kind: 'woke'}` at this unix millisecond or later. */
+    | { kind: 'wait'; untilMs: bigint }
+    /** Read this file, at most `maxLen` bytes (the Azure Arc agent's key). */
+    | { kind: 'read-file'; path: string; maxLen: number }
+    /** Logged in. */
+    | { kind: 'done'; result: LoginResult }
+    /** The login failed; every further step says so again. */
+    | { kind: 'failed'; error: LoginError };
+
+/** A login in progress, as a state machine the caller drives. */
+export class LoginFlow implements Disposable {
+    constructor(reference: string, credentials: Credentials, options?: LoginOptions);
+    /** Takes what happened since the last step, at `nowMs` (unix milliseconds), and returns what to do next. */
+    step(nowMs: number | bigint, event: LoginEvent): LoginStep;
+    /** Frees the flow's component memory. */
+    [Symbol.dispose](): void;
+}
+
+/** The login server, cloud and Entra scope of a registry reference. @throws {RegistryReferenceError} */
 export function resolveScope(reference: string, options?: CustomCloudOptions): ResolvedScope;
 
 /** Reads a custom cloud's environment file. @throws {CloudEnvironmentError} */
@@ -205,26 +295,31 @@ export function buildTokenRequest(
     options?: CustomCloudOptions,
 ): Request;
 
-/** The credential of an `/oauth2/exchange` response. @throws {ResponseError} */
-export function parseRefreshToken(status: number, body: ResponseBody): Credential;
+/** The credential of an `/oauth2/exchange` response; `sent`: the secrets the request carried. @throws {ResponseError} */
+export function parseRefreshToken(status: number, body: ResponseBody, sent: string[]): Credential;
 
-/** The access token of an `/oauth2/token` response. @throws {ResponseError} */
-export function parseAccessToken(status: number, body: ResponseBody): AccessToken;
+/** The access token of an `/oauth2/token` response; `sent`: the secrets the request carried. @throws {ResponseError} */
+export function parseAccessToken(status: number, body: ResponseBody, sent: string[]): AccessToken;
 
 /** The Bearer challenge of a `WWW-Authenticate` header. @throws {ChallengeError} */
 export function parseChallenge(wwwAuthenticate: string, options?: CustomCloudOptions): Challenge;
 
-/** The whole login over HTTPS; blocks the calling thread while it runs. Rejects with `LoginError`. */
-export function login(reference: string, entraToken: string, options?: LoginOptions): Promise<LoginResult>;
-
-/**
- * The request for an Entra token for `scope` with the host's own identity, as
- * data. Throws `EntraRequestError`.
- */
+/** The request for an Entra token for `scope` with the host's own identity, as data. @throws {EntraRequestError} */
 export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Request;
 
 /**
- * The Entra token of an answer to a request sent at unix time `now`. Throws
- * `EntraResponseError`.
+ * The Entra token of an answer to a request sent at unix time `now`; `sent`:
+ * the secrets the request carried. @throws {EntraResponseError}
  */
-export function parseEntraTokenResponse(status: number, body: ResponseBody, now: number | bigint): EntraToken;
+export function parseEntraTokenResponse(
+    status: number,
+    body: ResponseBody,
+    now: number | bigint,
+    sent: string[],
+): EntraToken;
+
+/** Node's I/O for `login`: global `fetch`, `Date.now`, timers and `fs.promises`. */
+export const defaultIo: Readonly<LoginIo>;
+
+/** The whole login, driven over `fetch` without blocking the event loop. Rejects with `LoginError`. */
+export function login(reference: string, credentials: Credentials, options?: LoginDriverOptions): Promise<LoginResult>;

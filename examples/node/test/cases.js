@@ -1,29 +1,35 @@
-// The conformance cases the Rust host tests run, read from the same files
-// (`host-tests/cases/*.json`) and interpreted the same way as the Rust
-// helper `host-tests/src/conformance.rs`: inputs are built as it builds them,
-// results are turned into the JSON shape it compares (snake_case keys,
-// `null` for absent options), and `check` asserts what its `check` asserts.
+// The case files every host runs, read and interpreted as the Rust tests
+// read them: the conformance cases as `host-tests/src/conformance.rs` builds
+// their inputs and compares their results (snake_case keys, `null` for absent
+// options), and the scripted logins of `login-flow.json` as
+// `tests/login_flow.rs` resolves them.
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { inspect } from 'node:util';
 
 import { AcrAuthError, EntraResponseError, parseCloudEnvironment } from '../acr-auth.js';
 
-/** The case directory, relative to this file: the repository's `host-tests/cases/`. */
-const CASES_DIR = new URL('../../../host-tests/cases/', import.meta.url);
+/** The directories that hold case files, relative to this file: the repository's. */
+const CASE_DIRS = ['../../../host-tests/cases/', '../../../tests/cases/'].map((dir) => new URL(dir, import.meta.url));
 
 /** The names of all case files, without `.json`, sorted. */
 export function caseFileNames() {
-    return readdirSync(CASES_DIR)
+    return CASE_DIRS.filter((dir) => existsSync(dir))
+        .flatMap((dir) => readdirSync(dir))
         .filter((file) => file.endsWith('.json'))
         .map((file) => file.slice(0, -'.json'.length))
         .sort();
 }
 
-/** The cases of `host-tests/cases/<name>.json`. */
-export function cases(name) {
-    return JSON.parse(readFileSync(new URL(`${name}.json`, CASES_DIR), 'utf8'));
+/**
+ * The case file `<name>.json`, parsed: every test reads its cases through
+ * this one function, wherever the file lives.
+ */
+export function readCaseFile(name) {
+    const [path] = CASE_DIRS.map((dir) => new URL(`${name}.json`, dir)).filter((file) => existsSync(file));
+    assert.ok(path, `no case file ${name}.json`);
+    return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 /**
@@ -127,19 +133,45 @@ function camelCase(name) {
     return name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
 }
 
+/** An object with its snake_case keys in camelCase; `null` values become absent. */
+export function camelKeys(object) {
+    const entries = Object.entries(object ?? {}).filter(([, value]) => value !== null);
+    return Object.fromEntries(entries.map(([key, value]) => [camelCase(key), value]));
+}
+
+/** A case's managed identity source (`{"app_service": {...}}`, `{"azure_arc": url}`, ...) as the wrapper takes it. */
+function managedIdentitySource(source) {
+    const entries = Object.entries(source);
+    assert.equal(entries.length, 1, `a managed identity source has one case: ${inspect(source)}`);
+    const [[kind, value]] = entries;
+    const fields = typeof value === 'string' ? { endpoint: value } : camelKeys(value);
+    return { kind: kind.replaceAll('_', '-'), ...fields };
+}
+
 /**
- * A case's Entra identity as the wrapper takes it. The case's `identity`
- * holds one key, the WIT case in snake_case (`federated_token`,
- * `client_secret`, `managed_identity`), whose value is that case's fields in
- * snake_case, or null for the system-assigned managed identity; the wrapper
- * takes the case as `kind` next to the same fields in camelCase.
+ * A case's Entra identity as the wrapper takes it. The case's identity holds
+ * one key, the WIT case in snake_case (`federated_token`, `client_secret`,
+ * `managed_identity`), whose value is that case's fields in snake_case. A
+ * managed identity is the WIT record (`{"id": {"client_id": ...} | null,
+ * "source": {...}}`), or just its ID fields (or null) for one served by the
+ * instance metadata service. The wrapper takes the case as `kind` next to
+ * the same fields in camelCase, the ID's field among them.
  */
-export function identity(testCase) {
-    const entries = Object.entries(testCase.identity);
-    assert.equal(entries.length, 1, `${testCase.name}: an identity has one case`);
-    const [[kind, fields]] = entries;
-    const camel = Object.entries(fields ?? {}).map(([key, value]) => [camelCase(key), value]);
-    return { kind: kind.replaceAll('_', '-'), ...Object.fromEntries(camel) };
+export function identity(spec) {
+    const entries = Object.entries(spec);
+    assert.equal(entries.length, 1, `an identity has one case: ${inspect(spec)}`);
+    const [[key, fields]] = entries;
+    const kind = key.replaceAll('_', '-');
+    if (kind !== 'managed-identity' || fields === null || !('id' in fields || 'source' in fields)) {
+        return { kind, ...camelKeys(fields) };
+    }
+    const source = fields.source && managedIdentitySource(fields.source);
+    return { kind, ...camelKeys(fields.id), ...(source && { source }) };
+}
+
+/** A hand-built WIT `cloud-environment` record of a case (snake_case, `null` for none) as the wrapper takes it. */
+export function cloudRecord(record) {
+    return camelKeys(record);
 }
 
 /**

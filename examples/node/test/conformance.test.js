@@ -1,12 +1,23 @@
-// Every case of `host-tests/cases/*.json` through the Node wrapper, with the
+// Every conformance case file through the Node wrapper, with the
 // expectations the Rust host tests (`host-tests/tests/*.rs`) assert for the
-// same case through the native library and through wasmtime.
+// same case through the native library and through wasmtime. The files that
+// describe whole logins and hand-built cloud records have their own tests.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import * as acr from '../acr-auth.js';
-import { caseFileNames, cases, check, customCloud, identity, input, listInput, observe, responseBody } from './cases.js';
+import {
+    caseFileNames,
+    check,
+    customCloud,
+    identity,
+    input,
+    listInput,
+    observe,
+    readCaseFile,
+    responseBody,
+} from './cases.js';
 
 /** A request with its headers as `[name, value]` pairs, as the case files write them. */
 function requestJson(request) {
@@ -25,7 +36,7 @@ function formFields(body) {
  */
 async function checkResponseCase(testCase, parse, tokenKey) {
     const { body, token } = responseBody(testCase);
-    const observed = await observe(() => parse(testCase.status, body));
+    const observed = await observe(() => parse(testCase.status, body, []));
     check(testCase, observed);
     if (testCase.expect_refusal) {
         assert.equal(observed.status, testCase.expect_refusal.status, testCase.name);
@@ -146,7 +157,7 @@ const SUITES = {
         async run(testCase) {
             const options = { customCloud: customCloud(testCase) };
             const observed = await observe(async () =>
-                requestJson(acr.buildEntraTokenRequest(identity(testCase), input(testCase, 'scope'), options)),
+                requestJson(acr.buildEntraTokenRequest(identity(testCase.identity), input(testCase, 'scope'), options)),
             );
             check(testCase, observed);
             if (testCase.form !== undefined) {
@@ -159,7 +170,7 @@ const SUITES = {
         minCases: 17,
         async run(testCase) {
             const body = input(testCase, 'body');
-            const observed = await observe(() => acr.parseEntraTokenResponse(testCase.status, body, testCase.now));
+            const observed = await observe(() => acr.parseEntraTokenResponse(testCase.status, body, testCase.now, []));
             check(testCase, observed);
             // In `expect_refusal`, `error` is the OAuth error.
             for (const [key, want] of Object.entries(testCase.expect_refusal ?? {})) {
@@ -170,13 +181,19 @@ const SUITES = {
     },
 };
 
+/** The case files other tests run: each name with its test file. */
+const OTHER_SUITES = {
+    'custom-cloud-record': 'custom-cloud-record.test.js',
+    'login-flow': 'login-flow.test.js',
+};
+
 it('has a suite for every case file', () => {
-    assert.deepEqual(caseFileNames(), Object.keys(SUITES).sort());
+    assert.deepEqual(caseFileNames(), Object.keys({ ...SUITES, ...OTHER_SUITES }).sort());
 });
 
 for (const [file, { minCases, run }] of Object.entries(SUITES)) {
     describe(file, () => {
-        const all = cases(file);
+        const all = readCaseFile(file);
         it(`holds at least ${minCases} cases (has ${all.length})`, () => {
             assert.ok(all.length >= minCases, `${file}.json lost cases`);
         });
