@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Python host's tests: creates (or reuses) the virtualenv at
 # <repo>/target/python-venv, installs requirements.txt into it and runs pytest.
-# Needs the pure component built by `cargo xtask build`.
+# Needs the pure component built by `cargo xtask build`. The live login tests
+# run only under host-tests/with-test-acr.sh, which provides the test registry.
 # Extra arguments go to pytest.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +22,7 @@ fi
 
 cd "$here"
 status=0
-"$venv/bin/python" -m pytest -q -rs "$@" || status=$?
+"$venv/bin/python" -m pytest -q -rsx "$@" || status=$?
 if [[ $status -eq 5 ]]; then
     echo "error: pytest collected no tests" >&2
 fi

@@ -27,6 +27,7 @@ from ._component import (
     resolve_scope,
 )
 from ._flow import LoginFlow
+from ._login import Transport, login, login_async
 from ._types import (
     AccessToken,
     AcrAuthError,
@@ -171,6 +172,7 @@ __all__ = [
     "Start",
     "Step",
     "StepKind",
+    "Transport",
     "TransportError",
     "TransportErrorKind",
     "TransportFailed",
@@ -179,6 +181,8 @@ __all__ = [
     "build_entra_token_request",
     "build_exchange_request",
     "build_token_request",
+    "login",
+    "login_async",
     "parse_access_token",
     "parse_challenge",
     "parse_cloud_environment",

@@ -1,10 +1,14 @@
 """The scripted logins of the login flow's case file, as `tests/login_flow.rs`
-runs them natively: step by step through `LoginFlow` on a virtual clock. The
-file's `about` describes the format."""
+runs them natively: step by step through `LoginFlow` on a virtual clock, and
+through the drivers `login` and `login_async` over a transport that plays the
+script. The file's `about` describes the format."""
 
+import asyncio
 import dataclasses
 import json
 import re
+import ssl
+import time
 import urllib.parse
 from base64 import urlsafe_b64encode
 from typing import Any
@@ -195,6 +199,107 @@ def test_step_by_step(case: dict[str, Any]) -> None:
         assert type(again) is type(end) and dataclasses.asdict(again) == dataclasses.asdict(end), name
 
 
+class Scripted(acr_auth.Transport):
+    """A transport that plays a case's script on a virtual clock, checking
+    each request, wait and file read the driver asks for."""
+
+    def __init__(self, case: dict[str, Any]) -> None:
+        super().__init__(ssl_context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self.name = case["name"]
+        self.script = iter(case["script"])
+        self.now = case["start"]
+
+    def next(self, what: str) -> dict[str, Any]:
+        item: dict[str, Any] | None = next(self.script, None)
+        assert item is not None and what in item, f"{self.name}: an unscripted {what}: {item}"
+        return item
+
+    def send(self, outgoing: acr_auth.Outgoing) -> acr_auth.Response:
+        item = self.next("send")
+        check_request(self.name, outgoing, item["send"])
+        answer = outcome(item)
+        if isinstance(answer, acr_auth.TransportError):
+            raise answer
+        return answer
+
+    def now_ms(self) -> int:
+        return self.now
+
+    def sleep_until(self, until_ms: int) -> None:
+        assert until_ms - self.now == self.next("wait")["wait"], self.name
+        self.now = until_ms
+
+    async def sleep_until_async(self, until_ms: int) -> None:
+        self.sleep_until(until_ms)
+
+    def read_file(self, path: str, max_len: int) -> str:
+        item = self.next("read_file")
+        assert acr_auth.FileToRead(path, max_len) == acr_auth.FileToRead(**item["read_file"]), self.name
+        if "contents" in item:
+            contents: str = item["contents"]
+            return contents
+        raise OSError(item["read_failed"])
+
+    def played(self) -> bool:
+        """Whether the whole script was played."""
+        return next(self.script, None) is None
+
+
+@each_flow_case
+def test_through_login(case: dict[str, Any]) -> None:
+    transport = Scripted(case)
+    try:
+        end: acr_auth.LoginResult | acr_auth.LoginError = acr_auth.login(
+            case["reference"], credentials(case), options(case), transport=transport
+        )
+    except acr_auth.LoginError as error:
+        end = error
+    assert transport.played(), f"{case['name']}: the script was not played to its end"
+    check_end(case, end)
+
+
+@each_flow_case
+def test_through_login_async(case: dict[str, Any]) -> None:
+    transport = Scripted(case)
+    try:
+        end: acr_auth.LoginResult | acr_auth.LoginError = asyncio.run(
+            acr_auth.login_async(case["reference"], credentials(case), options(case), transport=transport)
+        )
+    except acr_auth.LoginError as error:
+        end = error
+    assert transport.played(), f"{case['name']}: the script was not played to its end"
+    check_end(case, end)
+
+
+def test_login_async_leaves_the_event_loop_running() -> None:
+    """While a request is out, other tasks run: each request here takes 50 ms
+    in its worker thread, and a task ticking every 5 ms ticks meanwhile."""
+    [case] = [c for c in CASES if c["name"].startswith("discovery, the exchange")]
+    sends = sum("send" in item for item in case["script"])
+
+    class Slow(Scripted):
+        def send(self, outgoing: acr_auth.Outgoing) -> acr_auth.Response:
+            time.sleep(0.05)
+            return super().send(outgoing)
+
+    async def run() -> int:
+        ticks, done = 0, False
+
+        async def tick() -> None:
+            nonlocal ticks
+            while not done:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        ticker = asyncio.create_task(tick())
+        await acr_auth.login_async(case["reference"], credentials(case), options(case), transport=Slow(case))
+        done = True
+        await ticker
+        return ticks
+
+    assert asyncio.run(run()) > sends
+
+
 def test_events_the_flow_did_not_ask_for_end_it() -> None:
     wrong_events: list[tuple[bool, acr_auth.Event]] = [
         (False, acr_auth.Responded(acr_auth.Response(200, [], b""))),
@@ -216,3 +321,19 @@ def test_a_closed_flow_cannot_step() -> None:
     flow.close()
     with pytest.raises(ValueError, match="closed"):
         flow.step(0, acr_auth.Start())
+
+
+def test_login_refuses_a_hand_built_cloud_record_before_any_request() -> None:
+    """`login` takes a custom cloud too: a record that does not check out ends
+    the login before the transport is asked for anything."""
+    [case] = [
+        c for c in case_file("custom-cloud-record")["cases"] if c["record"]["container_registry_dns_suffix"] == "com"
+    ]
+    cloud = acr_auth.CloudEnvironment(**case["record"])
+    transport = Scripted({"name": case["name"], "script": [], "start": 0})
+    with pytest.raises(acr_auth.LoginError) as caught:
+        acr_auth.login(
+            case["reference"], "eyJ0eXAi.e30.c2ln", acr_auth.LoginOptions(custom_cloud=cloud), transport=transport
+        )
+    assert (caught.value.kind, caught.value.stage) == (acr_auth.LoginErrorKind.INVALID_INPUT, acr_auth.Stage.INPUT)
+    assert case["field"] in caught.value.message

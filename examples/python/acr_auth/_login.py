@@ -1,0 +1,212 @@
+"""Drivers of `LoginFlow` over Python's standard library: `login` blocks,
+`login_async` runs on an asyncio event loop, and `Transport` moves the bytes.
+
+The flow decides everything a login does (discovery, redirect refusal,
+retries and their waits, redaction, error mapping); a driver only does what
+a step says: send one request exactly as given, sleep until a time, read one
+file, and feed back what happened.
+"""
+
+import asyncio
+import errno
+import http.client
+import os
+import ssl
+import time
+import urllib.parse
+
+from ._flow import LoginFlow
+from ._types import (
+    Credentials,
+    Done,
+    Event,
+    Failed,
+    FileFailed,
+    FileRead,
+    FileToRead,
+    Header,
+    LoginOptions,
+    LoginResult,
+    Outgoing,
+    ReadFile,
+    Responded,
+    Response,
+    Send,
+    Start,
+    TransportError,
+    TransportErrorKind,
+    TransportFailed,
+    Wait,
+    Woke,
+)
+
+
+class Transport:
+    """A login's I/O with the standard library: `http.client` over `ssl`, the
+    system clock, `time.sleep` and the file system. Subclass it to change a
+    part (the tests replace them all with a script).
+
+    TLS trusts `ssl.create_default_context()`, which reads the system's CAs
+    or the bundle `SSL_CERT_FILE` names, plus `cafile` when given; or
+    exactly `ssl_context` when given.
+    """
+
+    def __init__(self, *, cafile: str | os.PathLike[str] | None = None, ssl_context: ssl.SSLContext | None = None):
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context()
+            if cafile is not None:
+                ssl_context.load_verify_locations(cafile)
+        elif cafile is not None:
+            raise ValueError("give cafile or ssl_context, not both")
+        self.ssl_context = ssl_context
+
+    def send(self, outgoing: Outgoing) -> Response:
+        """Sends `outgoing.request` exactly as given, over HTTPS (or plain HTTP
+        where the flow's URL says so: a metadata or loopback endpoint),
+        following no redirect, with `content-length` for a body. Raises
+        `TransportError`: `CONNECT` if no connection (TCP and TLS within the
+        connect timeout) was made, `TLS`, `TIMEOUT` (connecting, waiting for
+        the first byte, or between two reads of the body), `TOO_LARGE` for a
+        body over `max_response_len` (the rest unread), `PROTOCOL` for anything
+        else."""
+        request = outgoing.request
+        url = urllib.parse.urlsplit(request.url)
+        host, timeout = url.hostname or "", outgoing.connect_timeout_ms / 1000
+        connection: http.client.HTTPConnection
+        if url.scheme == "https":
+            connection = http.client.HTTPSConnection(host, url.port, timeout=timeout, context=self.ssl_context)
+        elif url.scheme == "http":
+            connection = http.client.HTTPConnection(host, url.port, timeout=timeout)
+        else:
+            raise TransportError(TransportErrorKind.PROTOCOL, f"cannot send to a {url.scheme}: URL")
+        try:
+            try:
+                connection.connect()
+            except TimeoutError:
+                raise TransportError(TransportErrorKind.TIMEOUT, f"connecting to {host} timed out") from None
+            except ssl.SSLError as e:
+                raise TransportError(TransportErrorKind.TLS, f"TLS with {host} failed: {e}") from None
+            except OSError as e:
+                raise TransportError(TransportErrorKind.CONNECT, f"cannot connect to {host}: {e}") from None
+            # The response takes the socket over; keep it to change its timeout.
+            sock = connection.sock
+            sock.settimeout(outgoing.first_byte_timeout_ms / 1000)
+            try:
+                target = url.path + (f"?{url.query}" if url.query else "")
+                connection.putrequest(request.method, target, skip_accept_encoding=True)
+                for header in request.headers:
+                    connection.putheader(header.name, header.value)
+                if request.body:
+                    connection.putheader("content-length", str(len(request.body)))
+                connection.endheaders(request.body or None)
+                answer = connection.getresponse()
+                sock.settimeout(outgoing.between_bytes_timeout_ms / 1000)
+                limit = outgoing.max_response_len
+                too_large = TransportError(TransportErrorKind.TOO_LARGE, f"the response body exceeds {limit} bytes")
+                if answer.length is not None and answer.length > limit:
+                    raise too_large
+                # With a content-length, `read()` raises if the body ends short of it.
+                body = answer.read() if answer.length is not None else answer.read(limit + 1)
+                if len(body) > limit:
+                    raise too_large
+            except TimeoutError:
+                raise TransportError(TransportErrorKind.TIMEOUT, f"{host} did not answer in time") from None
+            except (OSError, http.client.HTTPException) as e:
+                message = f"the exchange with {host} broke: {type(e).__name__}: {e}"
+                raise TransportError(TransportErrorKind.PROTOCOL, message) from None
+        finally:
+            connection.close()
+        return Response(answer.status, [Header(name.lower(), value) for name, value in answer.getheaders()], body)
+
+    def now_ms(self) -> int:
+        """The time now, in unix milliseconds."""
+        return time.time_ns() // 1_000_000
+
+    def sleep_until(self, until_ms: int) -> None:
+        """Returns at unix millisecond `until_ms`, or soon after."""
+        time.sleep(max(0, until_ms - self.now_ms()) / 1000)
+
+    async def sleep_until_async(self, until_ms: int) -> None:
+        """Completes at unix millisecond `until_ms`, or soon after."""
+        await asyncio.sleep(max(0, until_ms - self.now_ms()) / 1000)
+
+    def read_file(self, path: str, max_len: int) -> str:
+        """The text of the file at `path` (the Azure Arc agent's key). Raises
+        `OSError` if it cannot be read, is larger than `max_len` bytes or is
+        not UTF-8."""
+        with open(path, "rb") as file:
+            data = file.read(max_len + 1)
+        if len(data) > max_len:
+            raise OSError(errno.EFBIG, f"the file is larger than {max_len} bytes")
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            raise OSError(errno.EILSEQ, "the file is not UTF-8 text") from None
+
+
+def _send(transport: Transport, outgoing: Outgoing) -> Event:
+    """What sending `outgoing` gave, as the flow's event."""
+    try:
+        return Responded(transport.send(outgoing))
+    except TransportError as e:
+        return TransportFailed(e)
+
+
+def _read(transport: Transport, file: FileToRead) -> Event:
+    """What reading `file` gave, as the flow's event; the reason of a failure
+    without the path, which the flow names itself."""
+    try:
+        return FileRead(transport.read_file(file.path, file.max_len))
+    except OSError as e:
+        return FileFailed(e.strerror or str(e))
+
+
+def login(
+    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
+) -> LoginResult:
+    """Logs in to the registry `reference` names with `credentials` (an Entra
+    token as a `str`, or an `Identity`) and `options`: a `LoginFlow` driven to
+    its end over `transport` (a `Transport()` when none).
+
+    Returns the `LoginResult`; raises `LoginError`.
+    """
+    transport = transport or Transport()
+    with LoginFlow(reference, credentials, options) as flow:
+        event: Event = Start()
+        while True:
+            match flow.step(transport.now_ms(), event):
+                case Send(outgoing):
+                    event = _send(transport, outgoing)
+                case Wait(until_ms):
+                    transport.sleep_until(until_ms)
+                    event = Woke()
+                case ReadFile(file):
+                    event = _read(transport, file)
+                case Done(result):
+                    return result
+                case Failed(error):
+                    raise error
+
+
+async def login_async(
+    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
+) -> LoginResult:
+    """`login` on an asyncio event loop: the same flow, each request and file
+    read in a worker thread (`asyncio.to_thread`) and each wait an
+    `asyncio.sleep`, so the loop runs other tasks meanwhile."""
+    transport = transport or Transport()
+    with LoginFlow(reference, credentials, options) as flow:
+        event: Event = Start()
+        while True:
+            match flow.step(transport.now_ms(), event):
+                case Send(outgoing):
+                    event = await asyncio.to_thread(_send, transport, outgoing)
+                case Wait(until_ms):
+                    await transport.sleep_until_async(until_ms)
+                    event = Woke()
+                case ReadFile(file):
+                    event = await asyncio.to_thread(_read, transport, file)
+                case Done(result):
+                    return result
+                case Failed(error):
+                    raise error
