@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
 # Runs the Python host's tests: creates (or reuses) the virtualenv at
 # <repo>/target/python-venv, installs requirements.txt into it and runs pytest.
-# Needs the components built by `cargo xtask build`. The login tests run only
-# under host-tests/with-test-acr.sh, which provides the test registry.
+# Needs the pure component built by `cargo xtask build`. The live login tests
+# run only under host-tests/with-test-acr.sh, which provides the test registry.
 # Extra arguments go to pytest.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="$repo/target/python-venv"
 
-components="${ACR_AUTH_COMPONENTS_DIR:-$repo/target/components}"
-for component in acr_auth.wasm acr_auth_client.wasm; do
-    if [[ ! -f "$components/$component" ]]; then
-        echo "error: target/components/$component is missing: run cargo xtask build" >&2
-        exit 1
-    fi
-done
+component="${ACR_AUTH_COMPONENT:-${ACR_AUTH_COMPONENTS_DIR:-$repo/target/components}/acr_auth.wasm}"
+if [[ ! -f "$component" ]]; then
+    echo "error: $component is missing: run cargo xtask build" >&2
+    exit 1
+fi
 if [[ ! -x "$venv/bin/python" ]]; then
     "${PYTHON:-python3.11}" -m venv "$venv"
 fi
@@ -24,7 +22,7 @@ fi
 
 cd "$here"
 status=0
-"$venv/bin/python" -m pytest -q -rs "$@" || status=$?
+"$venv/bin/python" -m pytest -q -rsx "$@" || status=$?
 if [[ $status -eq 5 ]]; then
     echo "error: pytest collected no tests" >&2
 fi

@@ -1,25 +1,27 @@
-"""The pure functions, each a call into the `pure` component.
+"""The pure functions, each a call into the `pure` component, and the
+conversions between this package's types and the component's values.
 
-Each component is compiled once per process, on first use. Every call gets a
+The component is compiled once per process, on first use. Every call gets a
 fresh `Store` and instance, limited to 16 MiB of linear memory, as the Rust
 CLI does: one bad input can never leave state (or a token) behind for the
 next call, a trap poisons nothing, and calls from several threads never share
-a store. That costs about 0.05 ms of a call's 0.14 ms (see `example.py`).
+a store. A `LoginFlow` keeps one store for its whole login (`_flow.py`).
 
-The `client` component imports `wasi:http` for its `login`, which this
-package does not call (see `_login.py`). Its imports are linked to functions
-that trap: the `entra` functions never call them, and nothing called here can
-reach the network, a clock or any other part of the host.
+The `pure` component imports nothing, so it is instantiated with an empty
+linker: no call can reach the network, a clock, a file or anything else of
+the host.
 
 How wasmtime-py maps WIT values, which the conversions below rely on:
 records are `wasmtime.component.Record` objects with the WIT (kebab-case)
 field names as attributes; enums are their case names as `str`; options are
 the value or `None`; `list<u8>` is `bytes`, other lists are `list`s. A
 `result` or `variant` is a `Variant(tag, payload)` when two of its cases
-would map to the same Python class (two records), and the bare payload
-otherwise: so `result<record, record>` gives `Variant("ok" | "err", record)`,
-while `result<record, variant>` gives the record, or the error variant's own
-`Variant`.
+would map to the same Python class (two records, two strings, two empty
+cases), and the bare payload otherwise: so `result<record, record>` gives
+`Variant("ok" | "err", record)`, while `result<record, variant>` gives the
+record, or the error variant's own `Variant`; and `credentials`
+(`entra-token(string)` or `identity(identity)`) is passed as the bare `str`
+or the identity's `Variant`.
 """
 
 import dataclasses
@@ -28,22 +30,26 @@ import functools
 import os
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from wasmtime import Engine, Store
-from wasmtime.component import Component, ExportIndex, Linker, Record, Variant
+from wasmtime.component import Component, ExportIndex, Instance, Linker, Record, Variant
 
 from ._types import (
     AccessToken,
     AcrAuthError,
     AcrError,
+    AppService,
+    AzureArc,
     Challenge,
     ChallengeError,
+    ClientId,
     ClientSecret,
     CloudEnvironment,
     CloudEnvironmentError,
+    CloudShell,
     Credential,
     EntraRefusal,
     EntraRequestError,
@@ -52,40 +58,31 @@ from ._types import (
     EntraToken,
     FederatedToken,
     Identity,
+    Imds,
     InputErrorKind,
     MalformedKind,
     ManagedIdentity,
+    ObjectId,
+    ReferenceErrorKind,
+    RegistryReferenceError,
     Request,
     RequestError,
     RequestErrorKind,
     ResolvedScope,
+    ResourceId,
     ResponseError,
     ResponseErrorKind,
-    ScopeError,
-    ScopeErrorKind,
 )
 
-#: Where `cargo xtask build` writes the components, unless
-#: `ACR_AUTH_COMPONENTS_DIR` names another directory.
-COMPONENTS_DIR = Path(
-    os.environ.get("ACR_AUTH_COMPONENTS_DIR")
-    or Path(__file__).resolve().parents[3] / "target" / "components"
+#: The `pure` component file that `cargo xtask build` writes, unless
+#: `ACR_AUTH_COMPONENT` names another file or `ACR_AUTH_COMPONENTS_DIR`
+#: another directory.
+DEFAULT_COMPONENT = (
+    Path(os.environ.get("ACR_AUTH_COMPONENTS_DIR") or Path(__file__).resolve().parents[3] / "target" / "components")
+    / "acr_auth.wasm"
 )
 
-#: The `pure` component file, unless `ACR_AUTH_COMPONENT` names another.
-DEFAULT_COMPONENT = COMPONENTS_DIR / "acr_auth.wasm"
-
-#: The `client` component file, unless `ACR_AUTH_CLIENT_COMPONENT` names another.
-DEFAULT_CLIENT_COMPONENT = COMPONENTS_DIR / "acr_auth_client.wasm"
-
-#: Each world's component: the variable that may name its file, and the
-#: default file.
-_COMPONENTS = {
-    "pure": ("ACR_AUTH_COMPONENT", DEFAULT_COMPONENT),
-    "client": ("ACR_AUTH_CLIENT_COMPONENT", DEFAULT_CLIENT_COMPONENT),
-}
-
-#: The linear memory one call may use: far more than the documented input
+#: The linear memory one store may use: far more than the documented input
 #: caps need, far less than a runaway could take.
 MEMORY_LIMIT = 16 * 1024 * 1024
 
@@ -96,35 +93,39 @@ T = TypeVar("T")
 
 
 class _Runtime:
-    """A compiled component, its linker and the export indices looked up so
-    far. The linker defines each import of the component as a function that
-    traps when called: `pure` has none, and `client` has only those of the
-    `login` this package never calls."""
+    """The compiled component, an empty linker (it imports nothing) and the
+    export indices looked up so far."""
 
     def __init__(self, path: Path) -> None:
         self.engine = Engine()
         self.component = Component.from_file(self.engine, path)
         self.linker = Linker(self.engine)
-        self.linker.define_unknown_imports_as_traps(self.component)
         self._exports: dict[tuple[str, str], ExportIndex] = {}
 
-    def export(self, interface: str, function: str) -> ExportIndex:
-        """The index of `function` in `interface`, found once."""
+    def instantiate(self) -> tuple[Store, Instance]:
+        """A fresh store, limited to `MEMORY_LIMIT`, and an instance in it."""
+        store = Store(self.engine)
+        store.set_limits(memory_size=MEMORY_LIMIT)
+        return store, self.linker.instantiate(store, self.component)
+
+    def func(self, store: Store, instance: Instance, interface: str, function: str) -> Any:
+        """The function `interface.function` of `instance`, its index found once."""
         key = (interface, function)
         if key not in self._exports:
-            instance = self.component.get_export_index(_PACKAGE.format(interface))
-            index = self.component.get_export_index(function, instance)
+            exported = self.component.get_export_index(_PACKAGE.format(interface))
+            index = self.component.get_export_index(function, exported)
             if index is None:
                 raise LookupError(f"the component exports no {interface}.{function}")
             self._exports[key] = index
-        return self._exports[key]
+        func = instance.get_func(store, self._exports[key])
+        assert func is not None, f"{interface}.{function} is a function"
+        return func
 
 
 @functools.cache
-def _runtime(world: str) -> _Runtime:
-    """The process's one compiled component of `world` (`pure` or `client`)."""
-    variable, default = _COMPONENTS[world]
-    return _Runtime(Path(os.environ.get(variable, default)))
+def _runtime() -> _Runtime:
+    """The process's one compiled `pure` component."""
+    return _Runtime(Path(os.environ.get("ACR_AUTH_COMPONENT", DEFAULT_COMPONENT)))
 
 
 def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], error: Callable[[Any], AcrAuthError]) -> T:
@@ -134,13 +135,9 @@ def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], err
     A trap or a mistyped argument raises wasmtime's own exception: a bug, not
     an answer.
     """
-    runtime = _runtime("pure")
-    store = Store(runtime.engine)
-    store.set_limits(memory_size=MEMORY_LIMIT)
-    instance = runtime.linker.instantiate(store, runtime.component)
-    func = instance.get_func(store, runtime.export(interface, function))
-    assert func is not None, f"{interface}.{function} is a function"
-    result = func(store, *args)
+    runtime = _runtime()
+    store, instance = runtime.instantiate()
+    result = runtime.func(store, instance, interface, function)(store, *args)
     payload: Any
     if isinstance(result, Variant) and result.tag in ("ok", "err"):
         is_ok, payload = result.tag == "ok", result.payload
@@ -192,44 +189,68 @@ def _lift_value(hint: Any, value: Any) -> Any:
     return value
 
 
-def _record(value: Any) -> Record:
-    """A dataclass as a component record: each field under its WIT
-    (kebab-case) name."""
-    record = Record()
-    for f in dataclasses.fields(value):
-        setattr(record, f.name.replace("_", "-"), getattr(value, f.name))
-    return record
-
-
-def _lower(env: CloudEnvironment | None) -> Record | None:
-    """A custom cloud as the component's `option<cloud-environment>`."""
-    return None if env is None else _record(env)
+def _lower(value: Any) -> Any:
+    """A value of a WIT record, enum, list or plain type as the component
+    takes it: a dataclass as a `Record` under its WIT (kebab-case) field
+    names, an enum as its case name, a list or tuple item by item. Variants
+    have functions of their own (`_lower_identity`, `_lower_event`)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_lower(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        record = Record()
+        for f in dataclasses.fields(value):
+            setattr(record, f.name.replace("_", "-"), _lower(getattr(value, f.name)))
+        return record
+    return value
 
 
 def _lower_identity(identity: Identity) -> Variant:
-    """An identity as the component's `identity` variant, whose case is the
-    identity's `kind`: the record of a federated token or client secret, or a
-    managed identity's `option<managed-identity-id>`."""
-    if isinstance(identity, (FederatedToken, ClientSecret)):
-        return Variant(identity.kind.value, _record(identity))
-    if isinstance(identity, ManagedIdentity):
-        named = identity.id
-        return Variant(identity.kind.value, None if named is None else Variant(named[0].value, named[1]))
-    raise TypeError(f"an identity is a FederatedToken, ClientSecret or ManagedIdentity, not {type(identity).__name__}")
+    """An identity as the component's `identity` variant: a federated token's or
+    client secret's record, or a managed identity's record with its ID and
+    source variants."""
+    payload: Any
+    match identity:
+        case FederatedToken() | ClientSecret():
+            payload = _lower(identity)
+        case ManagedIdentity(id=named, source=source):
+            payload = Record()
+            match named:
+                case None:
+                    payload.id = None
+                case ClientId(value) | ObjectId(value) | ResourceId(value):
+                    payload.id = Variant(named.kind.value, value)
+                case _:
+                    raise TypeError(f"a managed identity's id is a ClientId, ObjectId or ResourceId, not {named!r}")
+            match source:
+                case Imds():
+                    payload.source = Variant(source.kind.value)
+                case AppService():
+                    payload.source = Variant(source.kind.value, _lower(source))
+                case AzureArc(endpoint) | CloudShell(endpoint):
+                    payload.source = Variant(source.kind.value, endpoint)
+                case _:
+                    kinds = "Imds, AppService, AzureArc or CloudShell"
+                    raise TypeError(f"a managed identity's source is {kinds}, not {type(source).__name__}")
+        case _:
+            kinds = "FederatedToken, ClientSecret or ManagedIdentity"
+            raise TypeError(f"an identity is a {kinds}, not {type(identity).__name__}")
+    return Variant(identity.kind.value, payload)
 
 
 # The error records, converted like any other record.
-_scope_error = functools.partial(_lift, ScopeError)
+_reference_error = functools.partial(_lift, RegistryReferenceError)
 _cloud_environment_error = functools.partial(_lift, CloudEnvironmentError)
 _challenge_error = functools.partial(_lift, ChallengeError)
 _entra_request_error = functools.partial(_lift, EntraRequestError)
 
 
 def _request_error(error: Variant) -> RequestError:
-    """The WIT variant `request-error`: `reference(scope-error)` or
+    """The WIT variant `request-error`: `reference(reference-error)` or
     `input(input-error)`."""
     payload: Any = error.payload
-    reason = ScopeErrorKind if error.tag == "reference" else InputErrorKind
+    reason = ReferenceErrorKind if error.tag == "reference" else InputErrorKind
     return RequestError(RequestErrorKind(error.tag), reason(payload.kind), payload.message)
 
 
@@ -258,9 +279,11 @@ def resolve_scope(reference: str, custom_cloud: CloudEnvironment | None = None) 
     login server and the Entra scope and authority its token needs.
 
     Built-in clouds always win; `custom_cloud` adds one more registry suffix.
-    Raises `ScopeError` for anything that is not an ACR login server.
+    Raises `RegistryReferenceError` for anything that is not an ACR login
+    server, and with `INVALID_CLOUD` for a custom cloud that does not check
+    out.
     """
-    return _call("scope", "resolve-scope", (reference, _lower(custom_cloud)), ResolvedScope, _scope_error)
+    return _call("scope", "resolve-scope", (reference, _lower(custom_cloud)), ResolvedScope, _reference_error)
 
 
 def parse_cloud_environment(json: str) -> CloudEnvironment:
@@ -283,7 +306,7 @@ def build_exchange_request(
     response to `parse_refresh_token`.
 
     The token goes only into the form body. Raises `RequestError` for a
-    refused reference, token or tenant.
+    refused reference, custom cloud, token or tenant.
     """
     args = (reference, entra_token, tenant, _lower(custom_cloud))
     return _call("exchange", "build-exchange-request", args, Request, _request_error)
@@ -292,7 +315,7 @@ def build_exchange_request(
 def build_token_request(
     reference: str,
     refresh_token: str,
-    scopes: list[str],
+    scopes: Sequence[str],
     custom_cloud: CloudEnvironment | None = None,
 ) -> Request:
     """Builds `POST https://<login-server>/oauth2/token`, which trades an ACR
@@ -300,33 +323,36 @@ def build_token_request(
     (`repository:<name>:<actions>` or `registry:catalog:*`, 1 to 32); send
     it, then pass the response to `parse_access_token`.
 
-    Raises `RequestError` for a refused reference, token or scope.
+    Raises `RequestError` for a refused reference, custom cloud, token or scope.
     """
     args = (reference, refresh_token, list(scopes), _lower(custom_cloud))
     return _call("exchange", "build-token-request", args, Request, _request_error)
 
 
-def parse_refresh_token(status: int, body: bytes) -> Credential:
+def parse_refresh_token(status: int, body: bytes, sent: Sequence[str] = ()) -> Credential:
     """Reads an `/oauth2/exchange` response into a credential and its expiry.
 
-    The JWT signature is not verified (only the registry can); the claims
-    only say when to refresh. Raises `ResponseError`: `REFUSED` for a status
-    other than 200, `MALFORMED` for a 200 that breaks the protocol.
+    `sent` holds the secrets the request carried (the Entra token): no error
+    text repeats them, whole or in part. The JWT signature is not verified
+    (only the registry can); the claims only say when to refresh. Raises
+    `ResponseError`: `REFUSED` for a status other than 200, `MALFORMED` for a
+    200 that breaks the protocol.
     """
-    return _call("token", "parse-refresh-token", (status, bytes(body)), Credential, _response_error)
+    return _call("token", "parse-refresh-token", (status, bytes(body), list(sent)), Credential, _response_error)
 
 
-def parse_access_token(status: int, body: bytes) -> AccessToken:
+def parse_access_token(status: int, body: bytes, sent: Sequence[str] = ()) -> AccessToken:
     """Reads an `/oauth2/token` response into an access token and its expiry,
-    as `parse_refresh_token` reads an exchange response."""
-    return _call("token", "parse-access-token", (status, bytes(body)), AccessToken, _response_error)
+    as `parse_refresh_token` reads an exchange response; `sent` holds the
+    refresh token the request carried."""
+    return _call("token", "parse-access-token", (status, bytes(body), list(sent)), AccessToken, _response_error)
 
 
 def parse_challenge(www_authenticate: str, custom_cloud: CloudEnvironment | None = None) -> Challenge:
     """Parses a `WWW-Authenticate` header (RFC 7235) and returns its Bearer
     challenge, whose realm must be an ACR login server over HTTPS.
 
-    Raises `ChallengeError` otherwise.
+    Raises `ChallengeError` otherwise, or for a refused custom cloud.
     """
     args = (www_authenticate, _lower(custom_cloud))
     return _call("challenge", "parse-challenge", args, Challenge, _challenge_error)
@@ -344,26 +370,30 @@ def build_entra_token_request(
     A `FederatedToken` or `ClientSecret` is `POST
     <authority><tenant>/oauth2/v2.0/token` with the client-credentials form;
     the authority must be a built-in cloud's Entra host or `custom_cloud`'s
-    `active_directory_endpoint`. A `ManagedIdentity` is `GET
-    http://169.254.169.254/metadata/identity/oauth2/token?...` with the header
-    `metadata: true`: plain HTTP to the link-local metadata service, the one
-    request that is not HTTPS. The body holds the credential: never log it.
+    `active_directory_endpoint`. A `ManagedIdentity` asks its source: the
+    instance metadata service (`GET http://169.254.169.254/...` with
+    `metadata: true`), or the endpoint App Service, Azure Arc or Cloud Shell
+    names, each exactly as given (plain HTTP only to a loopback address).
+    The request may carry a secret in its body or headers: never log it.
 
     Raises `EntraRequestError` for a refused scope, authority, tenant, client
-    ID, managed identity ID or credential, and `TypeError` for anything that
-    is not an identity.
+    ID, managed identity ID or endpoint, credential or custom cloud, and
+    `TypeError` for anything that is not an identity.
     """
     args = (_lower_identity(identity), scope, _lower(custom_cloud))
     return _call("entra", "build-entra-token-request", args, Request, _entra_request_error)
 
 
-def parse_entra_token_response(status: int, body: bytes, now: int) -> EntraToken:
+def parse_entra_token_response(status: int, body: bytes, now: int, sent: Sequence[str] = ()) -> EntraToken:
     """Reads the answer to a request of `build_entra_token_request`, sent at
     unix time `now` (take `int(time.time())` before sending), into the Entra
     access token and its expiry: from `expires_on` (absolute) or else
     `expires_in` (relative to `now`), each a number or a string of digits.
+    `sent` holds the secrets the request carried (a federated token or client
+    secret): no refusal text repeats them, whole or in part.
 
     Raises `EntraResponseError`: `REFUSED` for a status other than 200, with
     what Entra said in `.refusal`; `MALFORMED` for a 200 that cannot be read.
     """
-    return _call("entra", "parse-entra-token-response", (status, bytes(body), now), EntraToken, _entra_response_error)
+    args = (status, bytes(body), now, list(sent))
+    return _call("entra", "parse-entra-token-response", args, EntraToken, _entra_response_error)

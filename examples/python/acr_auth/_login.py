@@ -1,241 +1,212 @@
-"""The whole login, with Python as the transport: the sans-IO route.
+"""Drivers of `LoginFlow` over Python's standard library: `login` blocks,
+`login_async` runs on an asyncio event loop, and `Transport` moves the bytes.
 
-The `client` component's own `login` needs a host that implements
-`wasi:http`. wasmtime-py 50 has one built in, but it trusts only the Mozilla
-roots compiled into Wasmtime and lets Python neither add a CA nor replace the
-sender, so it cannot reach a registry behind a private CA (see the README).
-Here the pure component still decides every request and reads every
-response, and Python only moves the bytes, with the standard library: the
-same flow and the same guarantees as the component's `login`.
+The flow decides everything a login does (discovery, redirect refusal,
+retries and their waits, redaction, error mapping); a driver only does what
+a step says: send one request exactly as given, sleep until a time, read one
+file, and feed back what happened.
 """
 
+import asyncio
+import errno
 import http.client
+import os
 import ssl
+import time
 import urllib.parse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
 
-from ._component import (
-    build_exchange_request,
-    build_token_request,
-    parse_access_token,
-    parse_challenge,
-    parse_refresh_token,
-    resolve_scope,
-)
+from ._flow import LoginFlow
 from ._types import (
-    AcrError,
-    ChallengeError,
-    CloudEnvironment,
+    Credentials,
+    Done,
+    Event,
+    Failed,
+    FileFailed,
+    FileRead,
+    FileToRead,
     Header,
-    LoginError,
-    LoginErrorKind,
+    LoginOptions,
     LoginResult,
-    MalformedKind,
-    Request,
-    RequestError,
-    ResponseError,
-    ResponseErrorKind,
-    ScopeError,
-    Stage,
+    Outgoing,
+    ReadFile,
+    Responded,
+    Response,
+    Send,
+    Start,
+    TransportError,
+    TransportErrorKind,
+    TransportFailed,
+    Wait,
+    Woke,
 )
 
-#: The most of a response body that is read; a larger one is refused.
-MAX_RESPONSE_BODY = 64 * 1024
 
-#: The response header that support asks for.
-_CORRELATION_HEADER = "x-ms-correlation-request-id"
+class Transport:
+    """A login's I/O with the standard library: `http.client` over `ssl`, the
+    system clock, `time.sleep` and the file system. Subclass it to change a
+    part (the tests replace them all with a script).
 
-T = TypeVar("T")
+    TLS trusts `ssl.create_default_context()`, which reads the system's CAs
+    or the bundle `SSL_CERT_FILE` names, plus `cafile` when given; or
+    exactly `ssl_context` when given.
+    """
 
-
-@dataclass(frozen=True)
-class _Response:
-    """What the flow needs of a response."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def header(self, name: str, limit: int) -> str | None:
-        """A header's visible ASCII characters, at most `limit` of them: safe to
-        put into a message."""
-        value = self.headers.get(name)
-        return None if value is None else "".join(c for c in value if "!" <= c <= "~")[:limit]
-
-
-class _Flow:
-    """One login's transport settings and the secrets kept out of its errors."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, connect_timeout: float, read_timeout: float, secret: str) -> None:
+    def __init__(self, *, cafile: str | os.PathLike[str] | None = None, ssl_context: ssl.SSLContext | None = None):
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context()
+            if cafile is not None:
+                ssl_context.load_verify_locations(cafile)
+        elif cafile is not None:
+            raise ValueError("give cafile or ssl_context, not both")
         self.ssl_context = ssl_context
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.secrets = [secret]
 
-    def error(
-        self,
-        kind: LoginErrorKind,
-        stage: Stage,
-        message: str,
-        response: _Response | None = None,
-        errors: Sequence[AcrError] = (),
-    ) -> LoginError:
-        """A login error with what `response` said, every secret replaced by
-        `[redacted]` in every text a server or transport produced."""
-
-        def scrub(text: str) -> str:
-            for secret in self.secrets:
-                text = text.replace(secret, "[redacted]")
-            return text
-
-        correlation_id = response.header(_CORRELATION_HEADER, 128) if response else None
-        return LoginError(
-            kind=kind,
-            stage=stage,
-            message=scrub(message),
-            status=response.status if response else None,
-            errors=[AcrError(scrub(e.code), scrub(e.message)) for e in errors],
-            correlation_id=scrub(correlation_id) if correlation_id else None,
-        )
-
-    def send(self, request: Request, stage: Stage) -> _Response:
-        """Sends `request` exactly as given over HTTPS, following no redirect and
-        reading at most `MAX_RESPONSE_BODY` bytes of the answer.
-
-        `connect_timeout` bounds the TCP connection and TLS handshake;
-        `read_timeout` bounds every wait for response bytes, so both the first
-        byte and the gaps between chunks.
-        """
+    def send(self, outgoing: Outgoing) -> Response:
+        """Sends `outgoing.request` exactly as given, over HTTPS (or plain HTTP
+        where the flow's URL says so: a metadata or loopback endpoint),
+        following no redirect, with `content-length` for a body. Raises
+        `TransportError`: `CONNECT` if no connection (TCP and TLS within the
+        connect timeout) was made, `TLS`, `TIMEOUT` (connecting, waiting for
+        the first byte, or between two reads of the body), `TOO_LARGE` for a
+        body over `max_response_len` (the rest unread), `PROTOCOL` for anything
+        else."""
+        request = outgoing.request
         url = urllib.parse.urlsplit(request.url)
-        if url.scheme != "https" or url.hostname is None:
-            raise self.error(LoginErrorKind.TRANSPORT, stage, f"refusing to send to a non-https URL {request.url}")
-        connection = http.client.HTTPSConnection(
-            url.hostname, url.port or 443, timeout=self.connect_timeout, context=self.ssl_context
-        )
+        host, timeout = url.hostname or "", outgoing.connect_timeout_ms / 1000
+        connection: http.client.HTTPConnection
+        if url.scheme == "https":
+            connection = http.client.HTTPSConnection(host, url.port, timeout=timeout, context=self.ssl_context)
+        elif url.scheme == "http":
+            connection = http.client.HTTPConnection(host, url.port, timeout=timeout)
+        else:
+            raise TransportError(TransportErrorKind.PROTOCOL, f"cannot send to a {url.scheme}: URL")
         try:
             try:
                 connection.connect()
-            except ssl.SSLError as e:
-                raise self.error(LoginErrorKind.TLS, stage, f"TLS with {url.hostname} failed: {e}") from None
             except TimeoutError:
-                raise self.error(LoginErrorKind.TIMEOUT, stage, f"connecting to {url.hostname} timed out") from None
+                raise TransportError(TransportErrorKind.TIMEOUT, f"connecting to {host} timed out") from None
+            except ssl.SSLError as e:
+                raise TransportError(TransportErrorKind.TLS, f"TLS with {host} failed: {e}") from None
             except OSError as e:
-                raise self.error(LoginErrorKind.CONNECT, stage, f"cannot connect to {url.hostname}: {e}") from None
-            assert connection.sock is not None, "connect() opened a socket"
-            connection.sock.settimeout(self.read_timeout)
+                raise TransportError(TransportErrorKind.CONNECT, f"cannot connect to {host}: {e}") from None
+            # The response takes the socket over; keep it to change its timeout.
+            sock = connection.sock
+            sock.settimeout(outgoing.first_byte_timeout_ms / 1000)
             try:
-                connection.putrequest(
-                    request.method, url.path + (f"?{url.query}" if url.query else ""), skip_accept_encoding=True
-                )
+                target = url.path + (f"?{url.query}" if url.query else "")
+                connection.putrequest(request.method, target, skip_accept_encoding=True)
                 for header in request.headers:
                     connection.putheader(header.name, header.value)
-                connection.putheader("content-length", str(len(request.body)))
-                connection.endheaders(request.body)
+                if request.body:
+                    connection.putheader("content-length", str(len(request.body)))
+                connection.endheaders(request.body or None)
                 answer = connection.getresponse()
-                declared = answer.headers.get("content-length", "")
-                oversized = declared.isdigit() and int(declared) > MAX_RESPONSE_BODY
-                body = b"" if oversized else answer.read(MAX_RESPONSE_BODY + 1)
+                sock.settimeout(outgoing.between_bytes_timeout_ms / 1000)
+                limit = outgoing.max_response_len
+                too_large = TransportError(TransportErrorKind.TOO_LARGE, f"the response body exceeds {limit} bytes")
+                if answer.length is not None and answer.length > limit:
+                    raise too_large
+                # With a content-length, `read()` raises if the body ends short of it.
+                body = answer.read() if answer.length is not None else answer.read(limit + 1)
+                if len(body) > limit:
+                    raise too_large
             except TimeoutError:
-                raise self.error(LoginErrorKind.TIMEOUT, stage, f"{url.hostname} did not answer in time") from None
+                raise TransportError(TransportErrorKind.TIMEOUT, f"{host} did not answer in time") from None
             except (OSError, http.client.HTTPException) as e:
-                raise self.error(
-                    LoginErrorKind.TRANSPORT, stage, f"the exchange with {url.hostname} broke: {e!r}"
-                ) from None
+                message = f"the exchange with {host} broke: {type(e).__name__}: {e}"
+                raise TransportError(TransportErrorKind.PROTOCOL, message) from None
         finally:
             connection.close()
-        response = _Response(answer.status, answer.headers, body)
-        if oversized or len(body) > MAX_RESPONSE_BODY:
-            message = f"HTTP {response.status}: the response body exceeds {MAX_RESPONSE_BODY} bytes"
-            raise self.error(LoginErrorKind.TOO_LARGE, stage, message, response)
-        if 300 <= response.status < 400:
-            target = response.header("location", 256) or "nowhere"
-            message = f"the registry redirected to {target}; redirects are never followed with a token"
-            raise self.error(LoginErrorKind.REDIRECT, stage, message, response)
-        return response
+        return Response(answer.status, [Header(name.lower(), value) for name, value in answer.getheaders()], body)
 
-    def call(self, request: Request, stage: Stage, parse: Callable[[int, bytes], T]) -> T:
-        """Sends `request` and reads the answer with the component's `parse`;
-        an answer that yields no token becomes a login error."""
-        response = self.send(request, stage)
-        try:
-            return parse(response.status, response.body)
-        except ResponseError as e:
-            if e.kind is ResponseErrorKind.REFUSED:
-                kind = LoginErrorKind.REFUSED
-            elif e.reason is MalformedKind.TOO_LARGE:
-                kind = LoginErrorKind.TOO_LARGE
-            else:
-                kind = LoginErrorKind.MALFORMED
-            raise self.error(kind, stage, e.message, response, e.errors) from None
+    def now_ms(self) -> int:
+        """The time now, in unix milliseconds."""
+        return time.time_ns() // 1_000_000
 
-    def discover(self, login_server: str, custom_cloud: CloudEnvironment | None) -> None:
-        """`GET /v2/` must answer 401 with a Bearer challenge whose realm and
-        service name this login server; otherwise no token is sent."""
-        request = Request("GET", f"https://{login_server}/v2/", [Header("accept", "application/json")], b"")
-        response = self.send(request, Stage.DISCOVERY)
-        if response.status != 401:
-            message = f"expected 401 with a Bearer challenge, got HTTP {response.status}"
-            raise self.error(LoginErrorKind.CHALLENGE, Stage.DISCOVERY, message, response)
+    def sleep_until(self, until_ms: int) -> None:
+        """Returns at unix millisecond `until_ms`, or soon after."""
+        time.sleep(max(0, until_ms - self.now_ms()) / 1000)
+
+    async def sleep_until_async(self, until_ms: int) -> None:
+        """Completes at unix millisecond `until_ms`, or soon after."""
+        await asyncio.sleep(max(0, until_ms - self.now_ms()) / 1000)
+
+    def read_file(self, path: str, max_len: int) -> str:
+        """The text of the file at `path` (the Azure Arc agent's key). Raises
+        `OSError` if it cannot be read, is larger than `max_len` bytes or is
+        not UTF-8."""
+        with open(path, "rb") as file:
+            data = file.read(max_len + 1)
+        if len(data) > max_len:
+            raise OSError(errno.EFBIG, f"the file is larger than {max_len} bytes")
         try:
-            challenge = parse_challenge(response.headers.get("www-authenticate", ""), custom_cloud)
-        except ChallengeError as e:
-            raise self.error(LoginErrorKind.CHALLENGE, Stage.DISCOVERY, e.message, response) from None
-        if challenge.login_server != login_server or challenge.service.lower() != login_server:
-            message = (
-                f"the challenge names realm {challenge.login_server} and service {challenge.service!r},"
-                f" not {login_server}: no token is sent elsewhere"
-            )
-            raise self.error(LoginErrorKind.CHALLENGE, Stage.DISCOVERY, message, response)
+            return data.decode()
+        except UnicodeDecodeError:
+            raise OSError(errno.EILSEQ, "the file is not UTF-8 text") from None
+
+
+def _send(transport: Transport, outgoing: Outgoing) -> Event:
+    """What sending `outgoing` gave, as the flow's event."""
+    try:
+        return Responded(transport.send(outgoing))
+    except TransportError as e:
+        return TransportFailed(e)
+
+
+def _read(transport: Transport, file: FileToRead) -> Event:
+    """What reading `file` gave, as the flow's event; the reason of a failure
+    without the path, which the flow names itself."""
+    try:
+        return FileRead(transport.read_file(file.path, file.max_len))
+    except OSError as e:
+        return FileFailed(e.strerror or str(e))
 
 
 def login(
-    reference: str,
-    entra_token: str,
-    *,
-    tenant: str | None = None,
-    scopes: Sequence[str] = (),
-    discover: bool = False,
-    custom_cloud: CloudEnvironment | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-    connect_timeout: float = 10.0,
-    read_timeout: float = 30.0,
+    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
 ) -> LoginResult:
-    """Logs in to the registry `reference` names with an Entra access token for
-    the scope `resolve_scope` returns, with Python's standard library as the
-    transport.
+    """Logs in to the registry `reference` names with `credentials` (an Entra
+    token as a `str`, or an `Identity`) and `options`: a `LoginFlow` driven to
+    its end over `transport` (a `Transport()` when none).
 
-    Sends `GET /v2/` first when `discover` (its challenge must name the same
-    login server), then `POST /oauth2/exchange` and, when `scopes` are given,
-    `POST /oauth2/token`. Every request is built, and every response read, by
-    the component. Tokens go only to the login server, over HTTPS, in request
-    bodies; a redirect is an error, never followed; response bodies are read
-    to at most 64 KiB. `ssl_context` defaults to the system's trust store
-    (`ssl.create_default_context()`, which honours `SSL_CERT_FILE`).
-
-    Raises `LoginError`, whose `stage` says which step failed; bad arguments
-    fail before any request is sent.
+    Returns the `LoginResult`; raises `LoginError`.
     """
-    flow = _Flow(ssl_context or ssl.create_default_context(), connect_timeout, read_timeout, entra_token)
-    try:
-        login_server = resolve_scope(reference, custom_cloud).login_server
-        exchange = build_exchange_request(reference, entra_token, tenant, custom_cloud)
-        if scopes:
-            # Checks the scopes now, before the Entra token leaves; the
-            # request itself is thrown away.
-            build_token_request(login_server, entra_token, list(scopes), custom_cloud)
-    except (ScopeError, RequestError) as e:
-        raise flow.error(LoginErrorKind.INVALID_INPUT, Stage.INPUT, e.message) from None
-    if discover:
-        flow.discover(login_server, custom_cloud)
-    credential = flow.call(exchange, Stage.EXCHANGE, parse_refresh_token)
-    if not scopes:
-        return LoginResult(login_server, credential, None)
-    flow.secrets.append(credential.password)
-    try:
-        request = build_token_request(login_server, credential.password, list(scopes), custom_cloud)
-    except RequestError as e:
-        # Only the registry's refresh token can be refused here.
-        raise flow.error(LoginErrorKind.MALFORMED, Stage.EXCHANGE, e.message) from None
-    return LoginResult(login_server, credential, flow.call(request, Stage.TOKEN, parse_access_token))
+    transport = transport or Transport()
+    with LoginFlow(reference, credentials, options) as flow:
+        event: Event = Start()
+        while True:
+            match flow.step(transport.now_ms(), event):
+                case Send(outgoing):
+                    event = _send(transport, outgoing)
+                case Wait(until_ms):
+                    transport.sleep_until(until_ms)
+                    event = Woke()
+                case ReadFile(file):
+                    event = _read(transport, file)
+                case Done(result):
+                    return result
+                case Failed(error):
+                    raise error
+
+
+async def login_async(
+    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
+) -> LoginResult:
+    """`login` on an asyncio event loop: the same flow, each request and file
+    read in a worker thread (`asyncio.to_thread`) and each wait an
+    `asyncio.sleep`, so the loop runs other tasks meanwhile."""
+    transport = transport or Transport()
+    with LoginFlow(reference, credentials, options) as flow:
+        event: Event = Start()
+        while True:
+            match flow.step(transport.now_ms(), event):
+                case Send(outgoing):
+                    event = await asyncio.to_thread(_send, transport, outgoing)
+                case Wait(until_ms):
+                    await transport.sleep_until_async(until_ms)
+                    event = Woke()
+                case ReadFile(file):
+                    event = await asyncio.to_thread(_read, transport, file)
+                case Done(result):
+                    return result
+                case Failed(error):
+                    raise error

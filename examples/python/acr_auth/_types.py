@@ -2,13 +2,17 @@
 
 Records are dataclasses whose fields are the WIT fields in snake_case and in
 WIT order; enums are `enum.Enum`s whose values are the WIT case names
-(kebab-case); error records are exceptions. The tests compare these names
-with the component's own type exports, so a WIT change cannot slip past.
+(kebab-case); error records are exceptions. A WIT variant whose cases carry
+different things is a union of one class per case (`Identity`,
+`ManagedIdentitySource`, `Event`, `Step`, ...), each class naming its case in
+a `kind` class attribute of the variant's `...Kind` enum, so that `match` and
+`kind` both work. The tests compare all of this with the component's own type
+exports, so a WIT change cannot slip past.
 
-Fields that hold a token or credential (`Credential.password`,
-`AccessToken.token`, `Request.body`, `FederatedToken.assertion`,
-`ClientSecret.secret`, `EntraToken.access_token`) are left out of `repr()`, so
-logging a value does not leak it.
+Every field that holds a secret (a token, a client secret, a federated
+assertion, App Service's identity header, Azure Arc's key, a request or
+response body, a header value) is left out of `repr()`, so logging a value
+does not leak one.
 """
 
 import enum
@@ -33,8 +37,8 @@ class Audience(enum.Enum):
     ARM = "arm"
 
 
-class ScopeErrorKind(enum.Enum):
-    """Why a registry reference was refused."""
+class ReferenceErrorKind(enum.Enum):
+    """Why a registry reference (or the custom cloud given with it) was refused."""
 
     EMPTY = "empty"
     TOO_LONG = "too-long"
@@ -48,6 +52,7 @@ class ScopeErrorKind(enum.Enum):
     RETIRED_CLOUD = "retired-cloud"
     NOT_LOGIN_SERVER = "not-login-server"
     UNRECOGNISED_HOST = "unrecognised-host"
+    INVALID_CLOUD = "invalid-cloud"
 
 
 class CloudEnvironmentErrorKind(enum.Enum):
@@ -103,7 +108,8 @@ class ResponseErrorKind(enum.Enum):
 
 
 class ChallengeErrorKind(enum.Enum):
-    """Why a `WWW-Authenticate` challenge was refused."""
+    """Why a `WWW-Authenticate` challenge (or the custom cloud given with it)
+    was refused."""
 
     TOO_LONG = "too-long"
     SYNTAX = "syntax"
@@ -112,6 +118,39 @@ class ChallengeErrorKind(enum.Enum):
     DUPLICATE_PARAMETER = "duplicate-parameter"
     INSECURE_REALM = "insecure-realm"
     REALM_HOST = "realm-host"
+    INVALID_CLOUD = "invalid-cloud"
+
+
+class EntraRequestErrorKind(enum.Enum):
+    """Why an Entra token request could not be built: caller misuse, never a
+    server answer."""
+
+    INVALID_SCOPE = "invalid-scope"
+    UNKNOWN_AUTHORITY = "unknown-authority"
+    INVALID_TENANT = "invalid-tenant"
+    INVALID_CLIENT_ID = "invalid-client-id"
+    INVALID_MANAGED_IDENTITY_ID = "invalid-managed-identity-id"
+    USER_ASSIGNED_UNSUPPORTED = "user-assigned-unsupported"
+    INVALID_CREDENTIAL = "invalid-credential"
+    INVALID_CLOUD = "invalid-cloud"
+
+
+class EntraResponseErrorKind(enum.Enum):
+    """How an Entra answer failed: the cases of the WIT variant
+    `entra-response-error`."""
+
+    REFUSED = "refused"
+    MALFORMED = "malformed"
+
+
+class TransportErrorKind(enum.Enum):
+    """Why a request got no response."""
+
+    CONNECT = "connect"
+    TLS = "tls"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too-large"
+    PROTOCOL = "protocol"
 
 
 class Stage(enum.Enum):
@@ -128,6 +167,7 @@ class LoginErrorKind(enum.Enum):
     """What kind of failure ended a login."""
 
     INVALID_INPUT = "invalid-input"
+    MISUSE = "misuse"
     CHALLENGE = "challenge"
     CONNECT = "connect"
     TLS = "tls"
@@ -137,6 +177,10 @@ class LoginErrorKind(enum.Enum):
     REFUSED = "refused"
     TOO_LARGE = "too-large"
     MALFORMED = "malformed"
+    KEY_FILE = "key-file"
+
+
+# Identities.
 
 
 class IdentityKind(enum.Enum):
@@ -156,24 +200,14 @@ class ManagedIdentityIdKind(enum.Enum):
     RESOURCE_ID = "resource-id"
 
 
-class EntraRequestErrorKind(enum.Enum):
-    """Why an Entra token request could not be built: caller misuse, never a
-    server answer."""
+class ManagedIdentitySourceKind(enum.Enum):
+    """Where a managed identity's tokens come from: the cases of the WIT
+    variant `managed-identity-source`."""
 
-    INVALID_SCOPE = "invalid-scope"
-    UNKNOWN_AUTHORITY = "unknown-authority"
-    INVALID_TENANT = "invalid-tenant"
-    INVALID_CLIENT_ID = "invalid-client-id"
-    INVALID_MANAGED_IDENTITY_ID = "invalid-managed-identity-id"
-    INVALID_CREDENTIAL = "invalid-credential"
-
-
-class EntraResponseErrorKind(enum.Enum):
-    """How an Entra answer failed: the cases of the WIT variant
-    `entra-response-error`."""
-
-    REFUSED = "refused"
-    MALFORMED = "malformed"
+    IMDS = "imds"
+    APP_SERVICE = "app-service"
+    AZURE_ARC = "azure-arc"
+    CLOUD_SHELL = "cloud-shell"
 
 
 @dataclass(frozen=True)
@@ -207,43 +241,112 @@ class ClientSecret:
 
 
 @dataclass(frozen=True)
+class ClientId:
+    """A user-assigned managed identity named by its client ID (a GUID)."""
+
+    kind: ClassVar[ManagedIdentityIdKind] = ManagedIdentityIdKind.CLIENT_ID
+
+    value: str
+
+
+@dataclass(frozen=True)
+class ObjectId:
+    """A user-assigned managed identity named by its object (principal) ID (a GUID)."""
+
+    kind: ClassVar[ManagedIdentityIdKind] = ManagedIdentityIdKind.OBJECT_ID
+
+    value: str
+
+
+@dataclass(frozen=True)
+class ResourceId:
+    """A user-assigned managed identity named by its Azure resource ID
+    (`/subscriptions/.../userAssignedIdentities/<name>`)."""
+
+    kind: ClassVar[ManagedIdentityIdKind] = ManagedIdentityIdKind.RESOURCE_ID
+
+    value: str
+
+
+#: Names one of several user-assigned managed identities: the WIT variant
+#: `managed-identity-id`.
+ManagedIdentityId = ClientId | ObjectId | ResourceId
+
+
+@dataclass(frozen=True)
+class Imds:
+    """The instance metadata service at 169.254.169.254 (VMs, AKS nodes)."""
+
+    kind: ClassVar[ManagedIdentitySourceKind] = ManagedIdentitySourceKind.IMDS
+
+
+@dataclass(frozen=True)
+class AppService:
+    """App Service, Functions and Container Apps: `IDENTITY_ENDPOINT` and
+    `IDENTITY_HEADER`. The header is sent as `X-IDENTITY-HEADER` to `endpoint`
+    only: a secret, kept out of `repr()`."""
+
+    kind: ClassVar[ManagedIdentitySourceKind] = ManagedIdentitySourceKind.APP_SERVICE
+
+    endpoint: str
+    header: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AzureArc:
+    """An Azure Arc server: `IDENTITY_ENDPOINT` (with `IMDS_ENDPOINT` set). Its
+    401 names a key file, which the login reads when the flow asks.
+    System-assigned only."""
+
+    kind: ClassVar[ManagedIdentitySourceKind] = ManagedIdentitySourceKind.AZURE_ARC
+
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class CloudShell:
+    """Cloud Shell: `MSI_ENDPOINT`. System-assigned only."""
+
+    kind: ClassVar[ManagedIdentitySourceKind] = ManagedIdentitySourceKind.CLOUD_SHELL
+
+    endpoint: str
+
+
+#: Where a managed identity's tokens come from, as the Azure SDKs choose it
+#: from the environment: the WIT variant `managed-identity-source`. Each
+#: endpoint is used exactly as given: `http://` only to a loopback address.
+ManagedIdentitySource = Imds | AppService | AzureArc | CloudShell
+
+
+@dataclass(frozen=True)
 class ManagedIdentity:
-    """A managed identity, through the instance metadata service: the
-    system-assigned one when no ID is given, else the user-assigned one that
-    its client ID, object (principal) ID or Azure resource ID names. Giving
-    more than one ID raises `ValueError`."""
+    """A managed identity: the system-assigned one unless `id` names a
+    user-assigned one, from the platform's `source` (the instance metadata
+    service unless given)."""
 
     kind: ClassVar[IdentityKind] = IdentityKind.MANAGED_IDENTITY
 
-    client_id: str | None = None
-    object_id: str | None = None
-    resource_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if sum(value is not None for value in (self.client_id, self.object_id, self.resource_id)) > 1:
-            raise ValueError("a managed identity is named by at most one of client_id, object_id and resource_id")
-
-    @property
-    def id(self) -> tuple[ManagedIdentityIdKind, str] | None:
-        """The ID that names a user-assigned identity, with its kind; `None`
-        for the system-assigned one."""
-        for kind in ManagedIdentityIdKind:
-            value = getattr(self, kind.value.replace("-", "_"))
-            if value is not None:
-                return kind, value
-        return None
+    id: ManagedIdentityId | None = None
+    source: ManagedIdentitySource = Imds()
 
 
-#: Who the host is to Entra: the WIT variant `identity`, whose case each
-#: class names in its `kind`.
+#: Who the host is to Entra: the WIT variant `identity`.
 Identity = FederatedToken | ClientSecret | ManagedIdentity
+
+#: Who logs in: an Entra access token the host already has (a `str`, for the
+#: scope `resolve_scope` returns), or the host's own `Identity`.
+Credentials = str | Identity
+
+
+# Plain records.
 
 
 @dataclass(frozen=True)
 class CloudEnvironment:
     """A custom (air-gapped, sovereign or Azure Stack) cloud, as read from its
-    environment file by `parse_cloud_environment`; pass it to the other
-    functions so that its registry suffix is recognised."""
+    environment file by `parse_cloud_environment`, or built by hand: every
+    function that takes one checks it as `parse_cloud_environment` checks a
+    file."""
 
     name: str | None
     container_registry_dns_suffix: str
@@ -266,19 +369,32 @@ class ResolvedScope:
 
 @dataclass(frozen=True)
 class Header:
-    """One HTTP header, in the order it must be sent; the name is lower-case."""
+    """One HTTP header, in the order it must be sent; the name is lower-case.
+    The value may be a secret (`authorization`, `x-identity-header`), so it
+    is kept out of `repr()`."""
 
     name: str
-    value: str
+    value: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Request:
-    """An HTTP request to send exactly as given. `body` carries a token, so it
-    is kept out of `repr()`; never log it."""
+    """An HTTP request to send exactly as given. `body` may carry a token, so
+    it is kept out of `repr()`; never log it."""
 
     method: str
     url: str
+    headers: list[Header]
+    body: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A response as plain data: its status, its headers (names in any case)
+    and at most the body length the request allowed. The body may echo a
+    token, so it is kept out of `repr()`."""
+
+    status: int
     headers: list[Header]
     body: bytes = field(repr=False)
 
@@ -296,14 +412,17 @@ class AcrError:
 class Credential:
     """The `docker login` credential from `/oauth2/exchange`: the fixed user
     name and the ACR refresh token (a secret, kept out of `repr()`), valid
-    until `expires_at` (unix seconds)."""
+    until `expires_at` (unix seconds); the JWT's `aud` (one or more) and
+    `tenant`; `abac` when the registry grants access per repository and so
+    refuses wildcard repository scopes."""
 
     username: str
     password: str = field(repr=False)
     expires_at: int
     issued_at: int | None
-    login_server: str | None
+    audience: list[str]
     tenant: str | None
+    abac: bool
 
 
 @dataclass(frozen=True)
@@ -314,7 +433,7 @@ class AccessToken:
     token: str = field(repr=False)
     expires_at: int
     issued_at: int | None
-    login_server: str | None
+    audience: list[str]
 
 
 @dataclass(frozen=True)
@@ -358,6 +477,45 @@ class EntraRefusal:
     message: str
 
 
+# The login.
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When the flow tries a refused request again. Registries and Entra are
+    retried on 429 and 503, honouring `Retry-After`, up to `max_retries`
+    times; a metadata service on 404, 408, 410, 429 and 5xx with exponential
+    backoff from `first_delay_ms`, up to `metadata_max_retries` times, and 410
+    for at least `gone_window_ms`. A wait beyond `max_delay_ms` is not waited
+    for: the refusal stands."""
+
+    max_retries: int = 3
+    metadata_max_retries: int = 5
+    first_delay_ms: int = 1000
+    max_delay_ms: int = 60_000
+    gone_window_ms: int = 70_000
+
+
+@dataclass(frozen=True)
+class LoginOptions:
+    """What a login needs besides the reference and the credentials: the
+    `tenant` sent with the exchange (an identity's own tenant otherwise), the
+    `repository_scopes` to get an access token for (none skips
+    `/oauth2/token`), whether to `discover` the registry's Bearer challenge at
+    `/v2/` first, a `custom_cloud`, the timeouts of every request in
+    milliseconds (10 s to connect, 30 s to the first byte and between body
+    chunks when `None`) and the `retry` policy (`RetryPolicy()` when `None`)."""
+
+    tenant: str | None = None
+    repository_scopes: list[str] = field(default_factory=list)
+    discover: bool = False
+    custom_cloud: CloudEnvironment | None = None
+    connect_timeout_ms: int | None = None
+    first_byte_timeout_ms: int | None = None
+    between_bytes_timeout_ms: int | None = None
+    retry: RetryPolicy | None = None
+
+
 @dataclass(frozen=True)
 class LoginResult:
     """What a login yields: the login server, the refresh-token credential and,
@@ -366,6 +524,31 @@ class LoginResult:
     login_server: str
     credential: Credential
     access_token: AccessToken | None
+
+
+@dataclass(frozen=True)
+class FileToRead:
+    """A file the flow needs: the Azure Arc agent's key, a `.key` file directly
+    in the agent's token directory, of at most `max_len` bytes."""
+
+    path: str
+    max_len: int
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A request to send exactly as given, following no redirect, with its
+    timeouts in milliseconds and the most response body bytes to read (a
+    longer body is a `TOO_LARGE` transport error, the rest unread)."""
+
+    request: Request
+    connect_timeout_ms: int
+    first_byte_timeout_ms: int
+    between_bytes_timeout_ms: int
+    max_response_len: int
+
+
+# Errors.
 
 
 class AcrAuthError(Exception):
@@ -383,10 +566,12 @@ class AcrAuthError(Exception):
 
 
 @dataclass(eq=False)
-class ScopeError(AcrAuthError):
-    """A refused registry reference; the message says what was expected."""
+class RegistryReferenceError(AcrAuthError):
+    """A refused registry reference, or a refused custom cloud given with it
+    (`INVALID_CLOUD`); the message says what was expected. (The WIT record
+    `reference-error`, named so as not to shadow Python's `ReferenceError`.)"""
 
-    kind: ScopeErrorKind
+    kind: ReferenceErrorKind
     message: str
 
 
@@ -404,12 +589,12 @@ class RequestError(AcrAuthError):
     """A request that could not be built: caller misuse, never a server answer.
 
     `kind` says which argument was refused; `reason` says why: a
-    `ScopeErrorKind` for the reference, an `InputErrorKind` for a token,
-    tenant or scope.
+    `ReferenceErrorKind` for the reference (or its custom cloud), an
+    `InputErrorKind` for a token, tenant or scope.
     """
 
     kind: RequestErrorKind
-    reason: ScopeErrorKind | InputErrorKind
+    reason: ReferenceErrorKind | InputErrorKind
     message: str
 
 
@@ -435,7 +620,7 @@ class ChallengeError(AcrAuthError):
     host is not an ACR login server."""
 
     kind: ChallengeErrorKind
-    realm_error: ScopeError | None
+    realm_error: RegistryReferenceError | None
     message: str
 
 
@@ -463,10 +648,22 @@ class EntraResponseError(AcrAuthError):
 
 
 @dataclass(eq=False)
-class LoginError(AcrAuthError):
-    """Why a login failed: the kind, the stage, and what the registry said.
+class TransportError(AcrAuthError):
+    """A request that got no response: what a transport raises, and what the
+    flow is told. The message never holds a token."""
 
-    Any token a server or transport echoed is replaced with `[redacted]`.
+    kind: TransportErrorKind
+    message: str
+
+
+@dataclass(eq=False)
+class LoginError(AcrAuthError):
+    """Why a login failed: the kind, the stage, the whole story in `message`
+    (with the correlation ID), the HTTP `status` when a response arrived, the
+    ACR `errors` of its body and the `correlation_id` support asks for.
+
+    No field holds a secret the login handled, whole or in part: the flow
+    blanks them (`[redacted]`) in what servers said before cutting it.
     """
 
     kind: LoginErrorKind
@@ -476,6 +673,131 @@ class LoginError(AcrAuthError):
     errors: list[AcrError]
     correlation_id: str | None
 
-    def __str__(self) -> str:
-        correlation = f" (correlation id {self.correlation_id})" if self.correlation_id else ""
-        return f"{self.stage.value}: {self.message}{correlation}"
+
+# The steps of a login flow and the events fed back.
+
+
+class StepKind(enum.Enum):
+    """What a login flow asks for next: the cases of the WIT variant `step`."""
+
+    SEND = "send"
+    WAIT = "wait"
+    READ_FILE = "read-file"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send this request; then step with `Responded` or `TransportFailed`."""
+
+    kind: ClassVar[StepKind] = StepKind.SEND
+
+    outgoing: Outgoing
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Step with `Woke()` at this unix millisecond or later."""
+
+    kind: ClassVar[StepKind] = StepKind.WAIT
+
+    until_ms: int
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """Read this file; then step with `FileRead` or `FileFailed`."""
+
+    kind: ClassVar[StepKind] = StepKind.READ_FILE
+
+    file: FileToRead
+
+
+@dataclass(frozen=True)
+class Done:
+    """Logged in."""
+
+    kind: ClassVar[StepKind] = StepKind.DONE
+
+    result: LoginResult
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The login failed; every further step says so again."""
+
+    kind: ClassVar[StepKind] = StepKind.FAILED
+
+    error: LoginError
+
+
+#: What a login flow asks for next: the WIT variant `step`.
+Step = Send | Wait | ReadFile | Done | Failed
+
+
+class EventKind(enum.Enum):
+    """What happened since a flow's last step: the cases of the WIT variant
+    `event`."""
+
+    START = "start"
+    RESPONSE = "response"
+    TRANSPORT_FAILED = "transport-failed"
+    WOKE = "woke"
+    FILE_READ = "file-read"
+    FILE_FAILED = "file-failed"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Nothing yet: the first step."""
+
+    kind: ClassVar[EventKind] = EventKind.START
+
+
+@dataclass(frozen=True)
+class Responded:
+    """The response to the request of the last `Send`."""
+
+    kind: ClassVar[EventKind] = EventKind.RESPONSE
+
+    response: Response
+
+
+@dataclass(frozen=True)
+class TransportFailed:
+    """The request of the last `Send` got no response."""
+
+    kind: ClassVar[EventKind] = EventKind.TRANSPORT_FAILED
+
+    error: TransportError
+
+
+@dataclass(frozen=True)
+class Woke:
+    """The time of the last `Wait` has come."""
+
+    kind: ClassVar[EventKind] = EventKind.WOKE
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """The contents of the file the last `ReadFile` named: a secret, kept out
+    of `repr()`."""
+
+    kind: ClassVar[EventKind] = EventKind.FILE_READ
+
+    contents: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FileFailed:
+    """The file the last `ReadFile` named could not be read, and why."""
+
+    kind: ClassVar[EventKind] = EventKind.FILE_FAILED
+
+    reason: str
+
+
+#: What happened since a flow's last step: the WIT variant `event`.
+Event = Start | Responded | TransportFailed | Woke | FileRead | FileFailed

@@ -1,6 +1,6 @@
-"""Reads the shared case files of `host-tests/cases/` and checks observations
-against them, exactly as the Rust conformance tests do
-(`host-tests/src/conformance.rs`), so that every host answers the same cases.
+"""Reads the shared case files and checks observations against them, exactly
+as the Rust conformance tests do (`host-tests/src/conformance.rs`,
+`tests/login_flow.rs`), so that every host answers the same cases.
 
 An observation is the JSON shape the Rust tests compare: a success is the
 value's fields in snake_case (enums as their WIT case names, a request's
@@ -24,13 +24,28 @@ import pytest
 
 import acr_auth
 
-#: The case files, shared with the Rust tests and never copied.
-CASES_DIR = (Path(__file__).resolve().parent / "../../../host-tests/cases").resolve()
+#: The repository's root.
+REPO = Path(__file__).resolve().parents[3]
+
+#: Where the case files are, shared with the Rust tests and never copied.
+CASE_DIRS = (REPO / "host-tests" / "cases", REPO / "tests" / "cases")
+
+
+def case_file(name: str) -> Any:
+    """The parsed case file `<name>.json`: every test reads its cases here."""
+    [path] = [directory / f"{name}.json" for directory in CASE_DIRS if (directory / f"{name}.json").is_file()]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def case_file_names() -> list[str]:
+    """The names of every case file."""
+    return sorted(path.stem for directory in CASE_DIRS for path in directory.glob("*.json"))
 
 
 def cases(name: str) -> list[dict[str, Any]]:
-    """The cases of `host-tests/cases/<name>.json`."""
-    entries: list[dict[str, Any]] = json.loads((CASES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    """The cases of a case file: the file itself, or its `cases`."""
+    content = case_file(name)
+    entries: list[dict[str, Any]] = content["cases"] if isinstance(content, dict) else content
     return entries
 
 
@@ -109,22 +124,52 @@ def custom_cloud(case: dict[str, Any]) -> acr_auth.CloudEnvironment | None:
     return None if environment is None else acr_auth.parse_cloud_environment(to_json(environment))
 
 
-#: The identity class of each case of a case's `identity`, by its snake_case
-#: name.
-_IDENTITIES: dict[str, Callable[..., acr_auth.Identity]] = {
-    "federated_token": acr_auth.FederatedToken,
-    "client_secret": acr_auth.ClientSecret,
-    "managed_identity": acr_auth.ManagedIdentity,
+def identity(spec: dict[str, Any]) -> acr_auth.Identity:
+    """An Entra identity as the case files write it: one key, the WIT case in
+    snake_case. `federated_token` and `client_secret` hold the record's
+    fields; `managed_identity` is null (the system-assigned identity of the
+    metadata service), or an object naming its `id` and `source`, where the
+    Entra case files name the ID (`client_id`, `object_id` or `resource_id`)
+    directly and the source is the metadata service."""
+    [(kind, fields)] = spec.items()
+    if kind == "federated_token":
+        return acr_auth.FederatedToken(**fields)
+    if kind == "client_secret":
+        return acr_auth.ClientSecret(**fields)
+    assert kind == "managed_identity", kind
+    fields = fields or {}
+    return acr_auth.ManagedIdentity(_managed_identity_id(fields.get("id", fields)), _source(fields.get("source")))
+
+
+#: The class of each case of `managed-identity-id`, by its snake_case name.
+_MANAGED_IDENTITY_IDS: dict[str, Callable[[str], acr_auth.ManagedIdentityId]] = {
+    "client_id": acr_auth.ClientId,
+    "object_id": acr_auth.ObjectId,
+    "resource_id": acr_auth.ResourceId,
 }
 
 
-def identity(case: dict[str, Any]) -> acr_auth.Identity:
-    """A case's Entra identity, as the Rust tests' `identity_native` reads it:
-    `identity` holds one key, the WIT case in snake_case, whose value is that
-    case's fields (the Python fields' names), or null for the system-assigned
-    managed identity."""
-    [(kind, fields)] = case["identity"].items()
-    return _IDENTITIES[kind](**(fields or {}))
+def _managed_identity_id(spec: dict[str, Any] | None) -> acr_auth.ManagedIdentityId | None:
+    """A managed identity's ID: `{"client_id": ...}` and the like, or none."""
+    named = [cls(spec[key]) for key, cls in _MANAGED_IDENTITY_IDS.items() if spec and key in spec]
+    assert len(named) <= 1, spec
+    return named[0] if named else None
+
+
+def _source(spec: dict[str, Any] | None) -> acr_auth.ManagedIdentitySource:
+    """A managed identity's source: none for the metadata service, or
+    `{"app_service": {"endpoint", "header"}}`, `{"azure_arc": endpoint}` or
+    `{"cloud_shell": endpoint}`."""
+    if spec is None:
+        return acr_auth.Imds()
+    [(kind, value)] = spec.items()
+    if kind == "app_service":
+        return acr_auth.AppService(**value)
+    endpoint_sources: dict[str, Callable[[str], acr_auth.ManagedIdentitySource]] = {
+        "azure_arc": acr_auth.AzureArc,
+        "cloud_shell": acr_auth.CloudShell,
+    }
+    return endpoint_sources[kind](value)
 
 
 def _b64(data: str, standard_alphabet: bool, padded: bool) -> str:
@@ -216,12 +261,12 @@ def check(case: dict[str, Any], observed: dict[str, Any]) -> None:
             assert key in observed and observed[key] == want, f"field {key} of {observed}"
 
 
-def check_response_case(case: dict[str, Any], parse: Callable[[int, bytes], Any], token_key: str) -> None:
+def check_response_case(case: dict[str, Any], parse: Callable[[int, bytes, list[str]], Any], token_key: str) -> None:
     """Runs a token-parsing case through `parse` and checks it; a success must
     return the token the body carried (under `token_key`), an error message
     must not contain any of its segments."""
     body, token = response_body(case)
-    observed = observe(lambda: parse(case["status"], body))
+    observed = observe(lambda: parse(case["status"], body, []))
     check(case, observed)
     if "expect_refusal" in case:
         assert observed["status"] == case["expect_refusal"]["status"]

@@ -1,22 +1,21 @@
 """Logins against the local test registry, which `host-tests/with-test-acr.sh`
-runs at `https://$ACR_TEST_HOST` behind a test CA (`$ACR_TEST_CA`), accepting
-the Entra token `$ACR_TEST_ENTRA_TOKEN`. The same server answers Entra's token
-endpoint as login.microsoftonline.com for one app registration
-(`$ACR_TEST_TENANT`, `$ACR_TEST_CLIENT_ID`, `$ACR_TEST_CLIENT_SECRET`),
-selling that token. Skipped without it."""
+runs at `https://$ACR_TEST_HOST` behind a test CA (`$ACR_TEST_CA`, also
+`SSL_CERT_FILE`), accepting the Entra token `$ACR_TEST_ENTRA_TOKEN`. The same
+server answers Entra's token endpoint as login.microsoftonline.com for one
+app registration (`$ACR_TEST_TENANT`, `$ACR_TEST_CLIENT_ID`,
+`$ACR_TEST_CLIENT_SECRET`), selling that token. Skipped without it."""
 
+import asyncio
+import base64
 import http.client
+import json
 import os
 import secrets
 import ssl
 import time
-import urllib.parse
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from wasmtime import Engine, Store, WasiConfig
-from wasmtime.component import Component, Linker, Record, Variant
 
 import acr_auth
 
@@ -25,44 +24,15 @@ pytestmark = pytest.mark.skipif(
     reason="needs the test registry: run under host-tests/with-test-acr.sh",
 )
 
-
-@dataclass(frozen=True)
-class Registry:
-    """Where the test registry listens, the token it accepts and the TLS
-    context that trusts its CA."""
-
-    host: str
-    entra_token: str
-    ssl_context: ssl.SSLContext
+#: How long the test registry's refresh tokens live, in seconds.
+REFRESH_TOKEN_LIFETIME = 3 * 60 * 60
 
 
-@pytest.fixture
-def registry() -> Registry:
-    """The test registry of the environment `with-test-acr.sh` sets up."""
-    return Registry(
-        host=os.environ["ACR_TEST_HOST"],
-        entra_token=os.environ["ACR_TEST_ENTRA_TOKEN"],
-        ssl_context=ssl.create_default_context(cafile=os.environ["ACR_TEST_CA"]),
-    )
+def host() -> str:
+    return os.environ["ACR_TEST_HOST"]
 
 
-def send(request: acr_auth.Request, ssl_context: ssl.SSLContext) -> tuple[int, bytes]:
-    """Sends an HTTPS request the component built, as given, and returns the
-    status and body of the answer; `http.client` follows no redirect."""
-    url = urllib.parse.urlsplit(request.url)
-    assert url.scheme == "https"
-    connection = http.client.HTTPSConnection(url.netloc, context=ssl_context, timeout=10)
-    try:
-        target = url.path + (f"?{url.query}" if url.query else "")
-        headers = {header.name: header.value for header in request.headers}
-        connection.request(request.method, target, body=request.body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def app_identity(secret: str | None = None) -> acr_auth.ClientSecret:
+def app(secret: str | None = None) -> acr_auth.ClientSecret:
     """The test app registration, signing in with its client secret, or with
     `secret` instead."""
     return acr_auth.ClientSecret(
@@ -72,103 +42,103 @@ def app_identity(secret: str | None = None) -> acr_auth.ClientSecret:
     )
 
 
-def test_an_app_registration_gets_the_entra_token_the_registry_takes(registry: Registry) -> None:
-    scope = acr_auth.resolve_scope(registry.host).scope
-    now = int(time.time())
-    request = acr_auth.build_entra_token_request(app_identity(), scope)
-    token = acr_auth.parse_entra_token_response(*send(request, registry.ssl_context), now)
-    assert token.access_token == registry.entra_token
-    assert token.expires_at == now + 3599, "the test Entra sends expires_in 3599"
-    result = acr_auth.login(registry.host, token.access_token, ssl_context=registry.ssl_context)
-    assert result.credential.expires_at > now
+def realistic_token() -> str:
+    """A wrong Entra token of a real one's size (about 2 KB), random so that
+    no server can know it."""
+    claims = {"aud": "https://containerregistry.azure.net", "nonce": secrets.token_urlsafe(1500)}
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.{payload}.{secrets.token_urlsafe(256)}"
 
 
-def test_a_wrong_client_secret_is_refused_with_entras_code_never_echoed(registry: Registry) -> None:
-    wrong = f"wrong-client-secret-{secrets.token_hex(8)}"
-    request = acr_auth.build_entra_token_request(app_identity(wrong), acr_auth.resolve_scope(registry.host).scope)
-    with pytest.raises(acr_auth.EntraResponseError) as caught:
-        acr_auth.parse_entra_token_response(*send(request, registry.ssl_context), int(time.time()))
-    refusal = caught.value.refusal
-    assert refusal is not None
-    assert (refusal.status, refusal.error, refusal.code) == (401, "invalid_client", 7000215)
-    assert refusal.correlation_id
-    assert wrong not in repr(caught.value) and wrong not in str(caught.value)
+def assert_holds_no_part_of(error: acr_auth.LoginError, secret: str) -> None:
+    """No 16 consecutive characters of `secret` in any text of `error`."""
+    texts = [str(error), repr(error), error.correlation_id or ""] + [e.message for e in error.errors]
+    for start in range(len(secret) - 15):
+        assert not any(secret[start : start + 16] in text for text in texts), start
 
 
-def test_login_yields_a_refresh_token_and_a_working_access_token(registry: Registry) -> None:
-    before = time.time()
-    result = acr_auth.login(
-        registry.host,
-        registry.entra_token,
-        scopes=["repository:team/app:pull"],
-        discover=True,
-        ssl_context=registry.ssl_context,
-    )
-    assert result.login_server == registry.host
-    assert result.credential.username == "00000000-0000-0000-0000-000000000000"
-    assert abs(result.credential.expires_at - (before + 3 * 60 * 60)) < 60, "the refresh token lives 3 hours"
-    assert result.access_token is not None
-    assert result.access_token.login_server == registry.host
-    assert result.access_token.expires_at > before
-    connection = http.client.HTTPSConnection(registry.host, context=registry.ssl_context, timeout=10)
+def pulls(access_token: acr_auth.AccessToken, repository: str) -> int:
+    """The status of a manifest GET with the access token."""
+    context = ssl.create_default_context(cafile=os.environ["ACR_TEST_CA"])
+    connection = http.client.HTTPSConnection(host(), context=context, timeout=10)
     try:
-        connection.request(
-            "GET", "/v2/team/app/manifests/latest", headers={"authorization": f"Bearer {result.access_token.token}"}
-        )
-        assert connection.getresponse().status == 200, "the access token pulls team/app"
+        headers = {"authorization": f"Bearer {access_token.token}"}
+        connection.request("GET", f"/v2/{repository}/manifests/latest", headers=headers)
+        return connection.getresponse().status
     finally:
         connection.close()
 
 
-def test_a_wrong_token_is_refused_without_echoing_it(registry: Registry) -> None:
-    wrong = f"wrong-entra-token-{secrets.token_hex(8)}"
+def check_logged_in(result: acr_auth.LoginResult, before: float) -> None:
+    """A login's result: the registry's refresh token, and an access token
+    that pulls `team/app`."""
+    assert result.login_server == host()
+    assert result.credential.username == "00000000-0000-0000-0000-000000000000"
+    assert abs(result.credential.expires_at - (before + REFRESH_TOKEN_LIFETIME)) < 60
+    assert result.credential.audience == [host()]
+    assert not result.credential.abac
+    assert result.access_token is not None and result.access_token.audience == [host()]
+    assert pulls(result.access_token, "team/app") == 200
+
+
+def test_an_entra_token_logs_in_with_discovery_and_a_scope() -> None:
+    before = time.time()
+    options = acr_auth.LoginOptions(discover=True, repository_scopes=["repository:team/app:pull"])
+    check_logged_in(acr_auth.login(host(), os.environ["ACR_TEST_ENTRA_TOKEN"], options), before)
+
+
+def with_identity(login: Callable[[], acr_auth.LoginResult]) -> acr_auth.LoginResult:
+    """The result of a login with the test app's identity. An identity's
+    exchange sends its tenant; a test registry started without `--tenant`
+    refuses that field, which is an expected failure here, once Entra has
+    answered."""
+    try:
+        return login()
+    except acr_auth.LoginError as error:
+        if (error.stage, error.status) == (acr_auth.Stage.EXCHANGE, 400) and "field `tenant`" in error.message:
+            pytest.xfail(f"the test registry refuses the tenant an identity's exchange sends: {error.message}")
+        raise
+
+
+def test_a_client_secret_logs_in_through_entra() -> None:
+    before = time.time()
+    options = acr_auth.LoginOptions(repository_scopes=["repository:team/app:pull"])
+    check_logged_in(with_identity(lambda: acr_auth.login(host(), app(), options)), before)
+
+
+def test_login_async_logs_in_with_a_client_secret() -> None:
+    before = time.time()
+    options = acr_auth.LoginOptions(discover=True, repository_scopes=["repository:team/app:pull"])
+    check_logged_in(with_identity(lambda: asyncio.run(acr_auth.login_async(host(), app(), options))), before)
+
+
+def test_a_wrong_entra_token_is_refused_without_a_trace_of_it() -> None:
+    wrong = realistic_token()
     with pytest.raises(acr_auth.LoginError) as caught:
-        acr_auth.login(registry.host, wrong, ssl_context=registry.ssl_context)
+        acr_auth.login(host(), wrong)
     error = caught.value
     assert (error.kind, error.stage, error.status) == (acr_auth.LoginErrorKind.REFUSED, acr_auth.Stage.EXCHANGE, 400)
-    assert error.errors and error.errors[0].code == "BAD_REQUEST"
-    assert wrong not in repr(error) and wrong not in str(error)
+    assert [e.code for e in error.errors] == ["BAD_REQUEST"]
+    assert_holds_no_part_of(error, wrong)
 
 
-def test_an_untrusted_certificate_fails_closed(registry: Registry) -> None:
-    trusts_nothing = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+def test_a_wrong_client_secret_is_refused_by_entra_without_a_trace_of_it() -> None:
+    wrong = f"Qx~8Q~{secrets.token_urlsafe(30)}"
     with pytest.raises(acr_auth.LoginError) as caught:
-        acr_auth.login(registry.host, registry.entra_token, ssl_context=trusts_nothing)
+        acr_auth.login(host(), app(wrong))
+    error = caught.value
+    assert (error.kind, error.stage, error.status) == (acr_auth.LoginErrorKind.REFUSED, acr_auth.Stage.ENTRA, 401)
+    assert "invalid_client" in error.message and "AADSTS7000215" in error.message, error.message
+    assert error.correlation_id
+    assert_holds_no_part_of(error, wrong)
+
+
+def test_trust_comes_from_ssl_cert_file_or_cafile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`SSL_CERT_FILE` names the test CA; without it the registry is not
+    trusted (and the TLS failure is not retried), with `cafile` it is."""
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(acr_auth.LoginError) as caught:
+        acr_auth.login(host(), os.environ["ACR_TEST_ENTRA_TOKEN"])
     assert (caught.value.kind, caught.value.stage) == (acr_auth.LoginErrorKind.TLS, acr_auth.Stage.EXCHANGE)
-
-
-def test_the_client_component_on_wasmtime_py_cannot_trust_the_test_ca(
-    client_component: tuple[Engine, Component], registry: Registry
-) -> None:
-    """Why `login` is Python's: wasmtime-py links the `client` component's
-    `wasi:http` imports to Wasmtime's built-in client, which reaches the
-    registry but trusts only the roots compiled into Wasmtime, whatever
-    `SSL_CERT_FILE` says. If this starts to fail, that route may have opened."""
-    engine, component = client_component
-    linker = Linker(engine)
-    linker.add_wasip2()
-    linker.add_wasi_http()
-    store = Store(engine)
-    store.set_wasi(WasiConfig())
-    store.set_wasi_http()
-    instance = linker.instantiate(store, component)
-    index = component.get_export_index("login", component.get_export_index("acr:auth/login@0.1.0"))
-    assert index is not None
-    options = Record()
-    fields: dict[str, Any] = {
-        "tenant": None,
-        "scopes": [],
-        "discover": True,
-        "custom-cloud": None,
-        "connect-timeout-ms": 5000,
-        "first-byte-timeout-ms": 5000,
-        "between-bytes-timeout-ms": 5000,
-    }
-    for name, value in fields.items():
-        setattr(options, name, value)
-    func = instance.get_func(store, index)
-    assert func is not None
-    result = func(store, registry.host, registry.entra_token, options)
-    assert isinstance(result, Variant) and result.tag == "err", "the built-in wasi:http now trusts the test CA"
-    error: Any = result.payload
-    assert (error.kind, error.stage) == ("tls", "discovery")
+    transport = acr_auth.Transport(cafile=os.environ["ACR_TEST_CA"])
+    assert acr_auth.login(host(), os.environ["ACR_TEST_ENTRA_TOKEN"], transport=transport).login_server == host()

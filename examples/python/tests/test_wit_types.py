@@ -1,11 +1,22 @@
-"""The Python types mirror the WIT types the component exports: a WIT change
-that the wrapper does not follow fails here, not in a user's program."""
+"""The Python types and functions mirror what the component exports: a WIT
+change that the wrapper does not follow fails here, not in a user's program."""
 
 import dataclasses
 import enum
+import types
+import typing
+from typing import Any
 
 from wasmtime import Engine
-from wasmtime.component import Component, ComponentInstanceType, EnumType, RecordType, ValType, VariantType
+from wasmtime.component import (
+    Component,
+    ComponentInstanceType,
+    EnumType,
+    FuncType,
+    RecordType,
+    ResourceType,
+    VariantType,
+)
 
 import acr_auth
 
@@ -13,51 +24,115 @@ import acr_auth
 FOLDED = {
     "input-error": "RequestError.reason and .message",
     "refusal": "ResponseError (kind REFUSED) .status, .errors and .message",
-    "malformed": "ResponseError (kind MALFORMED) .reason and .message",
-    "login-options": "the keyword arguments of login()",
+    "malformed": "ResponseError or EntraResponseError (kind MALFORMED) .reason and .message",
 }
 
+#: WIT types whose Python name is not the WIT name in PascalCase.
+RENAMED = {"reference-error": "RegistryReferenceError"}
 
-def wit_types(engine: Engine, component: Component) -> dict[str, ValType]:
-    """Every named type the component's interfaces export, by WIT name."""
+#: The WIT variant whose Python form is a union with a built-in type, so that
+#: its classes cannot name their case: `credentials` is a `str` (an Entra
+#: token) or an `Identity`. Its cases are pinned here, and a new one fails.
+CREDENTIALS_CASES = ["entra-token", "identity"]
+
+
+def exports(engine: Engine, component: Component) -> dict[str, Any]:
+    """Every item the component's interfaces export (types, resources and
+    functions), by WIT name."""
     interfaces = [export.ty for export in component.type.exports(engine).values()]
     return {
         name: item.ty
         for interface in interfaces
         if isinstance(interface, ComponentInstanceType)
         for name, item in interface.exports(engine).items()
-        if isinstance(item.ty, ValType)
     }
 
 
 def python_name(wit_name: str) -> str:
     """The Python class of a WIT type: `cloud-environment-error` is `CloudEnvironmentError`."""
-    return "".join(part.capitalize() for part in wit_name.split("-"))
+    return RENAMED.get(wit_name) or "".join(part.capitalize() for part in wit_name.split("-"))
 
 
-def mismatch(wit_name: str, ty: ValType) -> str | None:
-    """How the Python class of one WIT type differs from it, if it does.
+def variant_mismatch(wit_name: str, ty: VariantType) -> str | None:
+    """How the Python form of a WIT variant `x` differs from it, if it does:
+    `XKind` is an `enum.Enum` of its case names, and where `X` is a union
+    (not one exception class with a `kind`), it holds one class per case,
+    each naming its case in `kind`, in WIT order."""
+    cases = [case for case, _ in ty.cases]
+    if wit_name == "credentials":
+        python_form = typing.get_args(acr_auth.Credentials) == (str, *typing.get_args(acr_auth.Identity))
+        return None if cases == CREDENTIALS_CASES and python_form else f"credentials: WIT has {cases}"
+    kinds = getattr(acr_auth, python_name(wit_name) + "Kind", None)
+    if not (isinstance(kinds, type) and issubclass(kinds, enum.Enum)):
+        return f"{wit_name}: acr_auth.{python_name(wit_name)}Kind is missing"
+    if [member.value for member in kinds] != cases:
+        return f"{wit_name}: WIT has {cases}, acr_auth.{python_name(wit_name)}Kind has {[m.value for m in kinds]}"
+    union = getattr(acr_auth, python_name(wit_name), None)
+    if isinstance(union, types.UnionType):
+        named = [getattr(member, "kind", None) for member in typing.get_args(union)]
+        if named != list(kinds):
+            return f"{wit_name}: the classes of acr_auth.{python_name(wit_name)} name {named}, not each case once"
+    return None
+
+
+def mismatch(wit_name: str, ty: Any) -> str | None:
+    """How the Python form of one WIT export differs from it, if it does.
 
     Enums must be `enum.Enum`s with the WIT case names as values, records
-    dataclasses with the WIT fields in snake_case and in order; a variant `x`
-    has an `enum.Enum` `XKind` of its case names.
+    dataclasses with the WIT fields in snake_case and in order, variants as
+    `variant_mismatch` says, resources classes with each method, functions
+    functions of the same name in snake_case.
     """
-    name = python_name(wit_name) + ("Kind" if isinstance(ty, VariantType) else "")
-    cls = getattr(acr_auth, name, None)
-    if isinstance(ty, (EnumType, VariantType)) and isinstance(cls, type) and issubclass(cls, enum.Enum):
-        wit = ty.names if isinstance(ty, EnumType) else [case for case, _ in ty.cases]
-        python = [member.value for member in cls]
+    if isinstance(ty, VariantType):
+        return variant_mismatch(wit_name, ty)
+    if isinstance(ty, FuncType):
+        resource, _, method = wit_name.partition("]")
+        if resource == "[constructor":
+            return None if isinstance(getattr(acr_auth, python_name(method), None), type) else f"{wit_name}: no class"
+        if resource == "[method":
+            owner, _, name = method.partition(".")
+            found = getattr(getattr(acr_auth, python_name(owner), None), name.replace("-", "_"), None)
+        else:
+            found = getattr(acr_auth, wit_name.replace("-", "_"), None)
+        return None if callable(found) else f"{wit_name}: acr_auth has no such function"
+    cls = getattr(acr_auth, python_name(wit_name), None)
+    if isinstance(ty, ResourceType):
+        return None if isinstance(cls, type) else f"{wit_name}: acr_auth.{python_name(wit_name)} is missing"
+    if isinstance(ty, EnumType) and isinstance(cls, type) and issubclass(cls, enum.Enum):
+        wit, python = ty.names, [member.value for member in cls]
     elif isinstance(ty, RecordType) and dataclasses.is_dataclass(cls):
         wit = [field.replace("-", "_") for field, _ in ty.fields]
         python = [field.name for field in dataclasses.fields(cls)]
     else:
-        return f"{wit_name}: acr_auth.{name} is missing or of the wrong kind"
-    return None if wit == python else f"{wit_name}: WIT has {wit}, acr_auth.{name} has {python}"
+        return f"{wit_name}: acr_auth.{python_name(wit_name)} is missing or of the wrong kind"
+    return None if wit == python else f"{wit_name}: WIT has {wit}, acr_auth.{python_name(wit_name)} has {python}"
 
 
-def test_every_wit_type_has_a_matching_python_type(client_component: tuple[Engine, Component]) -> None:
-    types = wit_types(*client_component)
-    assert set(FOLDED) <= set(types), "a folded record left the WIT"
-    checked = {name: ty for name, ty in types.items() if name not in FOLDED}
-    assert len(checked) >= 33, "the component's type exports were not found"
+def test_every_wit_export_has_a_matching_python_form(pure_component: tuple[Engine, Component]) -> None:
+    found = exports(*pure_component)
+    assert set(FOLDED) <= set(found), "a folded record left the WIT"
+    checked = {name: ty for name, ty in found.items() if name not in FOLDED}
+    assert len(checked) >= 55, "the component's exports were not found"
     assert [m for m in (mismatch(name, ty) for name, ty in checked.items()) if m] == []
+
+
+def test_a_missing_case_or_field_fails_the_check(pure_component: tuple[Engine, Component], monkeypatch) -> None:
+    """The check itself: a Python enum, union or record that lost a WIT case
+    or field is reported."""
+    found = exports(*pure_component)
+    without_abac = dataclasses.make_dataclass(
+        "Credential", [f.name for f in dataclasses.fields(acr_auth.Credential) if f.name != "abac"]
+    )
+    shrunk = {
+        "step": ("StepKind", enum.Enum("StepKind", {"SEND": "send", "WAIT": "wait"})),
+        "event": ("Event", acr_auth.Start | acr_auth.Responded),
+        "managed-identity-source": ("ManagedIdentitySource", acr_auth.Imds | acr_auth.AzureArc),
+        "credentials": ("Credentials", acr_auth.Identity),
+        "login-error-kind": ("LoginErrorKind", enum.Enum("LoginErrorKind", {"MISUSE": "misuse"})),
+        "credential": ("Credential", without_abac),
+    }
+    for wit_name, (python, replacement) in shrunk.items():
+        assert mismatch(wit_name, found[wit_name]) is None, wit_name
+        with monkeypatch.context() as patch:
+            patch.setattr(acr_auth, python, replacement)
+            assert mismatch(wit_name, found[wit_name]) is not None, wit_name
