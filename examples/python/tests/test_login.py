@@ -13,7 +13,6 @@ import os
 import secrets
 import ssl
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -87,29 +86,16 @@ def test_an_entra_token_logs_in_with_discovery_and_a_scope() -> None:
     check_logged_in(acr_auth.login(host(), os.environ["ACR_TEST_ENTRA_TOKEN"], options), before)
 
 
-def with_identity(login: Callable[[], acr_auth.LoginResult]) -> acr_auth.LoginResult:
-    """The result of a login with the test app's identity. An identity's
-    exchange sends its tenant; a test registry started without `--tenant`
-    refuses that field, which is an expected failure here, once Entra has
-    answered."""
-    try:
-        return login()
-    except acr_auth.LoginError as error:
-        if (error.stage, error.status) == (acr_auth.Stage.EXCHANGE, 400) and "field `tenant`" in error.message:
-            pytest.xfail(f"the test registry refuses the tenant an identity's exchange sends: {error.message}")
-        raise
-
-
 def test_a_client_secret_logs_in_through_entra() -> None:
     before = time.time()
     options = acr_auth.LoginOptions(repository_scopes=["repository:team/app:pull"])
-    check_logged_in(with_identity(lambda: acr_auth.login(host(), app(), options)), before)
+    check_logged_in(acr_auth.login(host(), app(), options), before)
 
 
 def test_login_async_logs_in_with_a_client_secret() -> None:
     before = time.time()
     options = acr_auth.LoginOptions(discover=True, repository_scopes=["repository:team/app:pull"])
-    check_logged_in(with_identity(lambda: asyncio.run(acr_auth.login_async(host(), app(), options))), before)
+    check_logged_in(asyncio.run(acr_auth.login_async(host(), app(), options)), before)
 
 
 def test_a_wrong_entra_token_is_refused_without_a_trace_of_it() -> None:
