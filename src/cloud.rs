@@ -120,7 +120,13 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
             // object is a member that is read appearing twice.
             CloudEnvironmentError::RepeatedField { position }
         } else {
-            CloudEnvironmentError::NotJson { position: None }
+            // Not an object: JSON of another type, or not JSON at all.
+            match serde_json::from_str::<serde::de::IgnoredAny>(json) {
+                Ok(_) => CloudEnvironmentError::NotJson { position: None },
+                Err(e) => CloudEnvironmentError::NotJson {
+                    position: Some((e.line(), e.column())),
+                },
+            }
         }
     })?;
     let acr_audience = match file.resource_identifiers.object::<ResourceIdentifiers<'_>>() {
@@ -279,6 +285,20 @@ mod tests {
             let scope = crate::resolve_scope(&format!("{name}.{suffix}"), Some(&env)).expect(suffix);
             assert_eq!(scope.cloud, crate::Cloud::Custom, "{suffix}");
         }
+    }
+
+    #[test]
+    fn text_that_is_not_json_gives_where_it_stops_being_json() {
+        // Found by the cloud_environment fuzz target: an array cut short was
+        // refused as JSON of another type, without a position.
+        assert_eq!(
+            parse_cloud_environment("[1, 2"),
+            Err(CloudEnvironmentError::NotJson { position: Some((1, 5)) })
+        );
+        assert_eq!(
+            parse_cloud_environment("[1, 2]"),
+            Err(CloudEnvironmentError::NotJson { position: None })
+        );
     }
 
     #[test]
