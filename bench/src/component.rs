@@ -8,8 +8,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use acr_auth_embedder::wit::{Pure, PurePre};
-use acr_auth_embedder::{Embedder, Limits};
+use acr_auth_host::wit::{Pure, PurePre};
+use acr_auth_host::{Embedder, Limits};
 use anyhow::{Result, ensure};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -96,7 +96,7 @@ fn config(pooling: bool) -> Config {
 type ComponentCall = Box<dyn Fn(&mut Store<State>, &Pure) -> wasmtime::Result<bool>>;
 
 /// The same call through [`Embedder`]'s public API.
-type EmbedderCall = Box<dyn Fn(&Embedder) -> Result<bool, acr_auth_embedder::CallError>>;
+type EmbedderCall = Box<dyn Fn(&Embedder) -> Result<bool, acr_auth_host::CallError>>;
 
 /// A pure function with one input, runnable natively and through the
 /// component in both ways.

@@ -1,14 +1,14 @@
-//! Self-test of the fake registry in `acr_auth_host_tests::acr_server`, through a plain
+//! Self-test of the fake registry in `acr_auth_test_support::acr_server`, through a plain
 //! rustls + hyper client that trusts only the server's test CA and sends the registry name
 //! as SNI, as a real client would.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use acr_auth_host_tests::acr_server::{
+use acr_auth_test_support::acr_server::{
     Behaviour, CORRELATION_ID, CertFault, DEFAULT_ENTRA_TOKEN, Handshake, TestAcr, WRONG_HOST,
 };
-use acr_auth_host_tests::inputs::jwt_claims;
+use acr_auth_test_support::inputs::jwt_claims;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use acr_auth_embedder::wit::Pure;
+use acr_auth_host::wit::Pure;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -24,7 +24,7 @@ fn compiled() -> &'static (Engine, Component) {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).expect("engine");
-        let component = Component::new(&engine, acr_auth_cli::COMPONENT).expect("component");
+        let component = Component::new(&engine, acr_auth_host::COMPONENT).expect("component");
         (engine, component)
     })
 }

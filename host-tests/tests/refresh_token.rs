@@ -1,8 +1,9 @@
-//! `parse-refresh-token`: every case of `cases/refresh-token.json` through the
+//! `parse-refresh-token`: every case of `tests/cases/refresh-token.json` through the
 //! native library and the component, plus tokens signed here with
 //! `jsonwebtoken` whose claims are known.
 
-use acr_auth_host_tests::conformance::{check_response_cases, refresh_native, refresh_wasm};
+use acr_auth_test_support::conformance::native::refresh_native;
+use acr_auth_test_support::conformance::{check_response_cases, refresh_wasm};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! `cargo xtask fuzz [--seconds N]`: builds the components, installs
 //! cargo-fuzz if it is missing, writes every fuzz target's seed corpus from
-//! the case files (`host-tests/cases/`), then runs each target of `fuzz/`
+//! the case files (`tests/cases/`), then runs each target of `fuzz/`
 //! for N seconds (default 60) with `cargo +nightly fuzz run` and prints how
 //! many inputs each ran. A crash fails the command; libFuzzer leaves the
 //! input under `fuzz/artifacts/<target>/`.
@@ -270,9 +270,9 @@ fn write_seeds() -> Result<()> {
     Ok(())
 }
 
-/// The cases of `host-tests/cases/<file>.json`.
+/// The cases of `tests/cases/<file>.json`.
 fn cases(file: &str) -> Result<Vec<Value>> {
-    let path = root().join("host-tests/cases").join(format!("{file}.json"));
+    let path = root().join("tests/cases").join(format!("{file}.json"));
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
@@ -378,7 +378,7 @@ fn response_seeds(file: &str) -> Result<Vec<Vec<u8>>> {
 }
 
 /// A response case's body, built as `response_body` in
-/// `host-tests/src/conformance.rs` builds it: `body` as text, or a token
+/// `tests/conformance/mod.rs` builds it: `body` as text, or a token
 /// field (`token_field`, by default `refresh_token`) holding
 /// `token_segments` joined with dots or the `jwt` encoded here.
 fn response_body(case: &Value) -> Vec<u8> {

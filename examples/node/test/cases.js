@@ -1,6 +1,6 @@
 // The conformance cases the Rust host tests run, read from the same files
-// (`host-tests/cases/*.json`) and interpreted the same way as the Rust
-// helper `host-tests/src/conformance.rs`: inputs are built as it builds them,
+// (`tests/cases/*.json`) and interpreted the same way as the Rust
+// helper `tests/conformance/mod.rs`: inputs are built as it builds them,
 // results are turned into the JSON shape it compares (snake_case keys,
 // `null` for absent options), and `check` asserts what its `check` asserts.
 
@@ -10,8 +10,8 @@ import { inspect } from 'node:util';
 
 import { AcrAuthError, EntraResponseError, parseCloudEnvironment } from '../acr-auth.js';
 
-/** The case directory, relative to this file: the repository's `host-tests/cases/`. */
-const CASES_DIR = new URL('../../../host-tests/cases/', import.meta.url);
+/** The case directory, relative to this file: the repository's `tests/cases/`. */
+const CASES_DIR = new URL('../../../tests/cases/', import.meta.url);
 
 /** The names of all case files, without `.json`, sorted. */
 export function caseFileNames() {
@@ -21,7 +21,7 @@ export function caseFileNames() {
         .sort();
 }
 
-/** The cases of `host-tests/cases/<name>.json`. */
+/** The cases of `tests/cases/<name>.json`. */
 export function cases(name) {
     return JSON.parse(readFileSync(new URL(`${name}.json`, CASES_DIR), 'utf8'));
 }

@@ -1,4 +1,4 @@
-// Every case of `host-tests/cases/*.json` through the Node wrapper, with the
+// Every case of `tests/cases/*.json` through the Node wrapper, with the
 // expectations the Rust host tests (`host-tests/tests/*.rs`) assert for the
 // same case through the native library and through wasmtime.
 

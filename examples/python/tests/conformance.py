@@ -1,6 +1,6 @@
-"""Reads the shared case files of `host-tests/cases/` and checks observations
+"""Reads the shared case files of `tests/cases/` and checks observations
 against them, exactly as the Rust conformance tests do
-(`host-tests/src/conformance.rs`), so that every host answers the same cases.
+(`tests/conformance/mod.rs`), so that every host answers the same cases.
 
 An observation is the JSON shape the Rust tests compare: a success is the
 value's fields in snake_case (enums as their WIT case names, a request's
@@ -25,11 +25,11 @@ import pytest
 import acr_auth
 
 #: The case files, shared with the Rust tests and never copied.
-CASES_DIR = (Path(__file__).resolve().parent / "../../../host-tests/cases").resolve()
+CASES_DIR = (Path(__file__).resolve().parent / "../../../tests/cases").resolve()
 
 
 def cases(name: str) -> list[dict[str, Any]]:
-    """The cases of `host-tests/cases/<name>.json`."""
+    """The cases of `tests/cases/<name>.json`."""
     entries: list[dict[str, Any]] = json.loads((CASES_DIR / f"{name}.json").read_text(encoding="utf-8"))
     return entries
 

@@ -1,4 +1,4 @@
-"""Every case of `host-tests/cases/*.json` through the Python wrapper: the
+"""Every case of `tests/cases/*.json` through the Python wrapper: the
 same expectations the Rust tests assert for the native library and the
 component, one pytest case per case-file entry."""
 

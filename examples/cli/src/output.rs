@@ -1,51 +1,9 @@
-//! Wasmtime hosts for the `acr:auth` components.
-//!
-//! [`Runtime`] runs the `pure` world, which imports nothing, through
-//! [`acr_auth_embedder`];
-//! [`client::ClientRuntime`] runs the `client` world, linking `wasi:http` with
-//! the host's own TLS and address rules. Each compiles its component once and
-//! gives every call a fresh, memory-limited store, so one bad input cannot
-//! affect the next call. The `acr-auth` command is built on them; so are the
-//! tests.
+//! What the CLI prints: the component's results as JSON on stdout, and its
+//! errors as one line for stderr.
 
-pub mod client;
-pub mod credentials;
-
-use anyhow::Result;
+use acr_auth_host::client::wit::login;
+use acr_auth_host::wit::{challenge, exchange, http, scope, token};
 use serde_json::{Value, json};
-
-pub use acr_auth_embedder::{CallError, Embedder, Limits, wit};
-
-use wit::{challenge, exchange, http, scope, token};
-
-/// The component this host was built with (`cargo xtask build` writes it).
-pub const COMPONENT: &[u8] = include_bytes!(env!("ACR_AUTH_COMPONENT"));
-
-/// The most linear memory one call of the client component may use.
-pub(crate) const MEMORY_LIMIT: usize = 16 << 20;
-
-/// The `pure` component with default limits: what the CLI and the tests call.
-pub struct Runtime(Embedder);
-
-impl Runtime {
-    /// Compiles the embedded component, or loads it from wasmtime's on-disk
-    /// cache when an earlier run compiled it (see [`Embedder::new_cached`]).
-    /// Without a usable cache directory it compiles every time.
-    pub fn new() -> Result<Self> {
-        let embedder = Embedder::new_cached(COMPONENT, Limits::default())
-            .or_else(|_| Embedder::new(COMPONENT, Limits::default()))
-            .map_err(anyhow::Error::from)?;
-        Ok(Self(embedder))
-    }
-}
-
-impl std::ops::Deref for Runtime {
-    type Target = Embedder;
-
-    fn deref(&self) -> &Embedder {
-        &self.0
-    }
-}
 
 /// The name of a cloud as the CLI prints it.
 pub fn cloud_name(cloud: scope::Cloud) -> &'static str {
@@ -116,7 +74,7 @@ pub fn challenge_json(c: &challenge::Challenge) -> Value {
 
 /// `acr-auth login` output: the credential, token included, for a
 /// credential helper or `docker login --password-stdin` to consume.
-pub fn login_json(result: &client::wit::login::LoginResult) -> Value {
+pub fn login_json(result: &login::LoginResult) -> Value {
     let mut out = json!({
         "login_server": result.login_server,
         "username": result.credential.username,
@@ -131,8 +89,8 @@ pub fn login_json(result: &client::wit::login::LoginResult) -> Value {
 }
 
 /// A login error as one line: stage, message, status and correlation id.
-pub fn login_error_message(e: &client::wit::login::LoginError) -> String {
-    use client::wit::login::Stage;
+pub fn login_error_message(e: &login::LoginError) -> String {
+    use login::Stage;
     let stage = match e.stage {
         Stage::Input => "checking the arguments",
         Stage::Entra => "Entra token request",

@@ -2,12 +2,12 @@
 //! calls, each in a fresh store under the default limits. Prints each
 //! request's answer and, at the end, the per-call latency of `resolve-scope`.
 //!
-//! `cargo run --release -p acr-auth-embedder --example serve [COMPONENT] [CALLS]`
+//! `cargo run --release -p acr-auth-host --example serve [COMPONENT] [CALLS]`
 //! (the component defaults to `target/components/acr_auth.wasm`).
 
 use std::time::Instant;
 
-use acr_auth_embedder::{Embedder, Limits};
+use acr_auth_host::{Embedder, Limits};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

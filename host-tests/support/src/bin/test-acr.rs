@@ -9,7 +9,7 @@
 use std::io::Read as _;
 use std::time::Duration;
 
-use acr_auth_host_tests::acr_server::{TestAcr, TestApp};
+use acr_auth_test_support::acr_server::{TestAcr, TestApp};
 
 /// The longest a test server may live.
 const LIFETIME: Duration = Duration::from_secs(600);

@@ -2,10 +2,12 @@
 //! request it is asked to send: the exact requests, their order, and that
 //! nothing is sent after a failure or to another host.
 
+mod script;
+
 use std::time::Duration;
 
 use acr_auth::{LoginErrorKind, LoginOptions, Response, Stage, Timeouts, TransportError, TransportErrorKind, login};
-use acr_auth_host_tests::script::{Script, response, token_body};
+use script::{Script, response, token_body};
 use serde_json::json;
 
 const HOST: &str = "myregistry.azurecr.io";

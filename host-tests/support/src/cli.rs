@@ -13,7 +13,7 @@ use crate::acr_server::TestAcr;
 /// debug build.
 pub fn command() -> Command {
     let path = std::env::var_os("ACR_AUTH_CLI").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/acr-auth"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/acr-auth"),
         PathBuf::from,
     );
     assert!(path.exists(), "{} missing: run `cargo xtask test`", path.display());
@@ -69,7 +69,7 @@ pub fn failure(args: &[&str], stdin: &[u8], code: i32) -> String {
 /// behind outside the build tree.
 pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
         PathBuf::from,
     );
     let dir = target.join(format!("tmp/acr-auth-cli-test-{}", std::process::id()));

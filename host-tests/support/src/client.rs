@@ -5,8 +5,9 @@
 
 use std::sync::OnceLock;
 
-use acr_auth_cli::client::wit::login::{LoginError, LoginOptions, LoginResult};
-use acr_auth_cli::client::{ClientRuntime, Network, connect_to_rule};
+use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::login::{LoginError, LoginOptions, LoginResult};
+use acr_auth_host::network::{Network, connect_to_rule};
 
 use crate::acr_server::TestAcr;
 

@@ -4,11 +4,13 @@
 //! token Entra returned; a refusal stops the flow at the Entra stage, and no
 //! error holds the credential.
 
+mod script;
+
 use acr_auth::{
     Identity, LoginErrorKind, LoginOptions, ManagedIdentityId, Secret, Stage, login_with_identity,
     parse_cloud_environment,
 };
-use acr_auth_host_tests::script::{Script, response, token_body};
+use script::{Script, response, token_body};
 use serde_json::json;
 
 const HOST: &str = "myregistry.azurecr.io";

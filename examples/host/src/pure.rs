@@ -22,7 +22,7 @@
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let bytes = std::fs::read("target/components/acr_auth.wasm")?;
-//! let embedder = acr_auth_embedder::Embedder::new(&bytes, acr_auth_embedder::Limits::default())?;
+//! let embedder = acr_auth_host::Embedder::new(&bytes, acr_auth_host::Limits::default())?;
 //! // Per request:
 //! match embedder.resolve_scope("myregistry.azurecr.io/team/app:1", None)? {
 //!     Ok(scope) => println!("request a token for {}", scope.scope),
@@ -32,10 +32,10 @@
 //! # }
 //! ```
 
-use core::fmt;
-
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Cache, CacheConfig, Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Cache, CacheConfig, Config, Engine, Store};
+
+use crate::limits::{CallError, MEMORY_LIMIT, MemoryLimiter};
 
 /// The generated bindings of the `pure` world.
 pub mod wit {
@@ -61,104 +61,9 @@ impl Default for Limits {
     /// hurt a host.
     fn default() -> Self {
         Self {
-            memory: 16 << 20,
+            memory: MEMORY_LIMIT,
             fuel: 200_000_000,
         }
-    }
-}
-
-/// Why a call failed: a limit, or a fault of the component or the host.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum CallError {
-    /// The call used up its fuel.
-    OutOfFuel,
-    /// The call used up its computation time. [`Embedder`] meters fuel instead; hosts that
-    /// set an epoch deadline, such as the CLI's client runtime, report this.
-    OutOfTime,
-    /// The component needed more memory than [`Limits::memory`].
-    OutOfMemory,
-    /// The component trapped for another reason.
-    Trap(wasmtime::Error),
-    /// The store could not be set up.
-    Host(wasmtime::Error),
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OutOfFuel => f.write_str("the acr-auth component used up its fuel for this call"),
-            Self::OutOfTime => f.write_str("the acr-auth component ran out of time: it computed longer than allowed"),
-            Self::OutOfMemory => f.write_str("the acr-auth component reached its memory limit"),
-            Self::Trap(e) => write!(f, "the acr-auth component trapped: {e}"),
-            Self::Host(e) => write!(f, "the acr-auth component could not be started: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for CallError {}
-
-impl CallError {
-    /// Names the limit behind `error`, which a call into the component ended with, when
-    /// there is one: fuel, the epoch deadline, or memory when `limiter` refused to grow it (a
-    /// guest whose allocation fails traps in its own way, so the trap alone does not say).
-    pub fn from_call(error: wasmtime::Error, limiter: &MemoryLimiter) -> Self {
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => Self::OutOfFuel,
-            Some(Trap::Interrupt) => Self::OutOfTime,
-            _ if limiter.refused() => Self::OutOfMemory,
-            _ => Self::Trap(error),
-        }
-    }
-}
-
-/// [`StoreLimits`] that remember whether they refused to grow a memory, so that the trap that
-/// follows can be reported as [`CallError::OutOfMemory`].
-pub struct MemoryLimiter {
-    limits: StoreLimits,
-    refused: bool,
-}
-
-impl MemoryLimiter {
-    /// Lets each linear memory grow to `memory` bytes, and the store hold `instances` core
-    /// instances.
-    pub fn new(memory: usize, instances: usize) -> Self {
-        Self {
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory)
-                .instances(instances)
-                .build(),
-            refused: false,
-        }
-    }
-
-    /// Whether a memory grow has been refused.
-    pub fn refused(&self) -> bool {
-        self.refused
-    }
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        self.refused |= !allowed;
-        Ok(allowed)
-    }
-
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        self.limits.table_growing(current, desired, maximum)
-    }
-
-    fn instances(&self) -> usize {
-        self.limits.instances()
-    }
-
-    fn tables(&self) -> usize {
-        self.limits.tables()
-    }
-
-    fn memories(&self) -> usize {
-        self.limits.memories()
     }
 }
 

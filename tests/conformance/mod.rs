@@ -1,0 +1,542 @@
+//! The conformance cases of `tests/cases/*.json` and the native library's
+//! answers to them, in the JSON shape the cases expect.
+//!
+//! A case gives inputs and either the expected answer (`expect`: fields that
+//! must be present with these values) or the expected refusal (`error`: its
+//! kind, with words the message must hold or lack). The expected answers are
+//! facts of the protocol, not outputs of this code.
+//!
+//! Every host answers the same files: the native library here
+//! (`tests/cases.rs`); the components in `host-tests`, whose support crate
+//! includes this file, so that the native answer a component must equal is
+//! computed by this one module; Node and Python in their own test suites.
+
+use std::fmt::Debug;
+
+use serde_json::{Value, json};
+
+/// Every case file: its name and its text, as this crate was built with it.
+pub const CASE_FILES: [(&str, &str); 9] = [
+    ("access-token", include_str!("../cases/access-token.json")),
+    ("challenge", include_str!("../cases/challenge.json")),
+    ("cloud-environment", include_str!("../cases/cloud-environment.json")),
+    ("entra-token-request", include_str!("../cases/entra-token-request.json")),
+    (
+        "entra-token-response",
+        include_str!("../cases/entra-token-response.json"),
+    ),
+    ("exchange-request", include_str!("../cases/exchange-request.json")),
+    ("refresh-token", include_str!("../cases/refresh-token.json")),
+    ("scope", include_str!("../cases/scope.json")),
+    ("token-request", include_str!("../cases/token-request.json")),
+];
+
+/// The cases of `tests/cases/<name>.json`.
+pub fn cases(name: &str) -> Vec<Value> {
+    let (_, text) = CASE_FILES
+        .iter()
+        .find(|(file, _)| *file == name)
+        .unwrap_or_else(|| panic!("no case file {name}.json"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}.json: {e}"))
+}
+
+/// A case's string input `key`: either a string, or
+/// `{"repeat": "<text>", "times": N}` for inputs too long to write out.
+pub fn input(case: &Value, key: &str) -> Option<String> {
+    match case.get(key)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => {
+            let text = o["repeat"].as_str().expect("repeat is a string");
+            let times = o["times"].as_u64().expect("times is a number");
+            let prefix = o.get("prefix").and_then(Value::as_str).unwrap_or_default();
+            let suffix = o.get("suffix").and_then(Value::as_str).unwrap_or_default();
+            Some(format!("{prefix}{}{suffix}", text.repeat(times as usize)))
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+/// A case's list input `key`: an array of strings, or
+/// `{"repeat": "<text>", "times": N}` for N copies.
+pub fn list_input(case: &Value, key: &str) -> Vec<String> {
+    match case.get(key) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().expect("list items are strings").to_owned())
+            .collect(),
+        Some(Value::Object(o)) => {
+            let text = o["repeat"].as_str().expect("repeat is a string");
+            vec![text.to_owned(); o["times"].as_u64().expect("times is a number") as usize]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A case's HTTP status.
+pub fn status(case: &Value) -> u16 {
+    u16::try_from(case["status"].as_u64().expect("a status")).expect("a u16 status")
+}
+
+/// The kebab-case name of an enum variant from its `Debug` form:
+/// `ScopeErrorKind::NotAscii` and `NotAscii { .. }` are both `not-ascii`.
+pub fn kind_name(value: &impl Debug) -> String {
+    let debug = format!("{value:?}");
+    let head = debug.split(['{', '(', ' ']).next().unwrap_or_default();
+    let ident = head.rsplit("::").next().unwrap_or_default();
+    let mut name = String::new();
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('-');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+/// An error as JSON: its kind and message.
+pub fn error_json(kind: String, message: String) -> Value {
+    json!({ "error": kind, "message": message })
+}
+
+/// Checks an observation against a case's expectation: every key of
+/// `expect` must be present with the same value; `error` cases compare the
+/// kind and, when given, require `message_contains` in the message.
+pub fn check(case: &Value, observed: &Value) {
+    let name = case["name"].as_str().unwrap_or("unnamed case");
+    if let Some(kind) = case.get("error") {
+        assert_eq!(observed.get("error"), Some(kind), "{name}: {observed:#}");
+        let message = observed["message"].as_str().unwrap_or_default();
+        for needle in case
+            .get("message_contains")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let needle = needle.as_str().expect("message_contains holds strings");
+            assert!(message.contains(needle), "{name}: {message:?} lacks {needle:?}");
+        }
+        for secret in case
+            .get("message_lacks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let secret = secret.as_str().expect("message_lacks holds strings");
+            assert!(!message.contains(secret), "{name}: {message:?} leaks {secret:?}");
+        }
+        if let Some(field) = case.get("field") {
+            assert_eq!(observed.get("field"), Some(field), "{name}: {observed:#}");
+        }
+    } else {
+        let expect = case["expect"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no expect or error"));
+        assert!(observed.get("error").is_none(), "{name}: unexpected error {observed:#}");
+        for (key, want) in expect {
+            assert_eq!(observed.get(key), Some(want), "{name}: field {key} of {observed:#}");
+        }
+    }
+}
+
+/// The response body of a `parse-refresh-token` or `parse-access-token` case
+/// and the token it carries (in `token_field`, by default `refresh_token`). A
+/// case gives `body` as text, `token_segments` to join with dots, or `jwt`
+/// (`header`, `payload`, `signature` text) to encode here: base64url without
+/// padding unless `padded`, the standard alphabet if `standard_alphabet`;
+/// `require_chars` must then occur in the payload segment.
+pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let token = if let Some(segments) = case.get("token_segments") {
+        let segments: Vec<&str> = segments
+            .as_array()
+            .expect("token_segments is an array")
+            .iter()
+            .map(|s| s.as_str().expect("segments are strings"))
+            .collect();
+        segments.join(".")
+    } else if let Some(jwt) = case.get("jwt") {
+        let flag = |key| jwt.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let engine = match (flag("standard_alphabet"), flag("padded")) {
+            (false, false) => &URL_SAFE_NO_PAD,
+            (false, true) => &URL_SAFE,
+            (true, false) => &STANDARD_NO_PAD,
+            (true, true) => &STANDARD,
+        };
+        let payload = engine.encode(jwt["payload"].to_string());
+        if let Some(chars) = jwt.get("require_chars").and_then(Value::as_str) {
+            for c in chars.chars() {
+                assert!(payload.contains(c), "{}: payload segment lacks {c:?}", case["name"]);
+            }
+        }
+        if flag("padded") {
+            assert!(
+                payload.ends_with('='),
+                "{}: payload segment is not padded",
+                case["name"]
+            );
+        }
+        let signature = jwt["signature"].as_str().expect("signature is text");
+        format!(
+            "{}.{payload}.{}",
+            engine.encode(jwt["header"].to_string()),
+            engine.encode(signature)
+        )
+    } else {
+        return (input(case, "body").expect("a body").into_bytes(), None);
+    };
+    let field = case
+        .get("token_field")
+        .and_then(Value::as_str)
+        .unwrap_or("refresh_token");
+    (json!({ field: token }).to_string().into_bytes(), Some(token))
+}
+
+/// Checks one host's answer to a case of a response-parsing case file
+/// against the case: a successful parse must return the token the body
+/// carried (under `token_key`), and an error message must not contain any of
+/// its segments.
+pub fn check_response_case(case: &Value, observed: &Value, token: Option<&str>, token_key: &str) {
+    check(case, observed);
+    if let Some(refusal) = case.get("expect_refusal") {
+        assert_eq!(observed["status"], refusal["status"], "{}", case["name"]);
+        assert_eq!(observed["errors"], refusal["errors"], "{}", case["name"]);
+    }
+    match (token, observed.get("error")) {
+        (Some(token), None) => assert_eq!(observed[token_key], json!(token), "{}", case["name"]),
+        (Some(token), Some(_)) => {
+            let message = observed["message"].as_str().unwrap_or_default();
+            for segment in token.split('.').filter(|s| s.len() >= 4) {
+                assert!(!message.contains(segment), "{}: message leaks the token", case["name"]);
+            }
+        }
+        (None, _) => {}
+    }
+}
+
+/// A case's custom cloud (`cloud_environment`), as JSON text.
+pub fn cloud_environment_text(case: &Value) -> Option<String> {
+    case.get("cloud_environment")
+        .filter(|env| !env.is_null())
+        .map(Value::to_string)
+}
+
+/// A case's custom cloud, parsed by the native library.
+pub fn custom_cloud(case: &Value) -> Option<acr_auth::CloudEnvironment> {
+    cloud_environment_text(case)
+        .map(|text| acr_auth::parse_cloud_environment(&text).expect("the case's environment parses natively"))
+}
+
+/// A resolved scope as JSON. The native and the generated types have the
+/// same fields, so every host's answer goes through this one function.
+pub fn scope_json(
+    login_server: &str,
+    cloud: &impl Debug,
+    scope: &str,
+    audience: &impl Debug,
+    authority: &str,
+) -> Value {
+    json!({
+        "login_server": login_server,
+        "cloud": kind_name(cloud),
+        "scope": scope,
+        "audience": kind_name(audience),
+        "authority_host": authority,
+    })
+}
+
+/// `resolve-scope` through the native library.
+pub fn scope_native(reference: &str, env: Option<&acr_auth::CloudEnvironment>) -> Value {
+    match acr_auth::resolve_scope(reference, env) {
+        Ok(r) => scope_json(&r.login_server, &r.cloud, &r.scope, &r.audience, &r.authority_host),
+        Err(e) => error_json(kind_name(&e), e.to_string()),
+    }
+}
+
+/// A cloud environment as JSON: its name, the registry suffix, the Resource
+/// Manager and Entra endpoints, and the ACR audience.
+pub fn cloud_environment_json(
+    name: Option<&str>,
+    suffix: &str,
+    resource_manager: &str,
+    active_directory: &str,
+    acr_audience: Option<&str>,
+) -> Value {
+    json!({
+        "name": name,
+        "container_registry_dns_suffix": suffix,
+        "resource_manager_endpoint": resource_manager,
+        "active_directory_endpoint": active_directory,
+        "acr_audience": acr_audience,
+    })
+}
+
+/// `parse-cloud-environment` through the native library.
+pub fn cloud_environment_native(json: &str) -> Value {
+    match acr_auth::parse_cloud_environment(json) {
+        Ok(env) => cloud_environment_json(
+            env.name.as_deref(),
+            &env.container_registry_dns_suffix,
+            &env.resource_manager_endpoint,
+            &env.active_directory_endpoint,
+            env.acr_audience.as_deref(),
+        ),
+        Err(e) => json!({ "error": kind_name(&e), "field": e.field(), "message": e.to_string() }),
+    }
+}
+
+/// A request as JSON, its body as text (the CLI's `exchange-request` shape).
+pub fn request_json<'h>(
+    method: &str,
+    url: &str,
+    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+    body: &[u8],
+) -> Value {
+    let headers: Vec<[&str; 2]> = headers.into_iter().map(|(name, value)| [name, value]).collect();
+    json!({
+        "method": method,
+        "url": url,
+        "headers": headers,
+        "body": String::from_utf8_lossy(body),
+    })
+}
+
+/// A request the native library built, as JSON.
+fn native_request_json(r: &acr_auth::Request) -> Value {
+    request_json(r.method, &r.url, r.headers.iter().copied(), r.body.expose())
+}
+
+/// A native request-building result as JSON.
+fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> Value {
+    match result {
+        Ok(r) => native_request_json(&r),
+        Err(acr_auth::RequestError::Reference(e)) => error_json(format!("reference:{}", kind_name(&e)), e.to_string()),
+        Err(acr_auth::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e)), e.to_string()),
+        Err(other) => panic!("unexpected error variant {other:?}"),
+    }
+}
+
+/// `build-exchange-request` through the native library.
+pub fn exchange_native(
+    reference: &str,
+    token: &str,
+    tenant: Option<&str>,
+    env: Option<&acr_auth::CloudEnvironment>,
+) -> Value {
+    request_native(acr_auth::build_exchange_request(reference, token, tenant, env))
+}
+
+/// `build-token-request` through the native library.
+pub fn token_request_native(reference: &str, token: &str, scopes: &[String]) -> Value {
+    request_native(acr_auth::build_token_request(reference, token, scopes, None))
+}
+
+/// A challenge as JSON.
+pub fn challenge_json(realm: &str, service: &str, scopes: &[String], login_server: &str, exchange_url: &str) -> Value {
+    json!({
+        "realm": realm,
+        "service": service,
+        "scopes": scopes,
+        "login_server": login_server,
+        "exchange_url": exchange_url,
+    })
+}
+
+/// `parse-challenge` through the native library.
+pub fn challenge_native(header: &str) -> Value {
+    match acr_auth::parse_challenge(header, None) {
+        Ok(c) => challenge_json(&c.realm, &c.service, &c.scopes, &c.login_server, &c.exchange_url),
+        Err(e) => {
+            let kind = match &e {
+                acr_auth::ChallengeError::Realm(_) => "realm-host".to_owned(),
+                other => kind_name(other),
+            };
+            error_json(kind, e.to_string())
+        }
+    }
+}
+
+/// A registry's refusal as JSON: the status, the ACR errors of its body (code
+/// and message) and the message for people.
+pub fn refusal_json<'e>(status: u16, errors: impl IntoIterator<Item = (&'e str, &'e str)>, message: String) -> Value {
+    let errors: Vec<Value> = errors
+        .into_iter()
+        .map(|(code, message)| json!({ "code": code, "message": message }))
+        .collect();
+    json!({ "error": "refused", "status": status, "errors": errors, "message": message })
+}
+
+/// A native response error as JSON.
+fn response_error_native(error: acr_auth::ResponseError) -> Value {
+    match error {
+        acr_auth::ResponseError::Refused(r) => refusal_json(
+            r.status,
+            r.errors.iter().map(|e| (e.code.as_str(), e.message.as_str())),
+            r.to_string(),
+        ),
+        acr_auth::ResponseError::Malformed(m) => error_json(format!("malformed:{}", kind_name(&m)), m.to_string()),
+        other => panic!("unexpected error variant {other:?}"),
+    }
+}
+
+/// A repository access token as JSON, the token included.
+pub fn access_token_json(token: &str, expires_at: u64, issued_at: Option<u64>, login_server: Option<&str>) -> Value {
+    json!({
+        "token": token,
+        "expires_at": expires_at,
+        "issued_at": issued_at,
+        "login_server": login_server,
+    })
+}
+
+/// `parse-access-token` through the native library, token included.
+pub fn access_native(status: u16, body: &[u8]) -> Value {
+    match acr_auth::parse_access_token(status, body) {
+        Ok(a) => access_token_json(a.token.expose(), a.expires_at, a.issued_at, a.login_server.as_deref()),
+        Err(e) => response_error_native(e),
+    }
+}
+
+/// A refresh-token credential as JSON; the password is included so that
+/// tests can check it is the token the server sent.
+pub fn credential_json(
+    username: &str,
+    password: &str,
+    expires_at: u64,
+    issued_at: Option<u64>,
+    login_server: Option<&str>,
+    tenant: Option<&str>,
+) -> Value {
+    json!({
+        "username": username,
+        "password": password,
+        "expires_at": expires_at,
+        "issued_at": issued_at,
+        "login_server": login_server,
+        "tenant": tenant,
+    })
+}
+
+/// `parse-refresh-token` through the native library.
+pub fn refresh_native(status: u16, body: &[u8]) -> Value {
+    match acr_auth::parse_refresh_token(status, body) {
+        Ok(c) => credential_json(
+            &c.username,
+            c.password.expose(),
+            c.expires_at,
+            c.issued_at,
+            c.login_server.as_deref(),
+            c.tenant.as_deref(),
+        ),
+        Err(e) => response_error_native(e),
+    }
+}
+
+/// A case's Entra identity, as the native library types it: the case's
+/// `identity` holds one of `federated_token`, `client_secret` (objects with
+/// `tenant`, `client_id`, the credential and optional `authority_host`) or
+/// `managed_identity` (null, or an object with `client_id`, `object_id` or
+/// `resource_id`).
+pub fn identity_native(case: &Value) -> acr_auth::Identity {
+    let identity = &case["identity"];
+    let text = |v: &Value, key: &str| v[key].as_str().map(str::to_owned);
+    let app = |v: &Value| {
+        (
+            text(v, "tenant").expect("a tenant"),
+            text(v, "client_id").expect("a client_id"),
+            text(v, "authority_host"),
+        )
+    };
+    if let Some(f) = identity.get("federated_token") {
+        let (tenant, client_id, authority_host) = app(f);
+        acr_auth::Identity::FederatedToken {
+            tenant,
+            client_id,
+            assertion: acr_auth::Secret::new(text(f, "assertion").expect("an assertion")),
+            authority_host,
+        }
+    } else if let Some(c) = identity.get("client_secret") {
+        let (tenant, client_id, authority_host) = app(c);
+        acr_auth::Identity::ClientSecret {
+            tenant,
+            client_id,
+            secret: acr_auth::Secret::new(text(c, "secret").expect("a secret")),
+            authority_host,
+        }
+    } else {
+        let id = &identity["managed_identity"];
+        acr_auth::Identity::ManagedIdentity {
+            id: [
+                ("client_id", acr_auth::ManagedIdentityId::ClientId as fn(String) -> _),
+                ("object_id", acr_auth::ManagedIdentityId::ObjectId),
+                ("resource_id", acr_auth::ManagedIdentityId::ResourceId),
+            ]
+            .into_iter()
+            .find_map(|(key, make)| text(id, key).map(make)),
+        }
+    }
+}
+
+/// `build-entra-token-request` for a case, through the native library.
+pub fn entra_request_native(case: &Value) -> Value {
+    let env = custom_cloud(case);
+    let scope = input(case, "scope").expect("a scope");
+    match acr_auth::build_entra_token_request(&identity_native(case), &scope, env.as_ref()) {
+        Ok(r) => native_request_json(&r),
+        Err(e) => error_json(kind_name(&e), e.to_string()),
+    }
+}
+
+/// An Entra token as JSON, the token included.
+pub fn entra_token_json(access_token: &str, expires_at: u64) -> Value {
+    json!({ "access_token": access_token, "expires_at": expires_at })
+}
+
+/// Entra's refusal as JSON: the message for people, the HTTP status, the
+/// OAuth error and its description, the AADSTS code, and the trace and
+/// correlation IDs.
+pub fn entra_refusal_json(
+    message: String,
+    status: u16,
+    error: &str,
+    description: &str,
+    code: Option<u32>,
+    trace_id: &str,
+    correlation_id: &str,
+) -> Value {
+    json!({
+        "error": "refused",
+        "message": message,
+        "status": status,
+        "error_code": error,
+        "description": description,
+        "code": code,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+    })
+}
+
+/// `parse-entra-token-response` through the native library.
+pub fn entra_response_native(status: u16, body: &[u8], now: u64) -> Value {
+    match acr_auth::parse_entra_token_response(status, body, now) {
+        Ok(t) => entra_token_json(t.access_token.expose(), t.expires_at),
+        Err(acr_auth::EntraResponseError::Refused(r)) => entra_refusal_json(
+            r.to_string(),
+            r.status,
+            &r.error,
+            &r.description,
+            r.code,
+            &r.trace_id,
+            &r.correlation_id,
+        ),
+        Err(acr_auth::EntraResponseError::Malformed(m)) => {
+            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
+        }
+        Err(other) => panic!("unexpected error variant {other:?}"),
+    }
+}
