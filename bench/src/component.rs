@@ -266,7 +266,9 @@ fn instantiation_with(component: &[u8], pooling: bool, plan: &Plan) -> Result<[S
 
 /// Measures compiling each component (`Component::new`), precompiling the
 /// `pure` one (`Engine::precompile_component`) and loading that back
-/// (`Component::deserialize`).
+/// (`Component::deserialize`), which is `unsafe`: wasmtime must trust that
+/// the bytes are its own precompiled code.
+#[allow(unsafe_code)]
 pub fn compile_and_load(pure: &[u8], client: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
     let engine = Engine::new(&config(false))?;
     let compile = |name: &str, bytes: &[u8]| {

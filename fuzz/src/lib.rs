@@ -25,8 +25,6 @@
 //!
 //! A field can hold no NUL byte, so a case whose field holds one has no seed.
 
-#![warn(missing_docs)]
-
 use std::fmt::Debug;
 use std::sync::OnceLock;
 

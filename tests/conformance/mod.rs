@@ -426,7 +426,7 @@ pub fn credential_json(
 pub fn refresh_native(status: u16, body: &[u8]) -> Value {
     match acr_auth::parse_refresh_token(status, body) {
         Ok(c) => credential_json(
-            &c.username,
+            c.username,
             c.password.expose(),
             c.expires_at,
             c.issued_at,

@@ -329,7 +329,7 @@ fn docker_credential_helper() -> ExitCode {
 /// server that is not an ACR login server has no credentials here.
 fn helper_get(server: &str) -> Result<Option<Value>> {
     let runtime = Runtime::new()?;
-    if !matches!(runtime.resolve_scope(server, None)?, Ok(_)) {
+    if runtime.resolve_scope(server, None)?.is_err() {
         return Err(anyhow!(NOT_FOUND));
     }
     let ca = std::env::var_os("ACR_AUTH_CACERT")

@@ -18,7 +18,9 @@ use wasmtime::{CallHook, Config, Engine, EngineWeak, Store, UpdateDeadline};
 use crate::limits::{CallError, MEMORY_LIMIT};
 use crate::network::{HttpState, Network};
 
-/// The generated bindings of the `client` world.
+/// The generated bindings of the `client` world. Its types carry the WIT's
+/// documentation; the accessors the generator adds have none.
+#[allow(missing_docs)]
 pub mod wit {
     wasmtime::component::bindgen!({
         path: "../../wit",

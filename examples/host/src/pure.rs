@@ -37,7 +37,9 @@ use wasmtime::{Cache, CacheConfig, Config, Engine, Store};
 
 use crate::limits::{CallError, MEMORY_LIMIT, MemoryLimiter};
 
-/// The generated bindings of the `pure` world.
+/// The generated bindings of the `pure` world. Its types carry the WIT's
+/// documentation; the accessors the generator adds have none.
+#[allow(missing_docs)]
 pub mod wit {
     wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
     pub use exports::acr::auth::{challenge, exchange, http, scope, token};
