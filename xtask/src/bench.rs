@@ -4,12 +4,16 @@
 //! `target/bench/results.json`; BENCHMARKS.md explains the numbers.
 //!
 //! `--quick` takes far fewer samples and builds the hosts with the
-//! `quick-bench` profile (no LTO): a smoke test for CI that still exercises
-//! every measurement.
+//! `quick-bench` profile (no LTO): numbers in minutes that still exercise
+//! every measurement. `cargo xtask test` runs the benchmark with `--quick` as
+//! a smoke test on the debug build its tests use ([`smoke`]).
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use anyhow::Result;
 
-use super::{build, cargo, run, with_components};
+use super::{build, cargo, run, target_dir, with_components};
 
 /// Builds what the benchmark measures and runs it, with `--quick` if `quick`.
 pub fn bench(quick: bool) -> Result<()> {
@@ -35,4 +39,14 @@ pub fn bench(quick: bool) -> Result<()> {
         bench.arg("--quick");
     }
     run(with_components(&mut bench, &components))
+}
+
+/// `cargo xtask test`'s smoke run: the benchmark with `--quick`, on the debug
+/// build of the workspace that the tests use, and the debug CLI beside it.
+/// It must work; its numbers, from unoptimised code, are not judged, and
+/// building no other profile keeps a cold test run from building wasmtime
+/// twice.
+pub fn smoke(components: &[PathBuf]) -> Result<()> {
+    let bench = target_dir().join("debug/acr-auth-bench");
+    run(with_components(Command::new(bench).arg("--quick"), components))
 }

@@ -5,6 +5,12 @@
 //! many inputs each ran. A crash fails the command; libFuzzer leaves the
 //! input under `fuzz/artifacts/<target>/`.
 //!
+//! `cargo xtask test` runs every target but `differential` for a few seconds
+//! ([`smoke`]): that one runs the component in wasmtime, whose build with
+//! sanitizer instrumentation would take longer than the whole smoke run, and
+//! the host tests already run every case through the native library and the
+//! component side by side.
+//!
 //! The seeds follow the input format of `fuzz/README.md`: fields separated
 //! by NUL bytes, a big-endian status before a response body, and for the
 //! differential target a byte choosing the function.
@@ -19,7 +25,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use super::{build, root, run, with_components};
+use super::{build, cargo, root, run, with_components};
 
 /// The fuzz targets, in the order they run.
 const TARGETS: [&str; 10] = [
@@ -66,15 +72,38 @@ struct Outcome {
     failure: Option<String>,
 }
 
+/// The target that runs the component beside the native library: the only
+/// one that builds wasmtime, behind the fuzz crate's feature of the same name.
+const DIFFERENTIAL: &str = "differential";
+
 /// Builds, installs cargo-fuzz if needed, writes the seeds and runs every
 /// target for `seconds`; fails if any target crashed.
 pub fn fuzz(seconds: u64) -> Result<()> {
     let components = build()?;
+    clippy(&[DIFFERENTIAL], &components)?;
+    run_targets(&TARGETS, seconds, &components)
+}
+
+/// Lints the fuzz crate, a workspace of its own, with `features` (the
+/// [`DIFFERENTIAL`] target is linted only with its feature), failing on any
+/// warning.
+pub fn clippy(features: &[&str], components: &[PathBuf]) -> Result<()> {
+    let mut command = cargo();
+    command.args(["clippy", "--manifest-path", "fuzz/Cargo.toml", "--all-targets"]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    run(with_components(command.args(["--", "-D", "warnings"]), components))
+}
+
+/// Installs cargo-fuzz if needed, writes the seeds and runs `targets` for
+/// `seconds` each; fails if any target crashed.
+fn run_targets(targets: &[&'static str], seconds: u64, components: &[PathBuf]) -> Result<()> {
     install_cargo_fuzz()?;
     write_seeds()?;
-    let outcomes = TARGETS
-        .into_iter()
-        .map(|target| run_target(target, seconds, &components))
+    let outcomes = targets
+        .iter()
+        .map(|target| run_target(target, seconds, components))
         .collect::<Result<Vec<_>>>()?;
     println!(
         "\n{:<18} {:>12} {:>8} {:>16}",
@@ -109,9 +138,9 @@ pub fn seconds(args: &[String]) -> Result<u64> {
     }
 }
 
-/// `cargo xtask test`'s smoke run: every target for a few seconds, when a
-/// nightly toolchain is installed (cargo-fuzz needs one).
-pub fn smoke() -> Result<()> {
+/// `cargo xtask test`'s smoke run: every target but [`DIFFERENTIAL`] for a
+/// few seconds, when a nightly toolchain is installed (cargo-fuzz needs one).
+pub fn smoke(components: &[PathBuf]) -> Result<()> {
     let toolchains = Command::new("rustup")
         .args(["toolchain", "list"])
         .output()
@@ -123,7 +152,8 @@ pub fn smoke() -> Result<()> {
         println!("note: no nightly toolchain installed (rustup toolchain list): skipping the fuzz smoke run");
         return Ok(());
     }
-    fuzz(SMOKE_SECONDS)
+    let targets: Vec<&'static str> = TARGETS.into_iter().filter(|t| *t != DIFFERENTIAL).collect();
+    run_targets(&targets, SMOKE_SECONDS, components)
 }
 
 /// Installs cargo-fuzz unless `cargo fuzz` already runs.
@@ -161,8 +191,12 @@ fn run_target(target: &'static str, seconds: u64, components: &[PathBuf]) -> Res
     let corpus_before = corpus_size(&corpus)?;
     println!("\n# fuzzing {target} for {seconds} s");
     let mut command = Command::new("cargo");
+    command.args(["+nightly", "fuzz", "run", target]);
+    if target == DIFFERENTIAL {
+        command.args(["--features", DIFFERENTIAL]);
+    }
     command
-        .args(["+nightly", "fuzz", "run", target, "--"])
+        .arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg("-rss_limit_mb=2048")
         .current_dir(root())
