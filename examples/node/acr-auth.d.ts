@@ -12,13 +12,15 @@
  */
 
 import type {
+    Audience,
+    Cloud,
     CloudEnvironment,
     CloudEnvironmentErrorKind,
     ResolvedScope,
     ScopeErrorKind,
 } from './generated/pure/interfaces/acr-auth-scope.js';
 import type { InputErrorKind } from './generated/pure/interfaces/acr-auth-exchange.js';
-import type { Request } from './generated/pure/interfaces/acr-auth-http.js';
+import type { Header, Request } from './generated/pure/interfaces/acr-auth-http.js';
 import type { AccessToken, AcrError, Credential, MalformedKind } from './generated/pure/interfaces/acr-auth-token.js';
 import type { Challenge, ChallengeErrorKind } from './generated/pure/interfaces/acr-auth-challenge.js';
 import type { LoginErrorKind, LoginResult, Stage } from './generated/client/interfaces/acr-auth-login.js';
@@ -29,18 +31,31 @@ import type {
     FederatedToken,
 } from './generated/client/interfaces/acr-auth-entra.js';
 
+// Every WIT type the wrapper passes through unchanged, by its WIT name
+// (`test/wit-types.test.js` checks that none is missing).
 export type {
     AccessToken,
     AcrError,
+    Audience,
     Challenge,
+    ChallengeErrorKind,
     ClientSecret,
+    Cloud,
     CloudEnvironment,
+    CloudEnvironmentErrorKind,
     Credential,
+    EntraRequestErrorKind,
     EntraToken,
     FederatedToken,
+    Header,
+    InputErrorKind,
+    LoginErrorKind,
     LoginResult,
+    MalformedKind,
     Request,
     ResolvedScope,
+    ScopeErrorKind,
+    Stage,
 };
 
 /** A response body: text, or the bytes of a `fetch` response or `Buffer`. */

@@ -31,6 +31,7 @@ mod bench;
 mod fuzz;
 mod proxy;
 mod stages;
+mod wit_types;
 
 /// The core-wasm target the components are built for: no WASI, no imports.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -121,10 +122,15 @@ fn build() -> Result<Vec<PathBuf>> {
 
 /// Encodes `wit/` as a binary WIT package (`wasm-tools component wit --wasm`
 /// style) at `target/components/acr_auth_wit.wasm`, and checks it decodes to
-/// the package and worlds this project exports.
+/// the package and worlds this project exports. Also describes its types and
+/// functions as JSON beside it ([`wit_types`]), for the hosts' type tests.
 fn build_wit_package() -> Result<PathBuf> {
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve.push_dir(root().join("wit"))?;
+    let description = target_dir().join("components/acr_auth_wit.json");
+    let text = serde_json::to_string_pretty(&wit_types::describe(&resolve, package)?)?;
+    std::fs::write(&description, text).with_context(|| format!("writing {}", description.display()))?;
+    println!("described the WIT package's types in {}", description.display());
     let bytes = wit_component::encode(&resolve, package, true)?;
     let DecodedWasm::WitPackage(decoded, id) = wit_component::decode(&bytes)? else {
         bail!("the WIT package did not decode as a package");
