@@ -4,79 +4,26 @@
 //! A case gives inputs and either the expected answer (`expect`: fields that
 //! must be present with these values) or the expected refusal (`error`: its
 //! kind, with words the message must hold or lack). The expected answers are
-//! facts of the protocol, not outputs of this code.
+//! facts of the protocol, not outputs of this code. [`check_answer`] holds any
+//! host's answer to them: the case's expectation, and what every answer must
+//! satisfy besides (a request's form decoded independently carries exactly its
+//! inputs; a parsed token is the one the body carried, and no message holds
+//! it).
 //!
 //! Every host answers the same files: the native library here
 //! (`tests/cases.rs`); the components in `host-tests`, whose support crate
 //! includes this file, so that the native answer a component must equal is
 //! computed by this one module; Node and Python in their own test suites.
 
+pub mod case;
+
 use std::fmt::Debug;
 
 use serde_json::{Value, json};
 
-/// Every case file: its name and its text, as this crate was built with it.
-pub const CASE_FILES: [(&str, &str); 9] = [
-    ("access-token", include_str!("../cases/access-token.json")),
-    ("challenge", include_str!("../cases/challenge.json")),
-    ("cloud-environment", include_str!("../cases/cloud-environment.json")),
-    ("entra-token-request", include_str!("../cases/entra-token-request.json")),
-    (
-        "entra-token-response",
-        include_str!("../cases/entra-token-response.json"),
-    ),
-    ("exchange-request", include_str!("../cases/exchange-request.json")),
-    ("refresh-token", include_str!("../cases/refresh-token.json")),
-    ("scope", include_str!("../cases/scope.json")),
-    ("token-request", include_str!("../cases/token-request.json")),
-];
-
-/// The cases of `tests/cases/<name>.json`.
-pub fn cases(name: &str) -> Vec<Value> {
-    let (_, text) = CASE_FILES
-        .iter()
-        .find(|(file, _)| *file == name)
-        .unwrap_or_else(|| panic!("no case file {name}.json"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}.json: {e}"))
-}
-
-/// A case's string input `key`: either a string, or
-/// `{"repeat": "<text>", "times": N}` for inputs too long to write out.
-pub fn input(case: &Value, key: &str) -> Option<String> {
-    match case.get(key)? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => {
-            let text = o["repeat"].as_str().expect("repeat is a string");
-            let times = o["times"].as_u64().expect("times is a number");
-            let prefix = o.get("prefix").and_then(Value::as_str).unwrap_or_default();
-            let suffix = o.get("suffix").and_then(Value::as_str).unwrap_or_default();
-            Some(format!("{prefix}{}{suffix}", text.repeat(times as usize)))
-        }
-        other => Some(other.to_string()),
-    }
-}
-
-/// A case's list input `key`: an array of strings, or
-/// `{"repeat": "<text>", "times": N}` for N copies.
-pub fn list_input(case: &Value, key: &str) -> Vec<String> {
-    match case.get(key) {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().expect("list items are strings").to_owned())
-            .collect(),
-        Some(Value::Object(o)) => {
-            let text = o["repeat"].as_str().expect("repeat is a string");
-            vec![text.to_owned(); o["times"].as_u64().expect("times is a number") as usize]
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// A case's HTTP status.
-pub fn status(case: &Value) -> u16 {
-    u16::try_from(case["status"].as_u64().expect("a status")).expect("a u16 status")
-}
+pub use case::{
+    CASE_FILES, cases, entra_response_inputs, exchange_inputs, input, response_body, status, token_request_inputs,
+};
 
 /// The kebab-case name of an enum variant from its `Debug` form:
 /// `ScopeErrorKind::NotAscii` and `NotAscii { .. }` are both `not-ascii`.
@@ -143,79 +90,118 @@ pub fn check(case: &Value, observed: &Value) {
     }
 }
 
-/// The response body of a `parse-refresh-token` or `parse-access-token` case
-/// and the token it carries (in `token_field`, by default `refresh_token`). A
-/// case gives `body` as text, `token_segments` to join with dots, or `jwt`
-/// (`header`, `payload`, `signature` text) to encode here: base64url without
-/// padding unless `padded`, the standard alphabet if `standard_alphabet`;
-/// `require_chars` must then occur in the payload segment.
-pub fn response_body(case: &Value) -> (Vec<u8>, Option<String>) {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let token = if let Some(segments) = case.get("token_segments") {
-        let segments: Vec<&str> = segments
-            .as_array()
-            .expect("token_segments is an array")
-            .iter()
-            .map(|s| s.as_str().expect("segments are strings"))
-            .collect();
-        segments.join(".")
-    } else if let Some(jwt) = case.get("jwt") {
-        let flag = |key| jwt.get(key).and_then(Value::as_bool).unwrap_or(false);
-        let engine = match (flag("standard_alphabet"), flag("padded")) {
-            (false, false) => &URL_SAFE_NO_PAD,
-            (false, true) => &URL_SAFE,
-            (true, false) => &STANDARD_NO_PAD,
-            (true, true) => &STANDARD,
-        };
-        let payload = engine.encode(jwt["payload"].to_string());
-        if let Some(chars) = jwt.get("require_chars").and_then(Value::as_str) {
-            for c in chars.chars() {
-                assert!(payload.contains(c), "{}: payload segment lacks {c:?}", case["name"]);
+/// Checks one host's `answer` to a case of the case file `file`: it must
+/// match the case ([`check`]), and satisfy what every answer to that file
+/// must, whatever the case says.
+pub fn check_answer(file: &str, case: &Value, answer: &Value) {
+    check(case, answer);
+    let name = &case["name"];
+    match file {
+        "exchange-request" if answer.get("error").is_none() => {
+            let (_, token, tenant) = exchange_inputs(case);
+            let url = answer["url"].as_str().expect("a url");
+            let service = url
+                .strip_prefix("https://")
+                .and_then(|rest| rest.strip_suffix("/oauth2/exchange"))
+                .expect("an https exchange URL");
+            let mut expected = vec![
+                ("grant_type".to_owned(), "access_token".to_owned()),
+                ("service".to_owned(), service.to_owned()),
+                ("access_token".to_owned(), token.clone()),
+            ];
+            expected.extend(tenant.map(|tenant| ("tenant".to_owned(), tenant)));
+            assert_eq!(form(answer), expected, "{name}: form fields");
+            assert!(!url.contains(&token), "{name}: the token is in the URL");
+        }
+        "token-request" if answer.get("error").is_none() => {
+            let (_, token, scopes) = token_request_inputs(case);
+            let fields = form(answer);
+            let service = fields[1].1.clone();
+            let mut expected = vec![
+                ("grant_type".to_owned(), "refresh_token".to_owned()),
+                ("service".to_owned(), service.clone()),
+            ];
+            expected.extend(scopes.into_iter().map(|s| ("scope".to_owned(), s)));
+            expected.push(("refresh_token".to_owned(), token));
+            assert_eq!(fields, expected, "{name}: form fields");
+            assert_eq!(answer["url"], format!("https://{service}/oauth2/token"), "{name}");
+        }
+        "entra-token-request" => {
+            if let Some(expected) = case.get("form") {
+                let fields: Vec<Value> = form(answer).into_iter().map(|(k, v)| json!([k, v])).collect();
+                assert_eq!(&Value::Array(fields), expected, "{name}: form fields");
             }
         }
-        if flag("padded") {
-            assert!(
-                payload.ends_with('='),
-                "{}: payload segment is not padded",
-                case["name"]
-            );
+        "entra-token-response" => {
+            for (key, want) in case
+                .get("expect_refusal")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let key = if key == "error" { "error_code" } else { key.as_str() };
+                assert_eq!(&answer[key], want, "{name}: refusal field {key}");
+            }
         }
-        let signature = jwt["signature"].as_str().expect("signature is text");
-        format!(
-            "{}.{payload}.{}",
-            engine.encode(jwt["header"].to_string()),
-            engine.encode(signature)
-        )
-    } else {
-        return (input(case, "body").expect("a body").into_bytes(), None);
-    };
-    let field = case
-        .get("token_field")
-        .and_then(Value::as_str)
-        .unwrap_or("refresh_token");
-    (json!({ field: token }).to_string().into_bytes(), Some(token))
+        "refresh-token" => check_token_answer(case, answer, "password"),
+        "access-token" => check_token_answer(case, answer, "token"),
+        _ => {}
+    }
 }
 
-/// Checks one host's answer to a case of a response-parsing case file
-/// against the case: a successful parse must return the token the body
-/// carried (under `token_key`), and an error message must not contain any of
-/// its segments.
-pub fn check_response_case(case: &Value, observed: &Value, token: Option<&str>, token_key: &str) {
-    check(case, observed);
+/// The form fields of a request's body, decoded.
+fn form(request: &Value) -> Vec<(String, String)> {
+    let body = request["body"].as_str().expect("a text body");
+    form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+}
+
+/// What an answer to a response-parsing case must satisfy: a successful
+/// parse returns the token the body carried (under `token_key`), an error
+/// message contains none of its segments, and a refusal carries the status
+/// and ACR errors the case expects.
+fn check_token_answer(case: &Value, answer: &Value, token_key: &str) {
+    let name = &case["name"];
     if let Some(refusal) = case.get("expect_refusal") {
-        assert_eq!(observed["status"], refusal["status"], "{}", case["name"]);
-        assert_eq!(observed["errors"], refusal["errors"], "{}", case["name"]);
+        assert_eq!(answer["status"], refusal["status"], "{name}");
+        assert_eq!(answer["errors"], refusal["errors"], "{name}");
     }
-    match (token, observed.get("error")) {
-        (Some(token), None) => assert_eq!(observed[token_key], json!(token), "{}", case["name"]),
+    match (response_body(case).1, answer.get("error")) {
+        (Some(token), None) => assert_eq!(answer[token_key], json!(token), "{name}"),
         (Some(token), Some(_)) => {
-            let message = observed["message"].as_str().unwrap_or_default();
+            let message = answer["message"].as_str().unwrap_or_default();
             for segment in token.split('.').filter(|s| s.len() >= 4) {
-                assert!(!message.contains(segment), "{}: message leaks the token", case["name"]);
+                assert!(!message.contains(segment), "{name}: message leaks the token");
             }
         }
         (None, _) => {}
+    }
+}
+
+/// The native library's answer to a case of the case file `file`.
+pub fn native_answer(file: &str, case: &Value) -> Value {
+    match file {
+        "scope" => scope_native(
+            &input(case, "reference").expect("a reference"),
+            custom_cloud(case).as_ref(),
+        ),
+        "cloud-environment" => cloud_environment_native(&input(case, "json").expect("a json input")),
+        "exchange-request" => {
+            let (reference, token, tenant) = exchange_inputs(case);
+            exchange_native(&reference, &token, tenant.as_deref(), custom_cloud(case).as_ref())
+        }
+        "token-request" => {
+            let (reference, token, scopes) = token_request_inputs(case);
+            token_request_native(&reference, &token, &scopes)
+        }
+        "challenge" => challenge_native(&input(case, "header").expect("a header")),
+        "refresh-token" => refresh_native(status(case), &response_body(case).0),
+        "access-token" => access_native(status(case), &response_body(case).0),
+        "entra-token-request" => entra_request_native(case),
+        "entra-token-response" => {
+            let (status, body, now) = entra_response_inputs(case);
+            entra_response_native(status, body.as_bytes(), now)
+        }
+        other => panic!("no native answer to {other}.json"),
     }
 }
 

@@ -1,15 +1,41 @@
-//! `parse-refresh-token`: every case of `tests/cases/refresh-token.json` through the
-//! native library and the component, plus tokens signed here with
-//! `jsonwebtoken` whose claims are known.
+//! Every case of every case file in `tests/cases/` through the components
+//! (`pure`, and `client` for the Entra functions), one test per file: each
+//! answer must equal the native library's and match the case. Then tokens
+//! signed here with `jsonwebtoken`, whose claims are known, through both.
 
-use acr_auth_test_support::conformance::native::refresh_native;
-use acr_auth_test_support::conformance::{check_response_cases, refresh_wasm};
+use acr_auth_test_support::conformance::native::{
+    CASE_FILES, cases, check_answer, input, native_answer, refresh_native,
+};
+use acr_auth_test_support::conformance::{component_answer, custom_cloud, refresh_wasm, scope_wasm};
+use acr_auth_test_support::test_each_case_file;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
+/// Every case of `file` through the component, which must agree with the
+/// native library.
+fn run(file: &str) {
+    for case in &cases(file) {
+        let answer = component_answer(file, case);
+        assert_eq!(
+            native_answer(file, case),
+            answer,
+            "{}: native and component differ",
+            case["name"]
+        );
+        check_answer(file, case, &answer);
+    }
+}
+
+test_each_case_file!(run);
+
 #[test]
-fn refresh_token_cases_agree_and_match() {
-    check_response_cases("refresh-token", 38, refresh_native, refresh_wasm, "password");
+fn resolving_a_login_server_again_changes_nothing() {
+    for case in cases("scope").iter().filter(|c| c.get("expect").is_some()) {
+        let env = custom_cloud(case);
+        let first = scope_wasm(&input(case, "reference").expect("a reference"), env.as_ref());
+        let login_server = first["login_server"].as_str().expect("a login server");
+        assert_eq!(scope_wasm(login_server, env.as_ref()), first, "{}", case["name"]);
+    }
 }
 
 /// Signs `claims` as ACR would (the algorithm does not matter to a client).
