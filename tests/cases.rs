@@ -6,12 +6,12 @@
 
 mod conformance;
 
-use conformance::{CASE_FILES, cases, check_answer, custom_cloud, input, native_answer, scope_native};
+use conformance::{CASE_FILES, Native, answer, cases, check_answer, custom_cloud, input, scope_native};
 
 /// Every case of `file` through the native library.
 fn run(file: &str) {
     for case in &cases(file) {
-        check_answer(file, case, &native_answer(file, case));
+        check_answer(file, case, &answer(&Native, file, case));
     }
 }
 

@@ -4,9 +4,9 @@
 //! signed here with `jsonwebtoken`, whose claims are known, through both.
 
 use acr_auth_test_support::conformance::native::{
-    CASE_FILES, cases, check_answer, input, native_answer, refresh_native,
+    CASE_FILES, Native, answer, cases, check_answer, input, refresh_native,
 };
-use acr_auth_test_support::conformance::{component_answer, custom_cloud, refresh_wasm, scope_wasm};
+use acr_auth_test_support::conformance::{Component, custom_cloud, refresh_wasm, scope_wasm};
 use acr_auth_test_support::test_each_case_file;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
@@ -15,14 +15,14 @@ use serde_json::{Value, json};
 /// native library.
 fn run(file: &str) {
     for case in &cases(file) {
-        let answer = component_answer(file, case);
+        let component = answer(&Component, file, case);
         assert_eq!(
-            native_answer(file, case),
-            answer,
+            answer(&Native, file, case),
+            component,
             "{}: native and component differ",
             case["name"]
         );
-        check_answer(file, case, &answer);
+        check_answer(file, case, &component);
     }
 }
 

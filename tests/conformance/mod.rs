@@ -177,31 +177,92 @@ fn check_token_answer(case: &Value, answer: &Value, token_key: &str) {
     }
 }
 
-/// The native library's answer to a case of the case file `file`.
-pub fn native_answer(file: &str, case: &Value) -> Value {
+/// One host's answers to the functions the cases exercise, as JSON; the
+/// case is passed where the host parses its custom cloud itself.
+pub trait Host {
+    /// `resolve-scope`, with the case's custom cloud.
+    fn resolve_scope(&self, reference: &str, case: &Value) -> Value;
+    /// `parse-cloud-environment`.
+    fn parse_cloud_environment(&self, json: &str) -> Value;
+    /// `build-exchange-request`, with the case's custom cloud.
+    fn build_exchange_request(&self, reference: &str, token: &str, tenant: Option<&str>, case: &Value) -> Value;
+    /// `build-token-request`.
+    fn build_token_request(&self, reference: &str, token: &str, scopes: &[String]) -> Value;
+    /// `parse-challenge`.
+    fn parse_challenge(&self, header: &str) -> Value;
+    /// `parse-refresh-token`, the token included.
+    fn parse_refresh_token(&self, status: u16, body: &[u8]) -> Value;
+    /// `parse-access-token`, the token included.
+    fn parse_access_token(&self, status: u16, body: &[u8]) -> Value;
+    /// `build-entra-token-request` for the case's identity, scope and custom cloud.
+    fn build_entra_token_request(&self, case: &Value) -> Value;
+    /// `parse-entra-token-response`, the token included.
+    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64) -> Value;
+}
+
+/// `host`'s answer to a case of the case file `file`.
+pub fn answer(host: &impl Host, file: &str, case: &Value) -> Value {
     match file {
-        "scope" => scope_native(
-            &input(case, "reference").expect("a reference"),
-            custom_cloud(case).as_ref(),
-        ),
-        "cloud-environment" => cloud_environment_native(&input(case, "json").expect("a json input")),
+        "scope" => host.resolve_scope(&input(case, "reference").expect("a reference"), case),
+        "cloud-environment" => host.parse_cloud_environment(&input(case, "json").expect("a json input")),
         "exchange-request" => {
             let (reference, token, tenant) = exchange_inputs(case);
-            exchange_native(&reference, &token, tenant.as_deref(), custom_cloud(case).as_ref())
+            host.build_exchange_request(&reference, &token, tenant.as_deref(), case)
         }
         "token-request" => {
             let (reference, token, scopes) = token_request_inputs(case);
-            token_request_native(&reference, &token, &scopes)
+            host.build_token_request(&reference, &token, &scopes)
         }
-        "challenge" => challenge_native(&input(case, "header").expect("a header")),
-        "refresh-token" => refresh_native(status(case), &response_body(case).0),
-        "access-token" => access_native(status(case), &response_body(case).0),
-        "entra-token-request" => entra_request_native(case),
+        "challenge" => host.parse_challenge(&input(case, "header").expect("a header")),
+        "refresh-token" => host.parse_refresh_token(status(case), &response_body(case).0),
+        "access-token" => host.parse_access_token(status(case), &response_body(case).0),
+        "entra-token-request" => host.build_entra_token_request(case),
         "entra-token-response" => {
             let (status, body, now) = entra_response_inputs(case);
-            entra_response_native(status, body.as_bytes(), now)
+            host.parse_entra_token_response(status, body.as_bytes(), now)
         }
-        other => panic!("no native answer to {other}.json"),
+        other => panic!("no function answers {other}.json"),
+    }
+}
+
+/// The native library, as a [`Host`].
+pub struct Native;
+
+impl Host for Native {
+    fn resolve_scope(&self, reference: &str, case: &Value) -> Value {
+        scope_native(reference, custom_cloud(case).as_ref())
+    }
+
+    fn parse_cloud_environment(&self, json: &str) -> Value {
+        cloud_environment_native(json)
+    }
+
+    fn build_exchange_request(&self, reference: &str, token: &str, tenant: Option<&str>, case: &Value) -> Value {
+        exchange_native(reference, token, tenant, custom_cloud(case).as_ref())
+    }
+
+    fn build_token_request(&self, reference: &str, token: &str, scopes: &[String]) -> Value {
+        token_request_native(reference, token, scopes)
+    }
+
+    fn parse_challenge(&self, header: &str) -> Value {
+        challenge_native(header)
+    }
+
+    fn parse_refresh_token(&self, status: u16, body: &[u8]) -> Value {
+        refresh_native(status, body)
+    }
+
+    fn parse_access_token(&self, status: u16, body: &[u8]) -> Value {
+        access_native(status, body)
+    }
+
+    fn build_entra_token_request(&self, case: &Value) -> Value {
+        entra_request_native(case)
+    }
+
+    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64) -> Value {
+        entra_response_native(status, body, now)
     }
 }
 

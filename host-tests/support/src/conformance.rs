@@ -20,9 +20,9 @@ use serde_json::Value;
 pub mod native;
 
 use native::{
-    access_token_json, challenge_json, cloud_environment_json, cloud_environment_text, credential_json,
-    entra_refusal_json, entra_response_inputs, entra_token_json, error_json, exchange_inputs, identity_native, input,
-    kind_name, refusal_json, request_json, response_body, scope_json, status, token_request_inputs,
+    Host, access_token_json, challenge_json, cloud_environment_json, cloud_environment_text, credential_json,
+    entra_refusal_json, entra_token_json, error_json, identity_native, input, kind_name, refusal_json, request_json,
+    scope_json,
 };
 
 /// The `pure` component, compiled once per test binary.
@@ -224,30 +224,44 @@ pub fn entra_response_wasm(status: u16, body: &[u8], now: u64) -> Value {
     }
 }
 
-/// The component's answer to a case of the case file `file`.
-pub fn component_answer(file: &str, case: &Value) -> Value {
-    match file {
-        "scope" => scope_wasm(
-            &input(case, "reference").expect("a reference"),
-            custom_cloud(case).as_ref(),
-        ),
-        "cloud-environment" => cloud_environment_wasm(&input(case, "json").expect("a json input")),
-        "exchange-request" => {
-            let (reference, token, tenant) = exchange_inputs(case);
-            exchange_wasm(&reference, &token, tenant.as_deref(), custom_cloud(case).as_ref())
-        }
-        "token-request" => {
-            let (reference, token, scopes) = token_request_inputs(case);
-            token_request_wasm(&reference, &token, &scopes)
-        }
-        "challenge" => challenge_wasm(&input(case, "header").expect("a header")),
-        "refresh-token" => refresh_wasm(status(case), &response_body(case).0),
-        "access-token" => access_wasm(status(case), &response_body(case).0),
-        "entra-token-request" => entra_request_wasm(case),
-        "entra-token-response" => {
-            let (status, body, now) = entra_response_inputs(case);
-            entra_response_wasm(status, body.as_bytes(), now)
-        }
-        other => panic!("no component answer to {other}.json"),
+/// The components, as a conformance [`Host`]: `pure`, and `client` for the
+/// Entra functions.
+pub struct Component;
+
+impl Host for Component {
+    fn resolve_scope(&self, reference: &str, case: &Value) -> Value {
+        scope_wasm(reference, custom_cloud(case).as_ref())
+    }
+
+    fn parse_cloud_environment(&self, json: &str) -> Value {
+        cloud_environment_wasm(json)
+    }
+
+    fn build_exchange_request(&self, reference: &str, token: &str, tenant: Option<&str>, case: &Value) -> Value {
+        exchange_wasm(reference, token, tenant, custom_cloud(case).as_ref())
+    }
+
+    fn build_token_request(&self, reference: &str, token: &str, scopes: &[String]) -> Value {
+        token_request_wasm(reference, token, scopes)
+    }
+
+    fn parse_challenge(&self, header: &str) -> Value {
+        challenge_wasm(header)
+    }
+
+    fn parse_refresh_token(&self, status: u16, body: &[u8]) -> Value {
+        refresh_wasm(status, body)
+    }
+
+    fn parse_access_token(&self, status: u16, body: &[u8]) -> Value {
+        access_wasm(status, body)
+    }
+
+    fn build_entra_token_request(&self, case: &Value) -> Value {
+        entra_request_wasm(case)
+    }
+
+    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64) -> Value {
+        entra_response_wasm(status, body, now)
     }
 }
