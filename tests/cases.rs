@@ -6,7 +6,7 @@
 
 mod conformance;
 
-use conformance::{CASE_FILES, Native, answer, cases, check_answer, custom_cloud, input, scope_native};
+use conformance::{CASE_FILES, Native, answer, cases, check_answer, check_resolving_again};
 
 /// Every case of `file` through the native library.
 fn run(file: &str) {
@@ -33,10 +33,5 @@ fn every_case_file_is_listed() {
 
 #[test]
 fn resolving_a_login_server_again_changes_nothing() {
-    for case in cases("scope").iter().filter(|c| c.get("expect").is_some()) {
-        let env = custom_cloud(case);
-        let first = scope_native(&input(case, "reference").expect("a reference"), env.as_ref());
-        let login_server = first["login_server"].as_str().expect("a login server");
-        assert_eq!(scope_native(login_server, env.as_ref()), first, "{}", case["name"]);
-    }
+    check_resolving_again(&Native);
 }

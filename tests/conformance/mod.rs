@@ -225,6 +225,17 @@ pub fn answer(host: &impl Host, file: &str, case: &Value) -> Value {
     }
 }
 
+/// Checks that `host` resolves the login server it answered for each
+/// resolvable scope case to the same answer again: a resolved login server is
+/// in normal form.
+pub fn check_resolving_again(host: &impl Host) {
+    for case in cases("scope").iter().filter(|c| c.get("expect").is_some()) {
+        let first = answer(host, "scope", case);
+        let login_server = first["login_server"].as_str().expect("a login server");
+        assert_eq!(host.resolve_scope(login_server, case), first, "{}", case["name"]);
+    }
+}
+
 /// The native library, as a [`Host`].
 pub struct Native;
 
