@@ -8,8 +8,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use acr_auth_embedder::wit::{Pure, PurePre};
-use acr_auth_embedder::{Embedder, Limits};
+use acr_auth_host::wit::{Pure, PurePre};
+use acr_auth_host::{Embedder, Limits};
 use anyhow::{Result, ensure};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -96,7 +96,7 @@ fn config(pooling: bool) -> Config {
 type ComponentCall = Box<dyn Fn(&mut Store<State>, &Pure) -> wasmtime::Result<bool>>;
 
 /// The same call through [`Embedder`]'s public API.
-type EmbedderCall = Box<dyn Fn(&Embedder) -> Result<bool, acr_auth_embedder::CallError>>;
+type EmbedderCall = Box<dyn Fn(&Embedder) -> Result<bool, acr_auth_host::CallError>>;
 
 /// A pure function with one input, runnable natively and through the
 /// component in both ways.
@@ -266,7 +266,9 @@ fn instantiation_with(component: &[u8], pooling: bool, plan: &Plan) -> Result<[S
 
 /// Measures compiling each component (`Component::new`), precompiling the
 /// `pure` one (`Engine::precompile_component`) and loading that back
-/// (`Component::deserialize`).
+/// (`Component::deserialize`), which is `unsafe`: wasmtime must trust that
+/// the bytes are its own precompiled code.
+#[allow(unsafe_code)]
 pub fn compile_and_load(pure: &[u8], client: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
     let engine = Engine::new(&config(false))?;
     let compile = |name: &str, bytes: &[u8]| {

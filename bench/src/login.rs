@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use acr_auth::{Request, Response, Timeouts, Transport, TransportError, TransportErrorKind};
-use acr_auth_cli::client::wit::login::LoginOptions as ComponentLoginOptions;
-use acr_auth_cli::client::{ClientRuntime, Network, connect_to_rule};
-use acr_auth_host_tests::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::login::LoginOptions as ComponentLoginOptions;
+use acr_auth_host::network::{Network, connect_to_rule};
+use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
 use anyhow::{Context as _, Result, ensure};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};

@@ -69,13 +69,13 @@ fn main() -> Result<()> {
     let mut notes = Vec::new();
 
     section("pure functions: native, wasm on a reused instance, wasm through Embedder");
-    rows.extend(component::pure_calls(acr_auth_cli::COMPONENT, &plan)?);
+    rows.extend(component::pure_calls(acr_auth_host::COMPONENT, &plan)?);
     section("instantiation");
-    rows.extend(component::instantiation(acr_auth_cli::COMPONENT, &plan)?);
+    rows.extend(component::instantiation(acr_auth_host::COMPONENT, &plan)?);
     section("compile and load");
     rows.extend(component::compile_and_load(
-        acr_auth_cli::COMPONENT,
-        acr_auth_cli::client::CLIENT_COMPONENT,
+        acr_auth_host::COMPONENT,
+        acr_auth_host::CLIENT_COMPONENT,
         &plan,
     )?);
     if let Some(dir) = &baseline {

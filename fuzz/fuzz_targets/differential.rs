@@ -11,12 +11,13 @@
 use std::sync::OnceLock;
 
 use acr_auth_fuzz::{CUSTOM_CLOUD, Function, custom_cloud, exchange_input, response_input, text, token_request_input};
-use acr_auth_host_tests::conformance::{self as c, runtime};
+use acr_auth_test_support::conformance::native as n;
+use acr_auth_test_support::conformance::{self as c, runtime};
 use libfuzzer_sys::fuzz_target;
 
 /// [`CUSTOM_CLOUD`] parsed by the component, once per process.
-fn wasm_custom_cloud() -> &'static acr_auth_cli::wit::scope::CloudEnvironment {
-    static CLOUD: OnceLock<acr_auth_cli::wit::scope::CloudEnvironment> = OnceLock::new();
+fn wasm_custom_cloud() -> &'static acr_auth_host::wit::scope::CloudEnvironment {
+    static CLOUD: OnceLock<acr_auth_host::wit::scope::CloudEnvironment> = OnceLock::new();
     CLOUD.get_or_init(|| {
         runtime()
             .parse_cloud_environment(CUSTOM_CLOUD)
@@ -33,45 +34,45 @@ fuzz_target!(|data: &[u8]| {
     let (native, wasm) = match function {
         Function::Scope => {
             let reference = text(input);
-            (c::scope_native(&reference, None), c::scope_wasm(&reference, None))
+            (n::scope_native(&reference, None), c::scope_wasm(&reference, None))
         }
         Function::ScopeCustomCloud => {
             let reference = text(input);
             (
-                c::scope_native(&reference, Some(custom_cloud())),
+                n::scope_native(&reference, Some(custom_cloud())),
                 c::scope_wasm(&reference, Some(wasm_custom_cloud())),
             )
         }
         Function::CloudEnvironment => {
             let json = text(input);
-            (c::cloud_environment_native(&json), c::cloud_environment_wasm(&json))
+            (n::cloud_environment_native(&json), c::cloud_environment_wasm(&json))
         }
         Function::ExchangeRequest => {
             let (reference, token, tenant) = exchange_input(input);
             (
-                c::exchange_native(&reference, &token, tenant.as_deref(), None),
+                n::exchange_native(&reference, &token, tenant.as_deref(), None),
                 c::exchange_wasm(&reference, &token, tenant.as_deref(), None),
             )
         }
         Function::TokenRequest => {
             let (reference, token, scopes) = token_request_input(input);
             (
-                c::token_request_native(&reference, &token, &scopes),
+                n::token_request_native(&reference, &token, &scopes),
                 c::token_request_wasm(&reference, &token, &scopes),
             )
         }
         Function::Challenge => {
             let header = text(input);
-            (c::challenge_native(&header), c::challenge_wasm(&header))
+            (n::challenge_native(&header), c::challenge_wasm(&header))
         }
         Function::RefreshToken | Function::AccessToken => {
             let Some((status, body)) = response_input(input) else {
                 return;
             };
             if function == Function::RefreshToken {
-                (c::refresh_native(status, body), c::refresh_wasm(status, body))
+                (n::refresh_native(status, body), c::refresh_wasm(status, body))
             } else {
-                (c::access_native(status, body), c::access_wasm(status, body))
+                (n::access_native(status, body), c::access_wasm(status, body))
             }
         }
     };

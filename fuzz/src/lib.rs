@@ -5,7 +5,7 @@
 //! # Input format
 //!
 //! Every target takes raw bytes, so that seeds can be written from the case
-//! files in `host-tests/cases/` (`cargo xtask fuzz` does). An input is one or
+//! files in `tests/cases/` (`cargo xtask fuzz` does). An input is one or
 //! more *fields* separated by NUL bytes; each field is read as UTF-8, an
 //! invalid sequence becoming U+FFFD (the library takes `&str`). A target with
 //! `n` fields splits at the first `n - 1` NULs only, so its last field may hold
@@ -25,8 +25,6 @@
 //!
 //! A field can hold no NUL byte, so a case whose field holds one has no seed.
 
-#![warn(missing_docs)]
-
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
@@ -34,7 +32,7 @@ use acr_auth::{CloudEnvironment, Request, RequestError};
 
 /// The custom cloud the `scope` and `challenge` targets (and the
 /// differential target's custom-cloud scope function) resolve with: a file
-/// from `host-tests/cases/cloud-environment.json` whose suffix is written
+/// from `tests/cases/cloud-environment.json` whose suffix is written
 /// with a leading dot and upper case, and which names an ACR audience.
 pub const CUSTOM_CLOUD: &str = r#"{"name": "Contoso", "resourceManagerEndpoint": "https://management.private.contoso/", "activeDirectoryEndpoint": "https://login.private.contoso", "containerRegistryDNSSuffix": ".AzureCR.Private", "resourceIdentifiers": {"containerRegistry": "https://containerregistry.private.contoso", "graph": "https://graph.private.contoso/"}}"#;
 

@@ -9,9 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use acr_auth_cli::client::wit::login::LoginOptions;
-use acr_auth_cli::client::{ClientRuntime, Network, connect_to_rule};
-use acr_auth_host_tests::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::login::LoginOptions;
+use acr_auth_host::network::{Network, connect_to_rule};
+use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
 
 const HOST: &str = "benchregistry.azurecr.io";
 

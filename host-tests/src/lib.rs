@@ -1,11 +1,5 @@
-//! Test support for acr-auth: conformance helpers that run every case through
-//! the native library and the component, a local HTTPS test registry, logins
-//! through the client component against it, inputs at the component's caps,
-//! and a runner for the `acr-auth` binary.
-
-pub mod acr_server;
-pub mod cli;
-pub mod client;
-pub mod conformance;
-pub mod inputs;
-pub mod script;
+//! This crate holds tests only (`tests/`), and one measuring example
+//! (`examples/login_roundtrip.rs`): the components' conformance and their
+//! hosts (the wasmtime host, the `acr-auth` CLI, the proxy) end to end
+//! against the local test ACR of `acr-auth-test-support`. `cargo xtask test`
+//! builds the components and the CLI they need, then runs them.

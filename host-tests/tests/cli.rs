@@ -2,8 +2,8 @@
 //! failure nothing on stdout, one `error: ...` line on stderr and a non-zero
 //! exit status. `cargo xtask test` builds it and names it in `ACR_AUTH_CLI`.
 
-use acr_auth_host_tests::cli::{failure, run, success, temp_file};
-use acr_auth_host_tests::inputs::unsigned_jwt;
+use acr_auth_test_support::cli::{failure, run, success, temp_file};
+use acr_auth_test_support::inputs::unsigned_jwt;
 use serde_json::{Value, json};
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use acr_auth_host_tests::cli::{command, temp_file};
+use acr_auth_test_support::cli::{command, temp_file};
 
 /// Runs `acr-auth scope myregistry.azurecr.io` with `home` as its home and
 /// cache directory, returning its stdout; the run must succeed silently.

@@ -2,9 +2,9 @@
 //! (`login`) and the embedder (`scope`): inputs at the caps succeed, larger
 //! ones end in one `error:` line naming the cap, before any connection.
 
-use acr_auth_host_tests::acr_server::{Behaviour, DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::cli::{failure, login_args, success};
-use acr_auth_host_tests::inputs::{
+use acr_auth_test_support::acr_server::{Behaviour, DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_test_support::cli::{failure, login_args, success};
+use acr_auth_test_support::inputs::{
     exchange_body_at_cap, maximal_scopes, maximal_token, reference_of_len, unsigned_jwt,
 };
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! `acr-auth login` and `acr-auth parse-challenge` as a user runs them,
 //! against the local test ACR through `--connect-to` and `--cacert`.
 
-use acr_auth_host_tests::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::cli::{failure, login_args, success, temp_file};
+use acr_auth_test_support::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_test_support::cli::{failure, login_args, success, temp_file};
 use serde_json::json;
 
 const HOST: &str = "clitestregistry.azurecr.io";

@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use acr_auth_cli::CallError;
-use acr_auth_cli::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
-use acr_auth_cli::client::{ClientLimits, ClientRuntime};
-use acr_auth_host_tests::acr_server::{Behaviour, DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::client::{client, login_err, login_ok, options};
-use acr_auth_host_tests::inputs::{
+use acr_auth_host::CallError;
+use acr_auth_host::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
+use acr_auth_host::client::{ClientLimits, ClientRuntime};
+use acr_auth_test_support::acr_server::{Behaviour, DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_test_support::client::{client, login_err, login_ok, options};
+use acr_auth_test_support::inputs::{
     MAX_SCOPE_LEN, exchange_body_at_cap, maximal_scopes, maximal_token, reference_of_len, unsigned_jwt,
 };
 use serde_json::json;

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use acr_auth_host_tests::acr_server::{Handshake, TestAcr};
-use acr_auth_host_tests::client::{client, login_ok, options};
-use acr_auth_host_tests::inputs::jwt_claims;
+use acr_auth_test_support::acr_server::{Handshake, TestAcr};
+use acr_auth_test_support::client::{client, login_ok, options};
+use acr_auth_test_support::inputs::jwt_claims;
 
 const REGISTRIES: usize = 5;
 const LOGINS: usize = 500;

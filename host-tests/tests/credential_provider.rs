@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acr_auth_host_tests::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_host_tests::cli::{command, temp_file};
+use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
+use acr_auth_test_support::cli::{command, temp_file};
 use serde_json::{Value, json};
 
 const HOST: &str = "providerregistry.azurecr.io";

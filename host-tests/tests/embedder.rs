@@ -2,8 +2,8 @@
 //! within the defaults; a call that exhausts its fuel or memory fails with an
 //! error naming the limit, and the next call on the same embedder succeeds.
 
-use acr_auth_cli::{COMPONENT, CallError, Embedder, Limits};
-use acr_auth_host_tests::inputs::{maximal_token, reference_of_len};
+use acr_auth_host::{COMPONENT, CallError, Embedder, Limits};
+use acr_auth_test_support::inputs::{maximal_token, reference_of_len};
 
 /// A JWT whose header and claims are `{}`: parsed in full, then refused for
 /// its missing `exp`.

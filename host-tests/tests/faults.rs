@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use acr_auth_cli::client::wit::login::{LoginError, LoginErrorKind, LoginOptions, Stage};
-use acr_auth_host_tests::acr_server::{Behaviour, CertFault, DEFAULT_ENTRA_TOKEN, Handshake, TestAcr};
-use acr_auth_host_tests::client::{assert_no_secret, client, login_err, login_ok, options};
+use acr_auth_host::client::wit::login::{LoginError, LoginErrorKind, LoginOptions, Stage};
+use acr_auth_test_support::acr_server::{Behaviour, CertFault, DEFAULT_ENTRA_TOKEN, Handshake, TestAcr};
+use acr_auth_test_support::client::{assert_no_secret, client, login_err, login_ok, options};
 
 const HOST: &str = "faultyregistry.azurecr.io";
 const SCOPE: &str = "repository:team/app:pull";

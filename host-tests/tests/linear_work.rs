@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use acr_auth_embedder::wit::Pure;
+use acr_auth_host::wit::Pure;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -24,7 +24,7 @@ fn compiled() -> &'static (Engine, Component) {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).expect("engine");
-        let component = Component::new(&engine, acr_auth_cli::COMPONENT).expect("component");
+        let component = Component::new(&engine, acr_auth_host::COMPONENT).expect("component");
         (engine, component)
     })
 }
@@ -56,6 +56,10 @@ fn assert_linear(family: &str, n: usize, cost: impl Fn(usize) -> u64) {
     );
 }
 
+/// A family of inputs: its name, the size to measure from, and the input of
+/// a given size.
+type Family<T> = (&'static str, usize, fn(usize) -> T);
+
 /// A refresh-token response whose JWT payload is `payload`.
 fn refresh_body(payload: &str) -> Vec<u8> {
     use base64::Engine as _;
@@ -67,19 +71,19 @@ fn refresh_body(payload: &str) -> Vec<u8> {
 #[test]
 fn resolve_scope_is_linear() {
     // References are capped at 4096 bytes.
-    let families: [(&str, fn(usize) -> String); 3] = [
-        ("path segments", |n| {
+    let families: [Family<String>; 3] = [
+        ("path segments", 450, |n| {
             format!("myregistry.azurecr.io/{}app", "a/".repeat(n))
         }),
-        ("tag and digest text", |n| {
+        ("tag and digest text", 450, |n| {
             format!("myregistry.azurecr.io/app:{}", "9".repeat(n))
         }),
-        ("repeated at signs", |n| {
+        ("repeated at signs", 450, |n| {
             format!("{}myregistry.azurecr.io", "u@".repeat(n))
         }),
     ];
-    for (family, reference) in families {
-        assert_linear(family, 450, |n| {
+    for (family, n, reference) in families {
+        assert_linear(family, n, |n| {
             fuel(|store, pure| {
                 pure.acr_auth_scope()
                     .call_resolve_scope(store, &reference(n), None)
@@ -93,7 +97,7 @@ fn resolve_scope_is_linear() {
 fn parse_challenge_is_linear() {
     const START: &str = r#"Bearer realm="https://myregistry.azurecr.io/oauth2/token",service="myregistry.azurecr.io""#;
     // Headers are capped at 8 KiB.
-    let families: [(&str, usize, fn(usize) -> String); 3] = [
+    let families: [Family<String>; 3] = [
         ("many parameters", 300, |n| format!("{START}{}", ",p=\"v\"".repeat(n))),
         ("escapes in a quoted value", 900, |n| {
             format!("{START},p=\"{}\"", "\\\"".repeat(n))
@@ -116,7 +120,7 @@ fn parse_challenge_is_linear() {
 #[test]
 fn parse_refresh_token_is_linear() {
     // Bodies are capped at 64 KiB.
-    let families: [(&str, usize, fn(usize) -> Vec<u8>); 4] = [
+    let families: [Family<Vec<u8>>; 4] = [
         ("claims with many keys", 600, |n| {
             let keys: String = (0..n).map(|i| format!(r#""k{i}":{i},"#)).collect();
             refresh_body(&format!(r#"{{{keys}"exp":1767232800}}"#))

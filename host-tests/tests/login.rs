@@ -4,10 +4,10 @@
 
 use std::net::SocketAddr;
 
-use acr_auth_cli::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
-use acr_auth_cli::client::{Network, connect_to_rule};
-use acr_auth_host_tests::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::client::{client, login_err, login_ok, options, runtime};
+use acr_auth_host::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
+use acr_auth_host::network::{Network, connect_to_rule};
+use acr_auth_test_support::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_test_support::client::{client, login_err, login_ok, options, runtime};
 
 const HOST: &str = "testregistry.azurecr.io";
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

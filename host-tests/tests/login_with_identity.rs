@@ -4,11 +4,12 @@
 //! (plain HTTP, reached as 169.254.169.254:80): the Entra token the identity
 //! buys is the one the registry accepts, and no error leaks the credential.
 
-use acr_auth_cli::client::wit::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
-use acr_auth_cli::client::wit::login::{LoginErrorKind, Stage};
-use acr_auth_cli::client::{ClientRuntime, ConnectTo, Network, connect_to_rule};
-use acr_auth_host_tests::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_host_tests::client::{assert_no_secret, options, runtime};
+use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
+use acr_auth_host::client::wit::login::{LoginErrorKind, Stage};
+use acr_auth_host::network::{ConnectTo, Network, connect_to_rule};
+use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
+use acr_auth_test_support::client::{assert_no_secret, options, runtime};
 
 const HOST: &str = "identityregistry.azurecr.io";
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acr_auth_cli::client::{Network, connect_to_rule};
-use acr_auth_host_tests::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_host_tests::cli::temp_file;
+use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_proxy_host::{ProxyHost, Settings};
+use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
+use acr_auth_test_support::cli::temp_file;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Request, StatusCode};

@@ -4,13 +4,18 @@
 //! `target/bench/results.json`; BENCHMARKS.md explains the numbers.
 //!
 //! `--quick` takes far fewer samples and builds the hosts with the
-//! `quick-bench` profile (no LTO): a smoke test for CI that still exercises
+//! `quick-bench` profile (no LTO): numbers in minutes that still exercise
 //! every measurement. `--baseline DIR` also measures the components in DIR
 //! (another build's `target/components`) beside this build's, in the same run.
+//! `cargo xtask test` runs the benchmark with `--quick` as a smoke test on the
+//! debug build its tests use ([`smoke`]).
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use anyhow::Result;
 
-use super::{build, cargo, run, with_components};
+use super::{build, cargo, run, target_dir, with_components};
 
 /// Builds what the benchmark measures and runs it with `args`
 /// (`--quick`, `--baseline DIR`).
@@ -36,4 +41,14 @@ pub fn bench(args: &[String]) -> Result<()> {
     bench.args(["run", "--profile", profile, "--package", "acr-auth-bench", "--"]);
     bench.args(args);
     run(with_components(&mut bench, &components))
+}
+
+/// `cargo xtask test`'s smoke run: the benchmark with `--quick`, on the debug
+/// build of the workspace that the tests use, and the debug CLI beside it.
+/// It must work; its numbers, from unoptimised code, are not judged, and
+/// building no other profile keeps a cold test run from building wasmtime
+/// twice.
+pub fn smoke(components: &[PathBuf]) -> Result<()> {
+    let bench = target_dir().join("debug/acr-auth-bench");
+    run(with_components(Command::new(bench).arg("--quick"), components))
 }

@@ -1,9 +1,15 @@
 //! `cargo xtask fuzz [--seconds N]`: builds the components, installs
 //! cargo-fuzz if it is missing, writes every fuzz target's seed corpus from
-//! the case files (`host-tests/cases/`), then runs each target of `fuzz/`
+//! the case files (`tests/cases/`), then runs each target of `fuzz/`
 //! for N seconds (default 60) with `cargo +nightly fuzz run` and prints how
 //! many inputs each ran. A crash fails the command; libFuzzer leaves the
 //! input under `fuzz/artifacts/<target>/`.
+//!
+//! `cargo xtask test` runs every target but `differential` for a few seconds
+//! ([`smoke`]): that one runs the component in wasmtime, whose build with
+//! sanitizer instrumentation would take longer than the whole smoke run, and
+//! the host tests already run every case through the native library and the
+//! component side by side.
 //!
 //! The seeds follow the input format of `fuzz/README.md`: fields separated
 //! by NUL bytes, a big-endian status before a response body, and for the
@@ -15,11 +21,13 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{build, root, run, with_components};
+use super::{build, cargo, root, run, with_components};
+
+/// Reading the case files, as the conformance tests read them.
+#[path = "../../tests/conformance/case.rs"]
+mod case;
 
 /// The fuzz targets, in the order they run.
 const TARGETS: [&str; 10] = [
@@ -66,15 +74,38 @@ struct Outcome {
     failure: Option<String>,
 }
 
+/// The target that runs the component beside the native library: the only
+/// one that builds wasmtime, behind the fuzz crate's feature of the same name.
+const DIFFERENTIAL: &str = "differential";
+
 /// Builds, installs cargo-fuzz if needed, writes the seeds and runs every
 /// target for `seconds`; fails if any target crashed.
 pub fn fuzz(seconds: u64) -> Result<()> {
     let components = build()?;
+    clippy(&[DIFFERENTIAL], &components)?;
+    run_targets(&TARGETS, seconds, &components)
+}
+
+/// Lints the fuzz crate, a workspace of its own, with `features` (the
+/// [`DIFFERENTIAL`] target is linted only with its feature), failing on any
+/// warning.
+pub fn clippy(features: &[&str], components: &[PathBuf]) -> Result<()> {
+    let mut command = cargo();
+    command.args(["clippy", "--manifest-path", "fuzz/Cargo.toml", "--all-targets"]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    run(with_components(command.args(["--", "-D", "warnings"]), components))
+}
+
+/// Installs cargo-fuzz if needed, writes the seeds and runs `targets` for
+/// `seconds` each; fails if any target crashed.
+fn run_targets(targets: &[&'static str], seconds: u64, components: &[PathBuf]) -> Result<()> {
     install_cargo_fuzz()?;
     write_seeds()?;
-    let outcomes = TARGETS
-        .into_iter()
-        .map(|target| run_target(target, seconds, &components))
+    let outcomes = targets
+        .iter()
+        .map(|target| run_target(target, seconds, components))
         .collect::<Result<Vec<_>>>()?;
     println!(
         "\n{:<18} {:>12} {:>8} {:>16}",
@@ -109,9 +140,9 @@ pub fn seconds(args: &[String]) -> Result<u64> {
     }
 }
 
-/// `cargo xtask test`'s smoke run: every target for a few seconds, when a
-/// nightly toolchain is installed (cargo-fuzz needs one).
-pub fn smoke() -> Result<()> {
+/// `cargo xtask test`'s smoke run: every target but [`DIFFERENTIAL`] for a
+/// few seconds, when a nightly toolchain is installed (cargo-fuzz needs one).
+pub fn smoke(components: &[PathBuf]) -> Result<()> {
     let toolchains = Command::new("rustup")
         .args(["toolchain", "list"])
         .output()
@@ -123,7 +154,8 @@ pub fn smoke() -> Result<()> {
         println!("note: no nightly toolchain installed (rustup toolchain list): skipping the fuzz smoke run");
         return Ok(());
     }
-    fuzz(SMOKE_SECONDS)
+    let targets: Vec<&'static str> = TARGETS.into_iter().filter(|t| *t != DIFFERENTIAL).collect();
+    run_targets(&targets, SMOKE_SECONDS, components)
 }
 
 /// Installs cargo-fuzz unless `cargo fuzz` already runs.
@@ -161,8 +193,12 @@ fn run_target(target: &'static str, seconds: u64, components: &[PathBuf]) -> Res
     let corpus_before = corpus_size(&corpus)?;
     println!("\n# fuzzing {target} for {seconds} s");
     let mut command = Command::new("cargo");
+    command.args(["+nightly", "fuzz", "run", target]);
+    if target == DIFFERENTIAL {
+        command.args(["--features", DIFFERENTIAL]);
+    }
     command
-        .args(["+nightly", "fuzz", "run", target, "--"])
+        .arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg("-rss_limit_mb=2048")
         .current_dir(root())
@@ -207,31 +243,25 @@ fn run_target(target: &'static str, seconds: u64, components: &[PathBuf]) -> Res
 fn write_seeds() -> Result<()> {
     let seeds_of = |target: &str| -> Result<Vec<Vec<u8>>> {
         Ok(match target {
-            "scope" => text_seeds("scope", "reference")?,
-            "cloud_environment" => text_seeds("cloud-environment", "json")?,
-            "challenge" => text_seeds("challenge", "header")?,
+            "scope" => text_seeds("scope", "reference"),
+            "cloud_environment" => text_seeds("cloud-environment", "json"),
+            "challenge" => text_seeds("challenge", "header"),
             "exchange_request" => field_seeds("exchange-request", |case| {
-                vec![input(case, "reference"), input(case, "token"), input(case, "tenant")]
-            })?,
+                let (reference, token, tenant) = case::exchange_inputs(case);
+                vec![reference, token, tenant.unwrap_or_default()]
+            }),
             "token_request" => field_seeds("token-request", |case| {
-                let mut fields = vec![input(case, "reference"), input(case, "token")];
-                fields.extend(list_input(case, "scopes"));
-                fields
-            })?,
-            "refresh_token" => response_seeds("refresh-token")?,
-            "access_token" => response_seeds("access-token")?,
-            "entra_token_request" => entra_request_seeds()?,
-            "entra_token_response" => cases("entra-token-response")?
+                let (reference, token, scopes) = case::token_request_inputs(case);
+                [vec![reference, token], scopes].concat()
+            }),
+            "refresh_token" => response_seeds("refresh-token"),
+            "access_token" => response_seeds("access-token"),
+            "entra_token_request" => entra_request_seeds(),
+            "entra_token_response" => case::cases("entra-token-response")
                 .iter()
                 .map(|case| {
-                    let number = |key| case.get(key).and_then(Value::as_u64).unwrap_or_default();
-                    let status = u16::try_from(number("status")).unwrap_or_default();
-                    [
-                        &status.to_be_bytes()[..],
-                        &number("now").to_be_bytes(),
-                        input(case, "body").as_bytes(),
-                    ]
-                    .concat()
+                    let (status, body, now) = case::entra_response_inputs(case);
+                    [&status.to_be_bytes()[..], &now.to_be_bytes(), body.as_bytes()].concat()
                 })
                 .collect(),
             other => bail!("no seeds for {other}"),
@@ -270,66 +300,36 @@ fn write_seeds() -> Result<()> {
     Ok(())
 }
 
-/// The cases of `host-tests/cases/<file>.json`.
-fn cases(file: &str) -> Result<Vec<Value>> {
-    let path = root().join("host-tests/cases").join(format!("{file}.json"));
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
-}
-
-/// A case's string input `key` as the conformance tests read it: a string,
-/// or `{"repeat", "times", "prefix"?, "suffix"?}`; empty when absent or null.
-fn input(case: &Value, key: &str) -> String {
-    match case.get(key) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => {
-            let part = |k| o.get(k).and_then(Value::as_str).unwrap_or_default();
-            let times = o.get("times").and_then(Value::as_u64).unwrap_or_default();
-            format!(
-                "{}{}{}",
-                part("prefix"),
-                part("repeat").repeat(times as usize),
-                part("suffix")
-            )
-        }
-        Some(other) => other.to_string(),
-    }
-}
-
-/// A case's list input `key`: an array of strings, or `{"repeat", "times"}`.
-fn list_input(case: &Value, key: &str) -> Vec<String> {
-    match case.get(key) {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        Some(Value::Object(o)) => {
-            let text = o.get("repeat").and_then(Value::as_str).unwrap_or_default();
-            vec![text.to_owned(); o.get("times").and_then(Value::as_u64).unwrap_or_default() as usize]
-        }
-        _ => Vec::new(),
-    }
+/// A case's string input `key` as the conformance tests build it; empty
+/// when absent.
+fn text(case: &Value, key: &str) -> String {
+    case::input(case, key).unwrap_or_default()
 }
 
 /// One seed per case: its `key` as the whole input.
-fn text_seeds(file: &str, key: &str) -> Result<Vec<Vec<u8>>> {
-    Ok(cases(file)?.iter().map(|case| input(case, key).into_bytes()).collect())
+fn text_seeds(file: &str, key: &str) -> Vec<Vec<u8>> {
+    case::cases(file)
+        .iter()
+        .map(|case| text(case, key).into_bytes())
+        .collect()
 }
 
 /// One seed per case: the fields `fields` gives, joined by NUL bytes; a
 /// case whose field holds a NUL has no seed (it cannot be written).
-fn field_seeds(file: &str, fields: impl Fn(&Value) -> Vec<String>) -> Result<Vec<Vec<u8>>> {
-    Ok(cases(file)?
+fn field_seeds(file: &str, fields: impl Fn(&Value) -> Vec<String>) -> Vec<Vec<u8>> {
+    case::cases(file)
         .iter()
         .map(fields)
         .filter(|fields| !fields.iter().any(|f| f.contains('\0')))
         .map(|fields| fields.join("\0").into_bytes())
-        .collect())
+        .collect()
 }
 
 /// One seed per case of `entra-token-request.json`: the identity's selector
 /// byte (as the target reads it), then tenant, client or managed identity
 /// ID, credential, authority host and scope.
-fn entra_request_seeds() -> Result<Vec<Vec<u8>>> {
-    Ok(cases("entra-token-request")?
+fn entra_request_seeds() -> Vec<Vec<u8>> {
+    case::cases("entra-token-request")
         .iter()
         .filter_map(|case| {
             let identity = &case["identity"];
@@ -345,66 +345,27 @@ fn entra_request_seeds() -> Result<Vec<Vec<u8>>> {
                     .map_or(2, |i| 3 + i as u8);
                 (selector, id)
             };
-            let text = |key: &str| input(app, key);
-            let id = [text("client_id"), text("object_id"), text("resource_id")].concat();
-            let credential = [text("assertion"), text("secret")].concat();
+            let of_app = |key: &str| text(app, key);
+            let id = [of_app("client_id"), of_app("object_id"), of_app("resource_id")].concat();
+            let credential = [of_app("assertion"), of_app("secret")].concat();
             let fields = [
-                text("tenant"),
+                of_app("tenant"),
                 id,
                 credential,
-                text("authority_host"),
-                input(case, "scope"),
+                of_app("authority_host"),
+                text(case, "scope"),
             ];
             (!fields.iter().any(|f| f.contains('\0')))
                 .then(|| [vec![selector], fields.join("\0").into_bytes()].concat())
         })
-        .collect())
+        .collect()
 }
 
 /// One seed per case of a response-parsing file: the status, big-endian,
 /// then the body.
-fn response_seeds(file: &str) -> Result<Vec<Vec<u8>>> {
-    cases(file)?
+fn response_seeds(file: &str) -> Vec<Vec<u8>> {
+    case::cases(file)
         .iter()
-        .map(|case| {
-            let status = case
-                .get("status")
-                .and_then(Value::as_u64)
-                .context("a case without a status")?;
-            let status = u16::try_from(status).context("a status over 65535")?;
-            Ok([&status.to_be_bytes()[..], &response_body(case)].concat())
-        })
+        .map(|case| [&case::status(case).to_be_bytes()[..], &case::response_body(case).0].concat())
         .collect()
-}
-
-/// A response case's body, built as `response_body` in
-/// `host-tests/src/conformance.rs` builds it: `body` as text, or a token
-/// field (`token_field`, by default `refresh_token`) holding
-/// `token_segments` joined with dots or the `jwt` encoded here.
-fn response_body(case: &Value) -> Vec<u8> {
-    let token = if let Some(segments) = case.get("token_segments").and_then(Value::as_array) {
-        segments.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(".")
-    } else if let Some(jwt) = case.get("jwt") {
-        let flag = |key| jwt.get(key).and_then(Value::as_bool).unwrap_or(false);
-        let engine = match (flag("standard_alphabet"), flag("padded")) {
-            (false, false) => &URL_SAFE_NO_PAD,
-            (false, true) => &URL_SAFE,
-            (true, false) => &STANDARD_NO_PAD,
-            (true, true) => &STANDARD,
-        };
-        let signature = jwt.get("signature").and_then(Value::as_str).unwrap_or_default();
-        format!(
-            "{}.{}.{}",
-            engine.encode(jwt["header"].to_string()),
-            engine.encode(jwt["payload"].to_string()),
-            engine.encode(signature)
-        )
-    } else {
-        return input(case, "body").into_bytes();
-    };
-    let field = case
-        .get("token_field")
-        .and_then(Value::as_str)
-        .unwrap_or("refresh_token");
-    json!({ field: token }).to_string().into_bytes()
 }

@@ -7,10 +7,12 @@
 //!   and the `wasi:io` and `wasi:clocks` interfaces that needs, within its budget), then composes
 //!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
-//! - `test`: checks formatting, builds, then runs every test: the workspace's, the Node and
-//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`) and a skopeo pull
-//!   through the docker credential helper (`host-tests/skopeo-pull.sh`; installs skopeo with
-//!   apt-get when missing); then `bench --quick` once as a smoke test.
+//! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
+//!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
+//!   `examples/python/test.sh`) and a skopeo pull through the docker credential helper
+//!   (`host-tests/skopeo-pull.sh`; installs skopeo with apt-get when missing); then the
+//!   benchmark with `--quick` on the tests' debug build and, with a nightly toolchain, the fuzz
+//!   targets for a few seconds each, as smoke tests. It ends with each stage's time.
 //! - `bench [--quick] [--baseline DIR]`: builds, then measures everything (see BENCHMARKS.md).
 //!
 //! Each command installs the rustup targets it needs itself.
@@ -23,9 +25,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wit_component::{ComponentEncoder, DecodedWasm};
 
+use crate::stages::Stages;
+
 mod bench;
 mod fuzz;
 mod proxy;
+mod stages;
+mod wit_types;
 
 /// The core-wasm target the components are built for: no WASI, no imports.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -130,10 +136,15 @@ fn build() -> Result<Vec<PathBuf>> {
 
 /// Encodes `wit/` as a binary WIT package (`wasm-tools component wit --wasm`
 /// style) at `target/components/acr_auth_wit.wasm`, and checks it decodes to
-/// the package and worlds this project exports.
+/// the package and worlds this project exports. Also describes its types and
+/// functions as JSON beside it ([`wit_types`]), for the hosts' type tests.
 fn build_wit_package() -> Result<PathBuf> {
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve.push_dir(root().join("wit"))?;
+    let description = target_dir().join("components/acr_auth_wit.json");
+    let text = serde_json::to_string_pretty(&wit_types::describe(&resolve, package)?)?;
+    std::fs::write(&description, text).with_context(|| format!("writing {}", description.display()))?;
+    println!("described the WIT package's types in {}", description.display());
     let bytes = wit_component::encode(&resolve, package, true)?;
     let DecodedWasm::WitPackage(decoded, id) = wit_component::decode(&bytes)? else {
         bail!("the WIT package did not decode as a package");
@@ -340,18 +351,45 @@ fn with_components<'c>(cmd: &'c mut Command, components: &[PathBuf]) -> &'c mut 
     cmd
 }
 
-/// Runs every test: the workspace's, then the Node and Python hosts'; then a quick bench.
+/// Runs every test, stage by stage, and prints how long each stage took,
+/// also when one fails.
 fn test(extra: &[String]) -> Result<()> {
-    run(Command::new("rustup").args(["component", "add", "rustfmt"]))?;
-    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    let components = build()?;
-    let cli = build_cli(&components)?;
-    run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))?;
-    test_other_hosts()?;
-    // A smoke run of the benchmark: it must work; its numbers are not judged.
-    bench::bench(&["--quick".to_owned()])?;
-    // A smoke run of every fuzz target, when a nightly toolchain is installed.
-    fuzz::smoke()
+    let mut stages = Stages::start();
+    let result = test_stages(&mut stages, extra);
+    stages.print();
+    result
+}
+
+/// The stages of `cargo xtask test`. One debug build of the workspace serves
+/// the tests, the other hosts' tests and the benchmark's smoke run, so
+/// wasmtime is built once (and type-checked once more, by clippy).
+fn test_stages(stages: &mut Stages, extra: &[String]) -> Result<()> {
+    stages.run("format", || {
+        run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    let components = stages.run("components", build)?;
+    stages.run("clippy", || clippy(&components))?;
+    let cli = stages.run("debug build", || build_cli(&components))?;
+    stages.run("Rust tests", || {
+        run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))
+    })?;
+    stages.run("Node and Python tests", test_other_hosts)?;
+    stages.run("skopeo pull", || skopeo_pull(&cli))?;
+    // The benchmark must work; its numbers, from a debug build, are not judged.
+    stages.run("benchmark smoke run", || bench::smoke(&components))?;
+    stages.run("fuzz smoke run", || fuzz::smoke(&components))
+}
+
+/// Lints every crate of the workspace, tests and examples included, and the
+/// fuzz targets, failing on any warning. The components must exist: the host
+/// crate embeds them.
+fn clippy(components: &[PathBuf]) -> Result<()> {
+    run(with_components(
+        cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        components,
+    ))?;
+    fuzz::clippy(&[], components)
 }
 
 /// Runs `examples/node/test.sh` and `examples/python/test.sh` under
@@ -376,12 +414,17 @@ fn test_other_hosts() -> Result<()> {
             .arg(script)
             .env("ACR_AUTH_COMPONENTS_DIR", target_dir().join("components")))?;
     }
-    // skopeo, a real registry client, pulls through the docker credential helper.
+    Ok(())
+}
+
+/// skopeo, a real registry client, pulls a manifest from the test ACR through
+/// `cli` as the docker credential helper (`host-tests/skopeo-pull.sh`).
+fn skopeo_pull(cli: &Path) -> Result<()> {
     install_skopeo()?;
     run(Command::new(root().join("host-tests/with-test-acr.sh"))
-        .arg(&test_acr)
+        .arg(target_dir().join("debug/test-acr"))
         .args(["bash", "host-tests/skopeo-pull.sh"])
-        .arg(target_dir().join("debug/acr-auth")))
+        .arg(cli))
 }
 
 /// Installs skopeo from the Debian archive when it is missing.

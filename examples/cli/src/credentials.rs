@@ -8,7 +8,7 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use crate::client::wit::exports::acr::auth::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
+use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
 
 /// The kubelet credential provider API version this plugin speaks.
 pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";

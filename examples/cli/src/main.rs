@@ -4,23 +4,30 @@
 //! is JSON on stdout; on error nothing is printed on stdout, one line
 //! `error: ...` goes to stderr and the exit status is 1 (2 for usage errors).
 
+mod credentials;
+mod output;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use acr_auth_cli::client::{ClientRuntime, ConnectTo, Network, wit::login::LoginOptions};
-use acr_auth_cli::credentials::{
-    HelperRequest, NOT_FOUND, ProcessEnvironment, helper_credentials, identity_from_environment, kubelet_identity,
-    kubelet_response, read_helper_request, read_kubelet_request,
-};
-use acr_auth_cli::wit::scope::CloudEnvironment;
-use acr_auth_cli::{
-    Runtime, challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
-    response_error_message, scope_json,
-};
+use acr_auth_host::Runtime;
+use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::login::LoginOptions;
+use acr_auth_host::network::{ConnectTo, Network};
+use acr_auth_host::wit::scope::CloudEnvironment;
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
+
+use crate::credentials::{
+    HelperRequest, NOT_FOUND, ProcessEnvironment, helper_credentials, identity_from_environment, kubelet_identity,
+    kubelet_response, read_helper_request, read_kubelet_request,
+};
+use crate::output::{
+    challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
+    response_error_message, scope_json,
+};
 
 /// The most bytes read from any input file: far above every cap the
 /// component applies, so the component, not this host, refuses oversize input.
@@ -322,7 +329,7 @@ fn docker_credential_helper() -> ExitCode {
 /// server that is not an ACR login server has no credentials here.
 fn helper_get(server: &str) -> Result<Option<Value>> {
     let runtime = Runtime::new()?;
-    if !matches!(runtime.resolve_scope(server, None)?, Ok(_)) {
+    if runtime.resolve_scope(server, None)?.is_err() {
         return Err(anyhow!(NOT_FOUND));
     }
     let ca = std::env::var_os("ACR_AUTH_CACERT")

@@ -24,7 +24,10 @@ use wasi::http::types::{
 use wasi::io::streams::StreamError;
 
 /// The generated bindings of the `filter` world; `wasi` interfaces map to the
-/// `wasi` crate, so the filter and that crate share one set of types.
+/// `wasi` crate, so the filter and that crate share one set of types. The
+/// generated glue, the export of [`Filter`] included, needs `unsafe` for the
+/// canonical ABI; the filter does not.
+#[allow(unsafe_code)]
 mod bindings {
     wit_bindgen::generate!({
         path: "wit",
@@ -50,6 +53,9 @@ mod bindings {
             "acr:proxy/config@0.1.0": generate,
         },
     });
+
+    use super::Filter;
+    export!(Filter with_types_in self);
 }
 
 use bindings::acr::auth::flow::{self, Credentials, LoginOptions};
@@ -133,8 +139,6 @@ impl Failure {
 
 /// The component.
 struct Filter;
-
-bindings::export!(Filter with_types_in bindings);
 
 impl bindings::exports::wasi::http::incoming_handler::Guest for Filter {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {

@@ -6,7 +6,7 @@
 //! the pre-instantiated [`ProxyPre`]. Every HTTP request gets a fresh,
 //! memory-limited [`Store`], so nothing a request leaves behind (tokens
 //! included) reaches the next one. The component's outgoing requests go
-//! through [`acr_auth_cli::client::NetworkHooks`]: TLS with the roots the host chooses, to the
+//! through [`acr_auth_host::network::NetworkHooks`]: TLS with the roots the host chooses, to the
 //! addresses it chooses, `https://` only.
 
 use std::convert::Infallible;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acr_auth_cli::client::{HttpState, Network};
+use acr_auth_host::network::{HttpState, Network};
 use anyhow::{Context as _, Result};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use acr_auth_cli::client::{ConnectTo, Network};
+use acr_auth_host::network::{ConnectTo, Network};
 use acr_auth_proxy_host::{ProxyHost, Settings};
 use anyhow::{Context as _, Result};
 use clap::Parser;

@@ -1,0 +1,264 @@
+//! A wasmtime host for the `client` world: it links `wasi:http` through
+//! [`NetworkHooks`](crate::network::NetworkHooks), so the host sends every
+//! request the component makes, with the roots and address rules of its
+//! [`Network`].
+//!
+//! [`ClientRuntime`] bounds every login: its store's memory, and the time the
+//! component spends computing (an epoch deadline that does not count time in
+//! the host, such as waiting on the network, which the login's own timeouts
+//! bound). Reaching either ends the login with a [`CallError`] naming the
+//! limit; the runtime keeps serving.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{CallHook, Config, Engine, EngineWeak, Store, UpdateDeadline};
+
+use crate::limits::{CallError, MEMORY_LIMIT};
+use crate::network::{HttpState, Network};
+
+/// The generated bindings of the `client` world. Its types carry the WIT's
+/// documentation; the accessors the generator adds have none.
+#[allow(missing_docs)]
+pub mod wit {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "client",
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::sync::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+    });
+    pub use exports::acr::auth::{entra, login, scope};
+}
+
+use wit::{entra, login, scope};
+
+/// The `pure` world's custom cloud, as the `client` world's bindings type it.
+impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
+    fn from(env: crate::wit::scope::CloudEnvironment) -> Self {
+        Self {
+            name: env.name,
+            container_registry_dns_suffix: env.container_registry_dns_suffix,
+            resource_manager_endpoint: env.resource_manager_endpoint,
+            active_directory_endpoint: env.active_directory_endpoint,
+            acr_audience: env.acr_audience,
+        }
+    }
+}
+
+/// How often the epoch of a [`ClientRuntime`]'s engine advances: how often a
+/// computing component checks its time, and so how far past its budget it can
+/// run.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What one login may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Bytes of linear memory per store.
+    pub memory: usize,
+    /// Time the component may spend computing during one login: running its
+    /// own code, not waiting in the host for the network.
+    pub compute: Duration,
+}
+
+impl Default for ClientLimits {
+    /// 16 MiB, as the `pure` component gets, and 1 second of computation. A
+    /// login computes for well under a millisecond, even with the largest
+    /// inputs it accepts (`host-tests/tests/client_limits.rs` runs them). The
+    /// clock also runs while the component's thread waits for a CPU, so the
+    /// budget leaves a thousandfold margin for a loaded machine, and still
+    /// stops a runaway loop within a second and a tick.
+    fn default() -> Self {
+        Self {
+            memory: MEMORY_LIMIT,
+            compute: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The store data of a login: the guest's computation time so far, for the
+/// epoch deadline.
+#[derive(Default)]
+struct GuestClock {
+    /// Time spent in the component's code before its latest entry.
+    spent: Duration,
+    /// When the component's code last began to run, if it runs now.
+    since: Option<Instant>,
+}
+
+impl GuestClock {
+    /// Starts or stops the clock as control passes between host and guest.
+    fn on(&mut self, hook: CallHook) {
+        if hook.entering_host() {
+            self.spent += self.since.take().map_or(Duration::ZERO, |since| since.elapsed());
+        } else {
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// The component's computation time so far.
+    fn spent(&self) -> Duration {
+        self.spent + self.since.map_or(Duration::ZERO, |since| since.elapsed())
+    }
+}
+
+/// A compiled client component, the network it may use and its limits.
+pub struct ClientRuntime {
+    engine: Engine,
+    pre: wit::ClientPre<HttpState<GuestClock>>,
+    network: Network,
+    limits: ClientLimits,
+}
+
+impl ClientRuntime {
+    /// Compiles the embedded client component, [`CLIENT_COMPONENT`](crate::CLIENT_COMPONENT).
+    #[cfg(feature = "embed")]
+    pub fn new(network: Network) -> Result<Self> {
+        Self::from_component(crate::CLIENT_COMPONENT, network)
+    }
+
+    /// Compiles a client component from its bytes, with [`ClientLimits::default`].
+    /// A thread advances the engine's epoch every 10 ms for as long as the
+    /// engine lives.
+    pub fn from_component(bytes: &[u8], network: Network) -> Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let component = Component::new(&engine, bytes)
+            .map_err(anyhow::Error::from)
+            .context("compiling the acr-auth client component")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi_http::p2::add_to_linker_sync(&mut linker)?;
+        let pre = wit::ClientPre::new(linker.instantiate_pre(&component)?)?;
+        let ticker = engine.weak();
+        std::thread::Builder::new()
+            .name("acr-auth-epoch".into())
+            .spawn(move || tick(&ticker))
+            .context("starting the epoch thread")?;
+        Ok(Self {
+            engine,
+            pre,
+            network,
+            limits: ClientLimits::default(),
+        })
+    }
+
+    /// The same compiled component with another network: compiling is the
+    /// expensive part, so long-running hosts compile once.
+    pub fn with_network(&self, network: Network) -> Self {
+        Self {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            network,
+            limits: self.limits,
+        }
+    }
+
+    /// The same compiled component and network with other limits.
+    pub fn with_limits(&self, limits: ClientLimits) -> Self {
+        Self {
+            limits,
+            ..self.with_network(self.network.clone())
+        }
+    }
+
+    /// Runs `login` in a fresh store with this runtime's limits. A login that
+    /// reaches one fails with the [`CallError`] naming it.
+    pub fn login(
+        &self,
+        reference: &str,
+        entra_token: &str,
+        options: &login::LoginOptions,
+    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_login()
+                .call_login(store, reference, entra_token, options)
+        })
+    }
+
+    /// Runs `login-with-identity` in a fresh store with this runtime's limits.
+    pub fn login_with_identity(
+        &self,
+        reference: &str,
+        identity: &entra::Identity,
+        options: &login::LoginOptions,
+    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_login()
+                .call_login_with_identity(store, reference, identity, options)
+        })
+    }
+
+    /// Calls `build-entra-token-request` (pure: it sends nothing).
+    pub fn build_entra_token_request(
+        &self,
+        identity: &entra::Identity,
+        scope: &str,
+        custom_cloud: Option<&scope::CloudEnvironment>,
+    ) -> Result<Result<wit::exports::acr::auth::http::Request, entra::EntraRequestError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_entra()
+                .call_build_entra_token_request(store, identity, scope, custom_cloud)
+        })
+    }
+
+    /// Calls `parse-entra-token-response` (pure).
+    pub fn parse_entra_token_response(
+        &self,
+        status: u16,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Result<entra::EntraToken, entra::EntraResponseError>, CallError> {
+        self.call(|store, client| {
+            client
+                .acr_auth_entra()
+                .call_parse_entra_token_response(store, status, body, now)
+        })
+    }
+
+    /// Runs `f` on a fresh instance in a fresh store with this runtime's
+    /// limits: its memory, and its computation time, counted only while the
+    /// component's own code runs.
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Store<HttpState<GuestClock>>, &wit::Client) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let state = HttpState::new(self.network.clone(), self.limits.memory, 8, GuestClock::default());
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state.limiter());
+        store.call_hook(|mut store, hook| {
+            store.data_mut().data.on(hook);
+            Ok(())
+        });
+        let budget = self.limits.compute;
+        // Called at the first check in the component's code after each tick;
+        // time spent in the host meanwhile is not on the clock.
+        store.epoch_deadline_callback(move |store| {
+            Ok(if store.data().data.spent() > budget {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Continue(1)
+            })
+        });
+        store.set_epoch_deadline(1);
+        let client = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
+        f(&mut store, &client).map_err(|e| CallError::from_call(e, store.data_mut().limiter()))
+    }
+}
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn tick(engine: &EngineWeak) {
+    loop {
+        std::thread::sleep(EPOCH_TICK);
+        match engine.upgrade() {
+            Some(engine) => engine.increment_epoch(),
+            None => return,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Running the `acr-auth` binary as a user does. `cargo xtask test` builds
+//! it and names it in `ACR_AUTH_CLI`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::acr_server::TestAcr;
+
+/// A command running the CLI binary: `ACR_AUTH_CLI`, or the workspace's
+/// debug build.
+pub fn command() -> Command {
+    let path = std::env::var_os("ACR_AUTH_CLI").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/acr-auth"),
+        PathBuf::from,
+    );
+    assert!(path.exists(), "{} missing: run `cargo xtask test`", path.display());
+    Command::new(path)
+}
+
+/// Runs the CLI with `stdin` and returns its output.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    // The CLI stops reading at its input cap, so a broken pipe is expected
+    // for oversize input; the writer runs beside the reader to avoid a deadlock.
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("the CLI finishes");
+    writer.join().expect("the writer thread finishes");
+    out
+}
+
+/// Runs the CLI expecting success and returns its JSON output.
+pub fn success(args: &[&str], stdin: &[u8]) -> Value {
+    let out = run(args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "{args:?} wrote to stderr");
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// Runs the CLI expecting failure and returns its one-line error.
+pub fn failure(args: &[&str], stdin: &[u8], code: i32) -> String {
+    let out = run(args, stdin);
+    assert_eq!(out.status.code(), Some(code), "{args:?}");
+    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout on failure");
+    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr:?}");
+    stderr
+}
+
+/// A file in a directory of this test process under the target directory's
+/// `tmp/` (where cargo keeps test scratch files), so that nothing is left
+/// behind outside the build tree.
+pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    let dir = target.join(format!("tmp/acr-auth-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("temp file");
+    path
+}
+
+/// The arguments of `acr-auth login <reference>` with `entra_token` in a token file, aimed at
+/// `acr`: its CA as `--cacert` (the sixth argument), its registry host sent to its address.
+/// `name` keeps this test's files apart from other tests'.
+pub fn login_args(acr: &TestAcr, reference: &str, entra_token: &str, name: &str) -> Vec<String> {
+    let token = temp_file(&format!("{name}-token"), format!("{entra_token}\n").as_bytes());
+    let ca = temp_file(&format!("{name}-ca.pem"), acr.ca_pem().as_bytes());
+    vec![
+        "login".into(),
+        reference.into(),
+        "--entra-token-file".into(),
+        token.display().to_string(),
+        "--cacert".into(),
+        ca.display().to_string(),
+        "--connect-to".into(),
+        format!("{}:443:127.0.0.1:{}", acr.host(), acr.port()),
+    ]
+}
