@@ -114,7 +114,9 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
     let file: EnvironmentFile<'_> = crate::document::object(json.as_bytes()).map_err(|e| {
         let position = (e.line(), e.column());
         if !e.is_data() {
-            CloudEnvironmentError::NotJson { position: Some(position) }
+            CloudEnvironmentError::NotJson {
+                position: Some(position),
+            }
         } else if json.trim_start().starts_with('{') {
             // Every member is read as text, so the only data error inside an
             // object is a member that is read appearing twice.
@@ -168,8 +170,14 @@ const SUFFIX: &str = "a DNS suffix of at least two labels and at most 202 charac
                       not under azurecr.io, .cn, .us, .de or localhost";
 
 /// A string field of the file; `None` when absent or null.
-fn string(member: Member<'_>, field: &'static str, expected: &'static str) -> Result<Option<String>, CloudEnvironmentError> {
-    member.text().map_err(|_| CloudEnvironmentError::InvalidField { field, expected })
+fn string(
+    member: Member<'_>,
+    field: &'static str,
+    expected: &'static str,
+) -> Result<Option<String>, CloudEnvironmentError> {
+    member
+        .text()
+        .map_err(|_| CloudEnvironmentError::InvalidField { field, expected })
 }
 
 /// The members of an environment file that are read.
@@ -313,7 +321,12 @@ mod tests {
             r#"{"containerRegistry": "https://evil.example", "containerRegistry""#,
         );
         let error = parse_cloud_environment(&nested).expect_err("a repeated audience");
-        let column = nested.lines().nth(2).and_then(|line| line.find('{')).expect("the object") + 1;
+        let column = nested
+            .lines()
+            .nth(2)
+            .and_then(|line| line.find('{'))
+            .expect("the object")
+            + 1;
         assert_eq!(error, CloudEnvironmentError::RepeatedField { position: (3, column) });
         assert!(error.to_string().contains("line 3"), "{error}");
     }

@@ -50,9 +50,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
             }
         }
 
-        deserializer
-            .deserialize_map(ObjectVisitor(PhantomData))
-            .map(ObjectOnly)
+        deserializer.deserialize_map(ObjectVisitor(PhantomData)).map(ObjectOnly)
     }
 }
 

@@ -45,9 +45,7 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ReferenceError> {
         return Err(ReferenceError::UserInfo);
     }
     if let Some(port) = url.port() {
-        return Err(ReferenceError::Port {
-            port: port.to_string(),
-        });
+        return Err(ReferenceError::Port { port: port.to_string() });
     }
     let host = match url.host() {
         Some(Host::Domain(host)) => host.to_ascii_lowercase(),
@@ -99,12 +97,18 @@ mod tests {
                 },
             ),
             ("https://u:p@login.contoso.private/", ReferenceError::UserInfo),
-            ("https://login.contoso.private:8443/", ReferenceError::Port { port: "8443".into() }),
+            (
+                "https://login.contoso.private:8443/",
+                ReferenceError::Port { port: "8443".into() },
+            ),
             ("https://10.0.0.1/", ReferenceError::IpAddress),
             ("https://[::1]/", ReferenceError::IpAddress),
             ("https://0x7f.1/", ReferenceError::IpAddress),
             ("https://localhost/", ReferenceError::Localhost),
-            ("http://login.contoso.private/", ReferenceError::UnsupportedScheme { scheme: "http".into() }),
+            (
+                "http://login.contoso.private/",
+                ReferenceError::UnsupportedScheme { scheme: "http".into() },
+            ),
         ] {
             assert_eq!(https_url(text).map(|(_, host)| host), Err(expected), "{text:?}");
         }

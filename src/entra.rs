@@ -15,8 +15,8 @@ use url::Url;
 
 use crate::document::{Json, Member};
 use crate::exchange::{check_tenant, check_token};
-use crate::redact::Secrets;
 use crate::http::FORM_CONTENT_TYPE;
+use crate::redact::Secrets;
 use crate::token::printable;
 use crate::{CloudEnvironment, EntraRefusal, EntraRequestError, EntraResponseError, Malformed, Request, Secret};
 
@@ -288,7 +288,9 @@ fn managed_identity_request(
 fn with_query(mut url: Url, api_version: &str, resource: &str, id: Option<(&str, &String)>) -> Url {
     {
         let mut query = url.query_pairs_mut();
-        query.append_pair("api-version", api_version).append_pair("resource", resource);
+        query
+            .append_pair("api-version", api_version)
+            .append_pair("resource", resource);
         if let Some((name, value)) = id {
             query.append_pair(name, value);
         }
@@ -304,11 +306,19 @@ fn platform_endpoint(text: &str) -> Result<Url, EntraRequestError> {
     if text.len() > MAX_FIELD_LEN || !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains('\\') {
         return Err(unknown);
     }
-    if text.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
+    if text
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    {
         let (url, _) = crate::endpoint::https_url(text).map_err(|_| EntraRequestError::UnknownAuthority)?;
-        return Some(url).filter(|url| url.query().is_none() && url.fragment().is_none()).ok_or(unknown);
+        return Some(url)
+            .filter(|url| url.query().is_none() && url.fragment().is_none())
+            .ok_or(unknown);
     }
-    let rest = text.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("http://")).map(|_| &text[7..]);
+    let rest = text
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &text[7..]);
     if rest.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
         return Err(unknown);
     }
@@ -319,7 +329,8 @@ fn platform_endpoint(text: &str) -> Result<Url, EntraRequestError> {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     };
-    let plain = url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
+    let plain =
+        url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
     if loopback && plain { Ok(url) } else { Err(unknown) }
 }
 
@@ -342,7 +353,9 @@ pub(crate) fn arc_key_file(www_authenticate: &str) -> Option<String> {
     let valid = scheme.eq_ignore_ascii_case("Basic")
         && !stem.is_empty()
         && stem.len() <= 128
-        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !stem.contains("..");
     valid.then(|| path.to_owned())
 }
@@ -495,15 +508,16 @@ impl EntraRefusal {
         };
         let description = text(answer.error_description);
         // `error_codes` holds the AADSTS number; the description starts with it too.
-        let first_code = answer
-            .error_codes
-            .array()
-            .ok()
-            .flatten()
-            .and_then(|codes| match codes.first().map(|code| code.value()) {
-                Some(Json::Number(n)) => n.floor_u64().and_then(|n| u32::try_from(n).ok()),
-                _ => None,
-            });
+        let first_code =
+            answer
+                .error_codes
+                .array()
+                .ok()
+                .flatten()
+                .and_then(|codes| match codes.first().map(|code| code.value()) {
+                    Some(Json::Number(n)) => n.floor_u64().and_then(|n| u32::try_from(n).ok()),
+                    _ => None,
+                });
         let code = first_code.or_else(|| {
             let digits = description.strip_prefix("AADSTS")?;
             let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());

@@ -752,7 +752,10 @@ impl fmt::Display for Malformed {
             ),
             Self::BadBase64 { part } => write!(f, "the token's JWT {part} is not base64url"),
             Self::ClaimsNotJson { part } => {
-                write!(f, "the token's JWT {part} is not a JSON object with each claim it must have once")
+                write!(
+                    f,
+                    "the token's JWT {part} is not a JSON object with each claim it must have once"
+                )
             }
             Self::MissingExpiry => f.write_str("no expiry (\"exp\" claim, \"expires_on\" or \"expires_in\")"),
             Self::InvalidExpiry => f.write_str("the expiry is not a non-negative number of seconds"),

@@ -368,9 +368,12 @@ impl LoginFlow {
         let (tenant, exchange, first) = match credentials {
             Credentials::EntraToken(token) => {
                 secrets.add(token.expose());
-                let exchange =
-                    crate::exchange::exchange_request(&resolved.login_server, token.expose(), options.tenant.as_deref())
-                        .map_err(LoginError::invalid_input)?;
+                let exchange = crate::exchange::exchange_request(
+                    &resolved.login_server,
+                    token.expose(),
+                    options.tenant.as_deref(),
+                )
+                .map_err(LoginError::invalid_input)?;
                 if options.discover {
                     let first = discovery(&resolved.login_server).map_err(LoginError::invalid_input)?;
                     (options.tenant, Some(exchange), first)
@@ -432,7 +435,10 @@ impl LoginFlow {
     /// [`crate::LoginErrorKind::Misuse`]. Once done or failed, every call returns
     /// that same step.
     pub fn step(&mut self, now: u64, event: Event) -> Step {
-        let placeholder = State::Finished(Box::new(Err(LoginError::misuse(Stage::Input, "a step that never ended"))));
+        let placeholder = State::Finished(Box::new(Err(LoginError::misuse(
+            Stage::Input,
+            "a step that never ended",
+        ))));
         let state = core::mem::replace(&mut self.state, placeholder);
         self.state = match (state, event) {
             (State::Finished(result), _) => State::Finished(result),
@@ -446,7 +452,11 @@ impl LoginFlow {
                 self.fail(LoginError::key_file(attempt.stage, &path, &why))
             }
             (state, event) => {
-                let message = format!("the driver fed {} while the flow awaited {}", event_name(&event), state.awaits());
+                let message = format!(
+                    "the driver fed {} while the flow awaited {}",
+                    event_name(&event),
+                    state.awaits()
+                );
                 finish(Err(LoginError::misuse(state.stage(), &message)))
             }
         };
@@ -507,9 +517,7 @@ impl LoginFlow {
                 Err(e) => self.fail(e),
             },
             Stage::Exchange => match crate::token::read_refresh_token(status, body, &self.secrets) {
-                Ok(credential) if self.plan.repository_scopes.is_empty() => {
-                    self.succeed(credential, None)
-                }
+                Ok(credential) if self.plan.repository_scopes.is_empty() => self.succeed(credential, None),
                 Ok(credential) if credential.abac && self.plan.repository_scopes.iter().any(|s| is_wildcard(s)) => {
                     self.fail(LoginError::wildcard_on_abac())
                 }
@@ -643,7 +651,11 @@ impl LoginFlow {
         let delay = match asked {
             // Waiting longer than the policy allows is not done: the refusal stands.
             Some(asked) if asked > millis(policy.max_delay) => return None,
-            Some(asked) => asked.max(if attempt.service == Service::Metadata { backoff } else { 0 }),
+            Some(asked) => asked.max(if attempt.service == Service::Metadata {
+                backoff
+            } else {
+                0
+            }),
             None => backoff,
         };
         Some(delay.min(millis(policy.max_delay)))
@@ -700,14 +712,25 @@ pub(crate) fn retry_after(value: &str, now: u64) -> Option<u64> {
 fn http_date(value: &str) -> Option<u64> {
     let rest = value.get(5..).filter(|_| value.get(3..5) == Some(", "))?;
     let mut parts = rest.split(' ');
-    let (day, month, year, time, zone) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     if parts.next().is_some() || zone != "GMT" || day.len() != 2 || year.len() != 4 || time.len() != 8 {
         return None;
     }
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let month = u64::try_from(MONTHS.iter().position(|m| *m == month)?).ok()? + 1;
     let number = |text: &str| -> Option<u64> {
-        text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse().ok()).flatten()
+        text.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| text.parse().ok())
+            .flatten()
     };
     let (day, year) = (number(day)?, number(year)?);
     let mut clock = time.split(':');
@@ -717,7 +740,11 @@ fn http_date(value: &str) -> Option<u64> {
     }
     // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
     // days_from_civil), with the year starting in March.
-    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let year_of_era = y - era * 400;
     let day_of_year = (153 * m + 2) / 5 + day - 1;

@@ -46,7 +46,11 @@ impl fmt::Debug for Headers<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
             .entries(self.0.iter().map(|(name, value)| {
-                let shown = if SECRET_HEADERS.contains(name) { "[redacted]" } else { value.as_str() };
+                let shown = if SECRET_HEADERS.contains(name) {
+                    "[redacted]"
+                } else {
+                    value.as_str()
+                };
                 (*name, shown)
             }))
             .finish()

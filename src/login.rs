@@ -4,7 +4,9 @@
 //! over an [`AsyncTransport`].
 
 use crate::prelude::*;
-use crate::{Credentials, Event, LoginError, LoginFlow, LoginOptions, LoginResult, Outgoing, Response, Step, TransportError};
+use crate::{
+    Credentials, Event, LoginError, LoginFlow, LoginOptions, LoginResult, Outgoing, Response, Step, TransportError,
+};
 
 /// The blocking I/O of a login: sending one request, the clock, and reading
 /// the one file a login may need (Azure Arc's key).

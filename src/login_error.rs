@@ -9,8 +9,8 @@ use core::fmt;
 use crate::flow::ChallengeMismatch;
 use crate::redact::Secrets;
 use crate::{
-    AcrError, ChallengeError, EntraRequestError, EntraResponseError, Malformed, RequestError, Response,
-    ResponseError, TransportError, TransportErrorKind,
+    AcrError, ChallengeError, EntraRequestError, EntraResponseError, Malformed, RequestError, Response, ResponseError,
+    TransportError, TransportErrorKind,
 };
 
 /// The step of a login that failed.
@@ -253,9 +253,10 @@ impl LoginError {
 
     /// A server answered with a redirect.
     pub(crate) fn redirect(stage: Stage, response: &Response, secrets: &Secrets) -> Self {
-        let target = response
-            .header("location")
-            .map_or_else(|| "nowhere".to_owned(), |l| bounded(&secrets.redact(l), MAX_LOCATION_LEN));
+        let target = response.header("location").map_or_else(
+            || "nowhere".to_owned(),
+            |l| bounded(&secrets.redact(l), MAX_LOCATION_LEN),
+        );
         let detail = format!(
             "HTTP {}: the server redirected to {target}; redirects are never followed with a token",
             response.status

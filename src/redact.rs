@@ -134,10 +134,7 @@ mod tests {
         let text = format!("bad token {TOKEN} sent");
         assert_eq!(secrets.redact(&text), format!("bad token {REDACTED} sent"));
         let fragment = &TOKEN[10..10 + MIN_FRAGMENT];
-        assert_eq!(
-            secrets.redact(&format!("x{fragment}y")),
-            format!("x{REDACTED}y")
-        );
+        assert_eq!(secrets.redact(&format!("x{fragment}y")), format!("x{REDACTED}y"));
         // One byte short of a fragment is ordinary text.
         let short = &TOKEN[10..10 + MIN_FRAGMENT - 1];
         assert_eq!(secrets.redact(short), short);

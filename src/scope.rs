@@ -97,7 +97,10 @@ const RETIRED_SUFFIX: &str = "azurecr.de";
 /// digest, an `oci://` or `https://` URL, any letter case, and an explicit
 /// `:443`. Surrounding whitespace is ignored. The built-in clouds are always
 /// recognised; `custom_cloud` adds its registry suffix.
-pub fn resolve_scope(reference: &str, custom_cloud: Option<&CloudEnvironment>) -> Result<ResolvedScope, ReferenceError> {
+pub fn resolve_scope(
+    reference: &str,
+    custom_cloud: Option<&CloudEnvironment>,
+) -> Result<ResolvedScope, ReferenceError> {
     let (login_server, cloud) = login_server(reference, custom_cloud)?;
     Ok(match (cloud, custom_cloud) {
         (Cloud::Custom, Some(env)) => {

@@ -9,8 +9,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 
 use crate::document::{Json, Member};
-use crate::redact::Secrets;
 use crate::error::JwtPart;
+use crate::redact::Secrets;
 use crate::{AcrError, Malformed, Refusal, ResponseError, Secret};
 
 /// The largest response body read, in bytes. A refresh token is about two
@@ -146,7 +146,10 @@ impl Claims {
             expires_at: numeric_date(document.exp, "exp")?.ok_or(Malformed::MissingExpiry)?,
             issued_at: numeric_date(document.iat, "iat")?,
             audience: audience(document.aud)?,
-            tenant: document.tenant.text().map_err(|_| Malformed::InvalidClaim { claim: "tenant" })?,
+            tenant: document
+                .tenant
+                .text()
+                .map_err(|_| Malformed::InvalidClaim { claim: "tenant" })?,
             abac: !matches!(document.aad_identity.value(), Json::Absent),
         })
     }
@@ -269,7 +272,8 @@ fn jwt_payload(token: &str) -> Result<Vec<u8>, Malformed> {
         });
     };
     let header = base64url(header).ok_or(Malformed::BadBase64 { part: JwtPart::Header })?;
-    crate::document::object::<HeaderDocument>(&header).map_err(|_| Malformed::ClaimsNotJson { part: JwtPart::Header })?;
+    crate::document::object::<HeaderDocument>(&header)
+        .map_err(|_| Malformed::ClaimsNotJson { part: JwtPart::Header })?;
     base64url(signature).ok_or(Malformed::BadBase64 {
         part: JwtPart::Signature,
     })?;
@@ -391,7 +395,9 @@ mod tests {
     fn an_echoed_token_is_blanked_before_the_text_is_cut() {
         // A 3 KB token echoed at the start of a message: cutting the message
         // to 512 bytes first kept its first ~500 bytes.
-        let token: String = (0..3000).map(|i| char::from(b"abcdefghij0123456789-_."[i % 23])).collect();
+        let token: String = (0..3000)
+            .map(|i| char::from(b"abcdefghij0123456789-_."[i % 23]))
+            .collect();
         for echo in [format!("{token} is not valid"), format!("x{}y", &token[700..2300])] {
             let body = format!(r#"{{"errors":[{{"code":"UNAUTHORIZED","message":"{echo}"}}]}}"#);
             let Err(ResponseError::Refused(refusal)) = parse_refresh_token(401, body.as_bytes(), &[&token]) else {

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use acr_auth::{
     Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, ManagedIdentityId,
-    ManagedIdentitySource, Outgoing,
-    Response, Secret, Step, Transport, TransportError, TransportErrorKind,
+    ManagedIdentitySource, Outgoing, Response, Secret, Step, Transport, TransportError, TransportErrorKind,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -148,9 +147,28 @@ fn check_request(name: &str, outgoing: &Outgoing, expected: &Value) {
         let fields: Vec<Value> = form_urlencoded::parse(body).map(|(k, v)| json!([k, v])).collect();
         assert_eq!(&Value::Array(fields), form, "{name}: form");
     } else {
-        assert_eq!(std::str::from_utf8(body).expect("text"), expected["body"], "{name}: body");
+        assert_eq!(
+            std::str::from_utf8(body).expect("text"),
+            expected["body"],
+            "{name}: body"
+        );
     }
-    assert_eq!(outgoing.max_response_len, acr_auth::MAX_RESPONSE_BODY_LEN, "{name}: body cap");
+    assert_eq!(
+        outgoing.max_response_len,
+        acr_auth::MAX_RESPONSE_BODY_LEN,
+        "{name}: body cap"
+    );
+    // The cases give no timeouts: the documented defaults.
+    assert_eq!(outgoing.timeouts, acr_auth::Timeouts::default(), "{name}: timeouts");
+    assert_eq!(
+        (
+            outgoing.timeouts.connect.as_secs(),
+            outgoing.timeouts.first_byte.as_secs(),
+            outgoing.timeouts.between_bytes.as_secs()
+        ),
+        (10, 30, 30),
+        "{name}: default timeouts"
+    );
 }
 
 /// What a script item feeds back: a response or a transport failure.
@@ -179,7 +197,12 @@ fn outcome(item: &Value) -> Result<Response, TransportError> {
         .map(|headers| {
             headers
                 .iter()
-                .map(|h| (h[0].as_str().expect("name").to_owned(), h[1].as_str().expect("value").to_owned()))
+                .map(|h| {
+                    (
+                        h[0].as_str().expect("name").to_owned(),
+                        h[1].as_str().expect("value").to_owned(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -221,8 +244,11 @@ fn check_end(case: &Value, secrets: &BTreeMap<String, String>, end: Result<Login
                 assert!(message.contains(part.as_str().expect("text")), "{name}: {message}");
             }
             if let Some(errors) = failed.get("errors") {
-                let observed: Vec<Value> =
-                    error.errors().iter().map(|e| json!({"code": e.code, "message": e.message})).collect();
+                let observed: Vec<Value> = error
+                    .errors()
+                    .iter()
+                    .map(|e| json!({"code": e.code, "message": e.message}))
+                    .collect();
                 assert_eq!(&Value::Array(observed), errors, "{name}: errors");
             }
             if let Some(id) = failed.get("correlation_id") {
@@ -257,7 +283,11 @@ fn every_case_step_by_step() {
     for case in &cases {
         let case = &resolve(case, &secrets);
         let name = case["name"].as_str().expect("a name");
-        let mut flow = LoginFlow::new(case["reference"].as_str().expect("a reference"), credentials(case), options(case));
+        let mut flow = LoginFlow::new(
+            case["reference"].as_str().expect("a reference"),
+            credentials(case),
+            options(case),
+        );
         let mut now = case["start"].as_u64().expect("a start");
         let mut event = Event::Start;
         for item in case["script"].as_array().expect("a script") {
@@ -313,7 +343,10 @@ struct Scripted<'c> {
 
 impl Transport for Scripted<'_> {
     fn send(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
-        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted request", self.name));
+        let item = self
+            .script
+            .next()
+            .unwrap_or_else(|| panic!("{}: an unscripted request", self.name));
         check_request(self.name, outgoing, &item["send"]);
         outcome(item)
     }
@@ -323,13 +356,19 @@ impl Transport for Scripted<'_> {
     }
 
     fn sleep_until(&mut self, until: u64) {
-        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted wait", self.name));
+        let item = self
+            .script
+            .next()
+            .unwrap_or_else(|| panic!("{}: an unscripted wait", self.name));
         assert_eq!(Some(until - self.now), item["wait"].as_u64(), "{}: wait", self.name);
         self.now = until;
     }
 
     fn read_file(&mut self, path: &str, max_len: usize) -> Result<String, String> {
-        let item = self.script.next().unwrap_or_else(|| panic!("{}: an unscripted read", self.name));
+        let item = self
+            .script
+            .next()
+            .unwrap_or_else(|| panic!("{}: an unscripted read", self.name));
         let file = &item["read_file"];
         assert_eq!(Some(path), file["path"].as_str(), "{}: path", self.name);
         assert_eq!(Some(max_len as u64), file["max_len"].as_u64(), "{}: cap", self.name);
@@ -355,7 +394,10 @@ fn every_case_through_the_blocking_driver() {
             credentials(case),
             options(case),
         );
-        assert!(transport.script.next().is_none(), "{name}: the script was not played to its end");
+        assert!(
+            transport.script.next().is_none(),
+            "{name}: the script was not played to its end"
+        );
         check_end(case, &secrets, end);
     }
 }
@@ -406,8 +448,69 @@ fn a_login_error_keeps_its_cause_and_does_not_repeat_it() {
         panic!("not failed");
     };
     let source = std::error::Error::source(&error).expect("a cause");
-    let cause = source.downcast_ref::<acr_auth::ResponseError>().expect("the registry's refusal");
+    let cause = source
+        .downcast_ref::<acr_auth::ResponseError>()
+        .expect("the registry's refusal");
     assert_eq!(cause.kind().as_str(), "refused");
     assert!(!error.to_string().contains(&source.to_string()), "{error}");
     assert_eq!(error.message(), format!("{error}: {source}"));
+}
+
+#[test]
+fn every_request_carries_the_timeouts_given() {
+    let timeouts = acr_auth::Timeouts {
+        connect: std::time::Duration::from_millis(1500),
+        first_byte: std::time::Duration::from_millis(2500),
+        between_bytes: std::time::Duration::from_millis(3500),
+    };
+    let options = LoginOptions {
+        timeouts,
+        discover: true,
+        ..LoginOptions::default()
+    };
+    let token = Credentials::EntraToken(Secret::new("eyJ0eXAi.e30.c2ln".to_owned()));
+    let mut flow = LoginFlow::new("myregistry.azurecr.io", token, options);
+    let Step::Send(discovery) = flow.step(0, Event::Start) else {
+        panic!("no discovery");
+    };
+    assert_eq!(discovery.timeouts, timeouts);
+}
+
+#[test]
+fn a_custom_cloud_without_an_acr_audience_asks_for_its_arm_scope() {
+    let env = acr_auth::parse_cloud_environment(
+        r#"{"resourceManagerEndpoint": "https://management.contoso.private/",
+            "activeDirectoryEndpoint": "https://login.contoso.private/",
+            "containerRegistryDNSSuffix": "azurecr.contoso.private"}"#,
+    )
+    .expect("an environment");
+    let identity = Identity::ClientSecret {
+        tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47".to_owned(),
+        client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".to_owned(),
+        secret: Secret::new("s3cr3t~value.With-Chars_0".to_owned()),
+        authority_host: Some("https://login.contoso.private/".to_owned()),
+    };
+    let options = LoginOptions {
+        custom_cloud: Some(env),
+        ..LoginOptions::default()
+    };
+    let mut flow = LoginFlow::new(
+        "myregistry.azurecr.contoso.private",
+        Credentials::Identity(identity),
+        options,
+    );
+    let Step::Send(entra) = flow.step(0, Event::Start) else {
+        panic!("no Entra request");
+    };
+    assert_eq!(
+        entra.request.url,
+        "https://login.contoso.private/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+    );
+    let form: Vec<(String, String)> = form_urlencoded::parse(entra.request.body.expose())
+        .into_owned()
+        .collect();
+    assert!(form.contains(&(
+        "scope".to_owned(),
+        "https://management.contoso.private/.default".to_owned()
+    )));
 }

@@ -4,7 +4,7 @@
 
 use acr_auth::{
     CloudEnvironment, build_exchange_request, build_token_request, parse_access_token, parse_challenge,
-    parse_cloud_environment, parse_refresh_token, resolve_scope,
+    parse_cloud_environment, parse_entra_token_response, parse_refresh_token, resolve_scope,
 };
 use proptest::prelude::*;
 
@@ -194,8 +194,8 @@ proptest! {
         // equal to it is shown as the server's text (shape 2).
         let access_shows_code = shape == 2 && status != 200;
         let texts = [
-            parse_refresh_token(status, body.as_bytes()).err().map(|e| (e.to_string(), format!("{e:?}"))),
-            parse_access_token(status, body.as_bytes())
+            parse_refresh_token(status, body.as_bytes(), &[]).err().map(|e| (e.to_string(), format!("{e:?}"))),
+            parse_access_token(status, body.as_bytes(), &[])
                 .err()
                 .filter(|_| !access_shows_code)
                 .map(|e| (e.to_string(), format!("{e:?}"))),
@@ -203,6 +203,43 @@ proptest! {
         for (display, debug) in texts.into_iter().flatten() {
             assert_no_token(&display, &token)?;
             assert_no_token(&debug, &token)?;
+        }
+    }
+
+    #[test]
+    fn a_secret_echoed_anywhere_leaves_no_fragment_in_the_error(
+        secret in "[A-Za-z0-9_.~-]{40,4000}",
+        cuts in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 1..4),
+        prefix in "[ -~&&[^\"\\\\]]{0,40}",
+        status in prop_oneof![Just(400u16), Just(401), Just(403), Just(500)],
+        in_code in any::<bool>(),
+    ) {
+        // Pieces of the secret (the whole of it among them when a cut spans
+        // everything), each at least a fragment long, echoed after `prefix`
+        // in an ACR error's message or code, or in Entra's description.
+        let pieces: Vec<&str> = cuts
+            .iter()
+            .map(|&(a, b)| {
+                let (a, b) = (a.min(b), a.max(b));
+                let start = (a * secret.len() as f64) as usize;
+                let end = ((b * secret.len() as f64) as usize).max(start + acr_auth::MIN_FRAGMENT).min(secret.len());
+                &secret[end.saturating_sub((end - start).max(acr_auth::MIN_FRAGMENT))..end]
+            })
+            .collect();
+        let echo = format!("{prefix}{}", pieces.join(" and "));
+        let (code, message) = if in_code { (echo.as_str(), "refused") } else { ("DENIED", echo.as_str()) };
+        let acr = serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string();
+        let entra = serde_json::json!({"error": code, "error_description": message, "correlation_id": echo}).to_string();
+        let texts = [
+            parse_refresh_token(status, acr.as_bytes(), &[&secret]).err().map(|e| format!("{e} {e:?}")),
+            parse_access_token(status, acr.as_bytes(), &[&secret]).err().map(|e| format!("{e} {e:?}")),
+            parse_entra_token_response(status, entra.as_bytes(), 0, &[&secret]).err().map(|e| format!("{e} {e:?}")),
+        ];
+        for text in texts.into_iter().flatten() {
+            for window in secret.as_bytes().windows(acr_auth::MIN_FRAGMENT) {
+                let window = std::str::from_utf8(window).expect("ASCII");
+                prop_assert!(!text.contains(window), "{window:?} in {text}");
+            }
         }
     }
 
@@ -231,8 +268,8 @@ proptest! {
         let _ = parse_cloud_environment(&text);
         let _ = parse_challenge(&text, None);
         let _ = parse_challenge(&text, Some(&cloud));
-        let _ = parse_refresh_token(status, &bytes);
-        let _ = parse_access_token(status, &bytes);
+        let _ = parse_refresh_token(status, &bytes, &[]);
+        let _ = parse_access_token(status, &bytes, &[]);
         let _ = build_exchange_request(&text, &text, Some(&text), None);
         let _ = build_token_request(&text, &text, &[&text], Some(&cloud));
     }

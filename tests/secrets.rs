@@ -30,7 +30,7 @@ fn credential_debug_redacts_the_password() {
     let payload = URL_SAFE_NO_PAD.encode(r#"{"exp":1767232800}"#);
     let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.c2VjcmV0LXNpZ25hdHVyZQ");
     let body = serde_json::json!({ "refresh_token": token }).to_string();
-    let credential = parse_refresh_token(200, body.as_bytes()).expect("a valid response");
+    let credential = parse_refresh_token(200, body.as_bytes(), &[]).expect("a valid response");
     let debug = format!("{credential:?}");
     assert!(!debug.contains(&token) && !debug.contains("c2VjcmV0"), "{debug}");
     assert_eq!(credential.password.expose(), &token);

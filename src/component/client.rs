@@ -40,7 +40,9 @@ struct WasiHttp;
 impl Transport for WasiHttp {
     fn now(&self) -> u64 {
         let now = wall_clock::now();
-        now.seconds.saturating_mul(1000).saturating_add(u64::from(now.nanoseconds / 1_000_000))
+        now.seconds
+            .saturating_mul(1000)
+            .saturating_add(u64::from(now.nanoseconds / 1_000_000))
     }
 
     fn sleep_until(&mut self, until: u64) {

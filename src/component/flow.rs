@@ -49,13 +49,15 @@ pub(super) fn login_options(options: flow::LoginOptions) -> Result<crate::LoginO
     let millis = |ms: Option<u64>, default: Duration| ms.map_or(default, Duration::from_millis);
     let custom_cloud = checked_cloud(options.custom_cloud)
         .map_err(|e| LoginError::invalid_input(RequestError::Reference(ReferenceError::InvalidCloud(e))))?;
-    let retry = options.retry.map_or_else(crate::RetryPolicy::default, |policy| crate::RetryPolicy {
-        max_retries: policy.max_retries,
-        metadata_max_retries: policy.metadata_max_retries,
-        first_delay: Duration::from_millis(policy.first_delay_ms),
-        max_delay: Duration::from_millis(policy.max_delay_ms),
-        gone_window: Duration::from_millis(policy.gone_window_ms),
-    });
+    let retry = options
+        .retry
+        .map_or_else(crate::RetryPolicy::default, |policy| crate::RetryPolicy {
+            max_retries: policy.max_retries,
+            metadata_max_retries: policy.metadata_max_retries,
+            first_delay: Duration::from_millis(policy.first_delay_ms),
+            max_delay: Duration::from_millis(policy.max_delay_ms),
+            gone_window: Duration::from_millis(policy.gone_window_ms),
+        });
     Ok(crate::LoginOptions {
         tenant: options.tenant,
         repository_scopes: options.repository_scopes,

@@ -37,8 +37,8 @@ mod wit {
 use wit::{challenge, entra, exchange, http, scope, token};
 
 use crate::{
-    Secret, ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed,
-    ReferenceError, RequestError, ResponseError, full_message,
+    ChallengeError, CloudEnvironmentError, EntraRequestError, EntraResponseError, InputError, Malformed,
+    ReferenceError, RequestError, ResponseError, Secret, full_message,
 };
 
 /// Maps a library kind to the WIT enum of the same cases, exhaustively: a
@@ -125,7 +125,6 @@ pub(crate) fn checked_cloud(
     })
     .transpose()
 }
-
 
 impl exchange::Guest for Component {
     fn build_exchange_request(

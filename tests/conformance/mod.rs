@@ -17,32 +17,29 @@
 
 pub mod case;
 
-use std::fmt::Debug;
-
 use serde_json::{Value, json};
 
 pub use case::{
-    CASE_FILES, cases, entra_response_inputs, exchange_inputs, input, response_body, status, token_request_inputs,
+    CASE_FILES, OTHER_CASE_FILES, cases, entra_response_inputs, exchange_inputs, input, response_body, status,
+    token_request_inputs,
 };
 
-/// The kebab-case name of an enum variant from its `Debug` form:
-/// `ScopeErrorKind::NotAscii` and `NotAscii { .. }` are both `not-ascii`.
-pub fn kind_name(value: &impl Debug) -> String {
-    let debug = format!("{value:?}");
-    let head = debug.split(['{', '(', ' ']).next().unwrap_or_default();
-    let ident = head.rsplit("::").next().unwrap_or_default();
-    let mut name = String::new();
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                name.push('-');
-            }
-            name.push(c.to_ascii_lowercase());
-        } else {
-            name.push(c);
-        }
+/// The WIT name of a resolved scope's cloud.
+pub fn cloud_name(cloud: acr_auth::Cloud) -> &'static str {
+    match cloud {
+        acr_auth::Cloud::Public => "public",
+        acr_auth::Cloud::China => "china",
+        acr_auth::Cloud::UsGovernment => "us-government",
+        _ => "custom",
     }
-    name
+}
+
+/// The WIT name of a resolved scope's audience.
+pub fn audience_name(audience: acr_auth::Audience) -> &'static str {
+    match audience {
+        acr_auth::Audience::Acr => "acr",
+        _ => "arm",
+    }
 }
 
 /// An error as JSON: its kind and message.
@@ -191,13 +188,13 @@ pub trait Host {
     /// `parse-challenge`.
     fn parse_challenge(&self, header: &str) -> Value;
     /// `parse-refresh-token`, the token included.
-    fn parse_refresh_token(&self, status: u16, body: &[u8]) -> Value;
+    fn parse_refresh_token(&self, status: u16, body: &[u8], sent: &[String]) -> Value;
     /// `parse-access-token`, the token included.
-    fn parse_access_token(&self, status: u16, body: &[u8]) -> Value;
+    fn parse_access_token(&self, status: u16, body: &[u8], sent: &[String]) -> Value;
     /// `build-entra-token-request` for the case's identity, scope and custom cloud.
     fn build_entra_token_request(&self, case: &Value) -> Value;
     /// `parse-entra-token-response`, the token included.
-    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64) -> Value;
+    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64, sent: &[String]) -> Value;
 }
 
 /// `host`'s answer to a case of the case file `file`.
@@ -214,15 +211,24 @@ pub fn answer(host: &impl Host, file: &str, case: &Value) -> Value {
             host.build_token_request(&reference, &token, &scopes)
         }
         "challenge" => host.parse_challenge(&input(case, "header").expect("a header")),
-        "refresh-token" => host.parse_refresh_token(status(case), &response_body(case).0),
-        "access-token" => host.parse_access_token(status(case), &response_body(case).0),
+        "refresh-token" => host.parse_refresh_token(status(case), &response_body(case).0, &sent(case)),
+        "access-token" => host.parse_access_token(status(case), &response_body(case).0, &sent(case)),
         "entra-token-request" => host.build_entra_token_request(case),
         "entra-token-response" => {
             let (status, body, now) = entra_response_inputs(case);
-            host.parse_entra_token_response(status, body.as_bytes(), now)
+            host.parse_entra_token_response(status, body.as_bytes(), now, &sent(case))
         }
         other => panic!("no function answers {other}.json"),
     }
+}
+
+/// The secrets a response case's request carried (`sent`), which no error
+/// text may repeat; none when the case names none.
+pub fn sent(case: &Value) -> Vec<String> {
+    case["sent"]
+        .as_array()
+        .map(|sent| sent.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// Checks that `host` resolves the login server it answered for each
@@ -260,20 +266,20 @@ impl Host for Native {
         challenge_native(header)
     }
 
-    fn parse_refresh_token(&self, status: u16, body: &[u8]) -> Value {
-        refresh_native(status, body)
+    fn parse_refresh_token(&self, status: u16, body: &[u8], sent: &[String]) -> Value {
+        refresh_native(status, body, sent)
     }
 
-    fn parse_access_token(&self, status: u16, body: &[u8]) -> Value {
-        access_native(status, body)
+    fn parse_access_token(&self, status: u16, body: &[u8], sent: &[String]) -> Value {
+        access_native(status, body, sent)
     }
 
     fn build_entra_token_request(&self, case: &Value) -> Value {
         entra_request_native(case)
     }
 
-    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64) -> Value {
-        entra_response_native(status, body, now)
+    fn parse_entra_token_response(&self, status: u16, body: &[u8], now: u64, sent: &[String]) -> Value {
+        entra_response_native(status, body, now, sent)
     }
 }
 
@@ -292,18 +298,12 @@ pub fn custom_cloud(case: &Value) -> Option<acr_auth::CloudEnvironment> {
 
 /// A resolved scope as JSON. The native and the generated types have the
 /// same fields, so every host's answer goes through this one function.
-pub fn scope_json(
-    login_server: &str,
-    cloud: &impl Debug,
-    scope: &str,
-    audience: &impl Debug,
-    authority: &str,
-) -> Value {
+pub fn scope_json(login_server: &str, cloud: &str, scope: &str, audience: &str, authority: &str) -> Value {
     json!({
         "login_server": login_server,
-        "cloud": kind_name(cloud),
+        "cloud": cloud,
         "scope": scope,
-        "audience": kind_name(audience),
+        "audience": audience,
         "authority_host": authority,
     })
 }
@@ -311,8 +311,14 @@ pub fn scope_json(
 /// `resolve-scope` through the native library.
 pub fn scope_native(reference: &str, env: Option<&acr_auth::CloudEnvironment>) -> Value {
     match acr_auth::resolve_scope(reference, env) {
-        Ok(r) => scope_json(&r.login_server, &r.cloud, &r.scope, &r.audience, &r.authority_host),
-        Err(e) => error_json(kind_name(&e), e.to_string()),
+        Ok(r) => scope_json(
+            &r.login_server,
+            cloud_name(r.cloud),
+            &r.scope,
+            audience_name(r.audience),
+            &r.authority_host,
+        ),
+        Err(e) => error_json(e.kind().as_str().to_owned(), acr_auth::full_message(&e)),
     }
 }
 
@@ -338,14 +344,19 @@ pub fn cloud_environment_json(
 pub fn cloud_environment_native(json: &str) -> Value {
     match acr_auth::parse_cloud_environment(json) {
         Ok(env) => cloud_environment_json(
-            env.name.as_deref(),
-            &env.container_registry_dns_suffix,
-            &env.resource_manager_endpoint,
-            &env.active_directory_endpoint,
-            env.acr_audience.as_deref(),
+            env.name(),
+            env.container_registry_dns_suffix(),
+            env.resource_manager_endpoint(),
+            env.active_directory_endpoint(),
+            env.acr_audience(),
         ),
-        Err(e) => json!({ "error": kind_name(&e), "field": e.field(), "message": e.to_string() }),
+        Err(e) => cloud_environment_error_native(&e),
     }
+}
+
+/// A native cloud environment error as JSON: its kind, field and message.
+pub fn cloud_environment_error_native(e: &acr_auth::CloudEnvironmentError) -> Value {
+    json!({ "error": e.kind().as_str(), "field": e.field(), "message": acr_auth::full_message(e) })
 }
 
 /// A request as JSON, its body as text (the CLI's `exchange-request` shape).
@@ -366,15 +377,24 @@ pub fn request_json<'h>(
 
 /// A request the native library built, as JSON.
 fn native_request_json(r: &acr_auth::Request) -> Value {
-    request_json(r.method, &r.url, r.headers.iter().copied(), r.body.expose())
+    request_json(
+        r.method,
+        &r.url,
+        r.headers.iter().map(|(name, value)| (*name, value.as_str())),
+        r.body.expose(),
+    )
 }
 
 /// A native request-building result as JSON.
 fn request_native(result: Result<acr_auth::Request, acr_auth::RequestError>) -> Value {
     match result {
         Ok(r) => native_request_json(&r),
-        Err(acr_auth::RequestError::Reference(e)) => error_json(format!("reference:{}", kind_name(&e)), e.to_string()),
-        Err(acr_auth::RequestError::Input(e)) => error_json(format!("input:{}", kind_name(&e)), e.to_string()),
+        Err(acr_auth::RequestError::Reference(e)) => {
+            error_json(format!("reference:{}", e.kind().as_str()), acr_auth::full_message(&e))
+        }
+        Err(acr_auth::RequestError::Input(e)) => {
+            error_json(format!("input:{}", e.kind().as_str()), acr_auth::full_message(&e))
+        }
         Err(other) => panic!("unexpected error variant {other:?}"),
     }
 }
@@ -409,13 +429,7 @@ pub fn challenge_json(realm: &str, service: &str, scopes: &[String], login_serve
 pub fn challenge_native(header: &str) -> Value {
     match acr_auth::parse_challenge(header, None) {
         Ok(c) => challenge_json(&c.realm, &c.service, &c.scopes, &c.login_server, &c.exchange_url),
-        Err(e) => {
-            let kind = match &e {
-                acr_auth::ChallengeError::Realm(_) => "realm-host".to_owned(),
-                other => kind_name(other),
-            };
-            error_json(kind, e.to_string())
-        }
+        Err(e) => error_json(e.kind().as_str().to_owned(), acr_auth::full_message(&e)),
     }
 }
 
@@ -437,25 +451,32 @@ fn response_error_native(error: acr_auth::ResponseError) -> Value {
             r.errors.iter().map(|e| (e.code.as_str(), e.message.as_str())),
             r.to_string(),
         ),
-        acr_auth::ResponseError::Malformed(m) => error_json(format!("malformed:{}", kind_name(&m)), m.to_string()),
+        acr_auth::ResponseError::Malformed(m) => {
+            error_json(format!("malformed:{}", m.kind().as_str()), acr_auth::full_message(&m))
+        }
         other => panic!("unexpected error variant {other:?}"),
     }
 }
 
 /// A repository access token as JSON, the token included.
-pub fn access_token_json(token: &str, expires_at: u64, issued_at: Option<u64>, login_server: Option<&str>) -> Value {
+pub fn access_token_json(token: &str, expires_at: u64, issued_at: Option<u64>, audience: &[String]) -> Value {
     json!({
         "token": token,
         "expires_at": expires_at,
         "issued_at": issued_at,
-        "login_server": login_server,
+        "audience": audience,
     })
 }
 
+/// The texts of `strings`, as the library takes secrets.
+fn borrowed(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
+}
+
 /// `parse-access-token` through the native library, token included.
-pub fn access_native(status: u16, body: &[u8]) -> Value {
-    match acr_auth::parse_access_token(status, body) {
-        Ok(a) => access_token_json(a.token.expose(), a.expires_at, a.issued_at, a.login_server.as_deref()),
+pub fn access_native(status: u16, body: &[u8], sent: &[String]) -> Value {
+    match acr_auth::parse_access_token(status, body, &borrowed(sent)) {
+        Ok(a) => access_token_json(a.token.expose(), a.expires_at, a.issued_at, &a.audience),
         Err(e) => response_error_native(e),
     }
 }
@@ -467,29 +488,32 @@ pub fn credential_json(
     password: &str,
     expires_at: u64,
     issued_at: Option<u64>,
-    login_server: Option<&str>,
+    audience: &[String],
     tenant: Option<&str>,
+    abac: bool,
 ) -> Value {
     json!({
         "username": username,
         "password": password,
         "expires_at": expires_at,
         "issued_at": issued_at,
-        "login_server": login_server,
+        "audience": audience,
         "tenant": tenant,
+        "abac": abac,
     })
 }
 
 /// `parse-refresh-token` through the native library.
-pub fn refresh_native(status: u16, body: &[u8]) -> Value {
-    match acr_auth::parse_refresh_token(status, body) {
+pub fn refresh_native(status: u16, body: &[u8], sent: &[String]) -> Value {
+    match acr_auth::parse_refresh_token(status, body, &borrowed(sent)) {
         Ok(c) => credential_json(
             c.username,
             c.password.expose(),
             c.expires_at,
             c.issued_at,
-            c.login_server.as_deref(),
+            &c.audience,
             c.tenant.as_deref(),
+            c.abac,
         ),
         Err(e) => response_error_native(e),
     }
@@ -527,7 +551,12 @@ pub fn identity_native(case: &Value) -> acr_auth::Identity {
             authority_host,
         }
     } else {
-        let id = &identity["managed_identity"];
+        let managed = &identity["managed_identity"];
+        // `{"id": ..., "source": ...}`, or the ID object alone for the metadata service.
+        let (id, source) = match managed.get("source") {
+            Some(source) => (&managed["id"], source),
+            None => (managed, &Value::Null),
+        };
         acr_auth::Identity::ManagedIdentity {
             id: [
                 ("client_id", acr_auth::ManagedIdentityId::ClientId as fn(String) -> _),
@@ -536,7 +565,27 @@ pub fn identity_native(case: &Value) -> acr_auth::Identity {
             ]
             .into_iter()
             .find_map(|(key, make)| text(id, key).map(make)),
+            source: managed_identity_source(source),
         }
+    }
+}
+
+/// A managed identity's source as a case writes it: absent or null for the
+/// metadata service, else one of `app_service` (`endpoint`, `header`),
+/// `azure_arc` or `cloud_shell` (each its endpoint).
+pub fn managed_identity_source(source: &Value) -> acr_auth::ManagedIdentitySource {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    if let Some(app) = source.get("app_service") {
+        acr_auth::ManagedIdentitySource::AppService {
+            endpoint: text(&app["endpoint"]).expect("an endpoint"),
+            header: acr_auth::Secret::new(text(&app["header"]).expect("a header")),
+        }
+    } else if let Some(endpoint) = source.get("azure_arc").and_then(text) {
+        acr_auth::ManagedIdentitySource::AzureArc { endpoint }
+    } else if let Some(endpoint) = source.get("cloud_shell").and_then(text) {
+        acr_auth::ManagedIdentitySource::CloudShell { endpoint }
+    } else {
+        acr_auth::ManagedIdentitySource::Imds
     }
 }
 
@@ -546,7 +595,7 @@ pub fn entra_request_native(case: &Value) -> Value {
     let scope = input(case, "scope").expect("a scope");
     match acr_auth::build_entra_token_request(&identity_native(case), &scope, env.as_ref()) {
         Ok(r) => native_request_json(&r),
-        Err(e) => error_json(kind_name(&e), e.to_string()),
+        Err(e) => error_json(e.kind().as_str().to_owned(), acr_auth::full_message(&e)),
     }
 }
 
@@ -580,8 +629,8 @@ pub fn entra_refusal_json(
 }
 
 /// `parse-entra-token-response` through the native library.
-pub fn entra_response_native(status: u16, body: &[u8], now: u64) -> Value {
-    match acr_auth::parse_entra_token_response(status, body, now) {
+pub fn entra_response_native(status: u16, body: &[u8], now: u64, sent: &[String]) -> Value {
+    match acr_auth::parse_entra_token_response(status, body, now, &borrowed(sent)) {
         Ok(t) => entra_token_json(t.access_token.expose(), t.expires_at),
         Err(acr_auth::EntraResponseError::Refused(r)) => entra_refusal_json(
             r.to_string(),
@@ -593,7 +642,7 @@ pub fn entra_response_native(status: u16, body: &[u8], now: u64) -> Value {
             &r.correlation_id,
         ),
         Err(acr_auth::EntraResponseError::Malformed(m)) => {
-            error_json(format!("malformed:{}", kind_name(&m)), m.to_string())
+            error_json(format!("malformed:{}", m.kind().as_str()), acr_auth::full_message(&m))
         }
         Err(other) => panic!("unexpected error variant {other:?}"),
     }
