@@ -88,7 +88,8 @@ fn call(store: &mut Store<State>, func: &Func, args: &[Val]) -> Result<()> {
 /// `client`): sizes, compile time, instantiation, two calls and the linear
 /// memory after one. Each current row's ratio is over its baseline row.
 pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
-    let read = |file: &str| std::fs::read(dir.join(file)).with_context(|| format!("reading {}", dir.join(file).display()));
+    let read =
+        |file: &str| std::fs::read(dir.join(file)).with_context(|| format!("reading {}", dir.join(file).display()));
     let builds = [
         Build::new("baseline", read("acr_auth.wasm")?, read("acr_auth_client.wasm")?)?,
         Build::new("current", pure.to_vec(), client.to_vec())?,
@@ -104,14 +105,20 @@ pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Ve
         let kib = |bytes: usize| bytes as f64 / 1024.0;
         let mut rows = vec![
             Stat::single(format!("{label}: pure component size"), "KiB", kib(build.bytes.len())),
-            Stat::single(format!("{label}: client component size"), "KiB", kib(build.client.len())),
+            Stat::single(
+                format!("{label}: client component size"),
+                "KiB",
+                kib(build.client.len()),
+            ),
         ];
         rows.push(measure(format!("{label}: compile pure (Component::new)"), plan, || {
             Component::new(&build.engine, &build.bytes).expect("compiles")
         }));
-        rows.push(measure(format!("{label}: compile client (Component::new)"), plan, || {
-            Component::new(&build.engine, &build.client).expect("compiles")
-        }));
+        rows.push(measure(
+            format!("{label}: compile client (Component::new)"),
+            plan,
+            || Component::new(&build.engine, &build.client).expect("compiles"),
+        ));
         rows.push(measure(format!("{label}: instantiate + new Store"), plan, || {
             build.instantiate("scope", "resolve-scope").expect("instantiates")
         }));
@@ -122,13 +129,17 @@ pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Ve
             "KiB",
             kib(store.data().memory_bytes),
         ));
-        rows.push(measure(format!("{label}: resolve-scope short, reused instance"), plan, || {
-            call(&mut store, &resolve, &scope_args).expect("resolves")
-        }));
+        rows.push(measure(
+            format!("{label}: resolve-scope short, reused instance"),
+            plan,
+            || call(&mut store, &resolve, &scope_args).expect("resolves"),
+        ));
         let (mut store, parse) = build.instantiate("token", "parse-refresh-token")?;
-        rows.push(measure(format!("{label}: parse-refresh-token, reused instance"), plan, || {
-            call(&mut store, &parse, &token_args).expect("parses")
-        }));
+        rows.push(measure(
+            format!("{label}: parse-refresh-token, reused instance"),
+            plan,
+            || call(&mut store, &parse, &token_args).expect("parses"),
+        ));
         per_build.push(rows);
     }
     let current = per_build.pop().expect("two builds");

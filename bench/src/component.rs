@@ -144,11 +144,11 @@ fn cases() -> Vec<Case> {
     cases.push(Case {
         name: format!("parse-refresh-token ({} B body)", b1.len()),
         accepted: true,
-        native: Box::new(move || black_box(acr_auth::parse_refresh_token(200, &b1)).is_ok()),
+        native: Box::new(move || black_box(acr_auth::parse_refresh_token(200, &b1, &[])).is_ok()),
         component: Box::new(move |store, pure| {
-            Ok(black_box(pure.acr_auth_token().call_parse_refresh_token(store, 200, &b2)?).is_ok())
+            Ok(black_box(pure.acr_auth_token().call_parse_refresh_token(store, 200, &b2, &[])?).is_ok())
         }),
-        embedder: Box::new(move |e| Ok(black_box(e.parse_refresh_token(200, &b3)?).is_ok())),
+        embedder: Box::new(move |e| Ok(black_box(e.parse_refresh_token(200, &b3, &[])?).is_ok())),
     });
 
     cases.push(Case {

@@ -101,6 +101,6 @@ mod tests {
         assert!((1400..=1600).contains(&token.len()), "{}", token.len());
         let body = super::refresh_token_body();
         assert!((1400..=1650).contains(&body.len()), "{}", body.len());
-        assert!(acr_auth::parse_refresh_token(200, &body).is_ok());
+        assert!(acr_auth::parse_refresh_token(200, &body, &[]).is_ok());
     }
 }

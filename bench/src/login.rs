@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use acr_auth::{Request, Response, Timeouts, Transport, TransportError, TransportErrorKind};
+use acr_auth::{Credentials, Outgoing, Response, Secret, Transport, TransportError, TransportErrorKind};
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::login::LoginOptions as ComponentLoginOptions;
+use acr_auth_host::client::wit::flow::{Credentials as ComponentCredentials, LoginOptions as ComponentLoginOptions};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
 use anyhow::{Context as _, Result, ensure};
@@ -56,12 +56,8 @@ impl NativeTransport {
     }
 
     /// Sends `request` on a new connection.
-    async fn send_async(
-        &self,
-        request: &Request,
-        timeouts: &Timeouts,
-        max_body: usize,
-    ) -> Result<Response, TransportError> {
+    async fn send_async(&self, outgoing: &Outgoing) -> Result<Response, TransportError> {
+        let (request, timeouts, max_body) = (&outgoing.request, &outgoing.timeouts, outgoing.max_response_len);
         let fail = |kind, message: String| TransportError { kind, message };
         let uri: http::Uri = request
             .url
@@ -96,7 +92,7 @@ impl NativeTransport {
                 uri.authority().map_or(host.as_str(), |a| a.as_str()),
             );
         for (name, value) in &request.headers {
-            builder = builder.header(*name, *value);
+            builder = builder.header(*name, value.as_str());
         }
         let outgoing = builder
             .body(Full::new(Bytes::from(request.body.expose().clone())))
@@ -145,8 +141,22 @@ impl NativeTransport {
 }
 
 impl Transport for NativeTransport {
-    fn send(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError> {
-        self.runtime.block_on(self.send_async(request, timeouts, max_body))
+    fn send(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
+        self.runtime.block_on(self.send_async(outgoing))
+    }
+
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn sleep_until(&mut self, until: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(until.saturating_sub(self.now())));
+    }
+
+    fn read_file(&mut self, path: &str, _max_len: usize) -> Result<String, String> {
+        Err(format!("the benchmark reads no files, so not {path}"))
     }
 }
 
@@ -165,20 +175,24 @@ pub fn round_trips(plan: &Plan) -> Result<Vec<Stat>> {
     ] {
         let component_options = ComponentLoginOptions {
             tenant: None,
-            scopes: scopes.clone(),
+            repository_scopes: scopes.clone(),
             discover,
             custom_cloud: None,
             connect_timeout_ms: None,
             first_byte_timeout_ms: None,
             between_bytes_timeout_ms: None,
+            retry: None,
         };
         let native_options = acr_auth::LoginOptions {
-            scopes,
+            repository_scopes: scopes,
             discover,
             ..Default::default()
         };
-        let mut native_login = || acr_auth::login(&mut native, HOST, DEFAULT_ENTRA_TOKEN, &native_options);
-        let component_login = || client.login(HOST, DEFAULT_ENTRA_TOKEN, &component_options);
+        let native_credentials = Credentials::EntraToken(Secret::new(DEFAULT_ENTRA_TOKEN.to_owned()));
+        let component_credentials = ComponentCredentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned());
+        let mut native_login =
+            || acr_auth::login(&mut native, HOST, native_credentials.clone(), native_options.clone());
+        let component_login = || client.login(HOST, &component_credentials, &component_options);
         let native_result = native_login().context("native login")?;
         let component_result = component_login()?.map_err(|e| anyhow::anyhow!("component login: {}", e.message))?;
         ensure!(

@@ -79,11 +79,14 @@ fn main() -> Result<()> {
         &plan,
     )?);
     if let Some(dir) = &baseline {
-        section(&format!("the baseline components in {} beside this build's", dir.display()));
+        section(&format!(
+            "the baseline components in {} beside this build's",
+            dir.display()
+        ));
         rows.extend(baseline::compare(
             dir,
-            acr_auth_cli::COMPONENT,
-            acr_auth_cli::client::CLIENT_COMPONENT,
+            acr_auth_host::COMPONENT,
+            acr_auth_host::CLIENT_COMPONENT,
             &plan,
         )?);
     }

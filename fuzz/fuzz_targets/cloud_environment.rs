@@ -127,14 +127,14 @@ fuzz_target!(|data: &[u8]| {
         Ok(env) => env,
         Err(e) => return assert_clean_message(&e.to_string()),
     };
-    let endpoints = [&env.resource_manager_endpoint, &env.active_directory_endpoint]
+    let endpoints = [env.resource_manager_endpoint(), env.active_directory_endpoint()]
         .into_iter()
-        .chain(&env.acr_audience);
+        .chain(env.acr_audience());
     for endpoint in endpoints {
         assert!(endpoint.starts_with("https://"), "{endpoint:?} is not an https:// URL");
     }
-    assert!(env.active_directory_endpoint.ends_with('/'));
-    let suffix = &env.container_registry_dns_suffix;
+    assert!(env.active_directory_endpoint().ends_with('/'));
+    let suffix = env.container_registry_dns_suffix();
     assert!(
         !suffix.starts_with('.') && !suffix.bytes().any(|b| b.is_ascii_uppercase()),
         "{suffix:?} is not normalised"
@@ -142,12 +142,12 @@ fuzz_target!(|data: &[u8]| {
     let resolved = acr_auth::resolve_scope(&format!("myregistry.{suffix}"), Some(&env))
         .unwrap_or_else(|e| panic!("no registry resolves under the suffix {suffix:?}: {e}"));
     if resolved.cloud == Cloud::Custom {
-        let (audience, scope_of) = match &env.acr_audience {
+        let (audience, scope_of) = match env.acr_audience() {
             Some(aud) => (Audience::Acr, aud),
-            None => (Audience::Arm, &env.resource_manager_endpoint),
+            None => (Audience::Arm, env.resource_manager_endpoint()),
         };
         assert_eq!(resolved.audience, audience);
         assert_eq!(resolved.scope, format!("{}/.default", scope_of.trim_end_matches('/')));
-        assert_eq!(resolved.authority_host, env.active_directory_endpoint);
+        assert_eq!(resolved.authority_host, env.active_directory_endpoint());
     }
 });

@@ -1,20 +1,23 @@
 //! `build_entra_token_request` on any identity, scope and authority.
 //!
-//! Input: one byte choosing the identity (modulo 6: federated token, client
+//! Input: one byte choosing the identity (modulo 9: federated token, client
 //! secret, system-assigned managed identity, managed identity by client ID,
-//! by object ID, by resource ID), then tenant, client ID (or managed
-//! identity ID), credential, authority host (empty: none) and scope,
-//! NUL-separated.
+//! by object ID, by resource ID, App Service, Azure Arc, Cloud Shell), then
+//! tenant, client ID (or managed identity ID), credential (or App Service's
+//! identity header), authority host or platform endpoint (empty: none) and
+//! scope, NUL-separated.
 //! A built request goes only to a Microsoft Entra authority over HTTPS
 //! (`POST <authority><tenant>/oauth2/v2.0/token`, whose form decodes to
-//! exactly the client-credentials fields and the credential) or to the
-//! metadata service (`GET`, no body, no credential). A refusal does not
-//! depend on the credential and does not show it.
+//! exactly the client-credentials fields and the credential), to the
+//! metadata service (`GET`, no body, no credential), or to exactly the
+//! platform endpoint given, `http://` only to a loopback address, with the
+//! identity header for App Service only. A refusal does not depend on the
+//! credential and does not show it.
 
 #![no_main]
 
 use acr_auth::{
-    EntraRequestError, Identity, MANAGED_IDENTITY_ENDPOINT, ManagedIdentityId, Request, Secret,
+    EntraRequestError, Identity, MANAGED_IDENTITY_ENDPOINT, ManagedIdentityId, ManagedIdentitySource, Request, Secret,
     build_entra_token_request,
 };
 use acr_auth_fuzz::{assert_clean_message, fields, optional, rotate};
@@ -33,7 +36,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let [tenant, id, credential, authority, scope] = fields(input);
     let authority = optional(&authority).map(str::to_owned);
-    let identity = |credential: &str| match selector % 6 {
+    let selector = selector % 9;
+    let imds = |id| Identity::ManagedIdentity {
+        id,
+        source: ManagedIdentitySource::Imds,
+    };
+    let endpoint = authority.clone().unwrap_or_default();
+    let identity = |credential: &str| match selector {
         0 => Identity::FederatedToken {
             tenant: tenant.clone(),
             client_id: id.clone(),
@@ -46,21 +55,35 @@ fuzz_target!(|data: &[u8]| {
             secret: Secret::new(credential.to_owned()),
             authority_host: authority.clone(),
         },
-        2 => Identity::ManagedIdentity { id: None },
-        3 => Identity::ManagedIdentity {
-            id: Some(ManagedIdentityId::ClientId(id.clone())),
+        2 => imds(None),
+        3 => imds(Some(ManagedIdentityId::ClientId(id.clone()))),
+        4 => imds(Some(ManagedIdentityId::ObjectId(id.clone()))),
+        5 => imds(Some(ManagedIdentityId::ResourceId(id.clone()))),
+        6 => Identity::ManagedIdentity {
+            id: None,
+            source: ManagedIdentitySource::AppService {
+                endpoint: endpoint.clone(),
+                header: Secret::new(credential.to_owned()),
+            },
         },
-        4 => Identity::ManagedIdentity {
-            id: Some(ManagedIdentityId::ObjectId(id.clone())),
+        7 => Identity::ManagedIdentity {
+            id: None,
+            source: ManagedIdentitySource::AzureArc {
+                endpoint: endpoint.clone(),
+            },
         },
         _ => Identity::ManagedIdentity {
-            id: Some(ManagedIdentityId::ResourceId(id.clone())),
+            id: None,
+            source: ManagedIdentitySource::CloudShell {
+                endpoint: endpoint.clone(),
+            },
         },
     };
     let call = |credential: &str| build_entra_token_request(&identity(credential), &scope, None);
+    let has_credential = matches!(selector, 0 | 1 | 6);
     match call(&credential) {
-        Ok(request) if selector % 6 < 2 => check_authority_request(&request, &tenant, &id, &scope, &credential),
-        Ok(request) => {
+        Ok(request) if selector < 2 => check_authority_request(&request, &tenant, &id, &scope, &credential),
+        Ok(request) if selector < 6 => {
             assert_eq!(request.method, "GET");
             assert!(
                 request.url.starts_with(&format!("{MANAGED_IDENTITY_ENDPOINT}?")),
@@ -68,11 +91,47 @@ fuzz_target!(|data: &[u8]| {
                 request.url
             );
             assert!(request.body.expose().is_empty());
-            assert!(request.headers.contains(&("metadata", "true")));
+            assert!(header(&request, "metadata") == Some("true"));
         }
-        Err(e) => check_error(&e, &credential, selector % 6 < 2, call),
+        Ok(request) => check_platform_request(&request, &endpoint, (selector == 6).then_some(credential.as_str())),
+        Err(e) => check_error(&e, &credential, has_credential, call),
     }
 });
+
+/// The value of the request's header `name`.
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// A request to a platform's managed identity endpoint: that endpoint
+/// exactly (plain HTTP only to a loopback host), with the identity header
+/// only when the platform has one.
+fn check_platform_request(request: &Request, endpoint: &str, identity_header: Option<&str>) {
+    let url = url::Url::parse(&request.url).expect("a URL");
+    let given = url::Url::parse(endpoint).expect("the endpoint is a URL");
+    assert_eq!(url.host(), given.host(), "{} is not {endpoint}", request.url);
+    assert_eq!(url.port_or_known_default(), given.port_or_known_default());
+    assert_eq!(url.path(), given.path());
+    match url.scheme() {
+        "https" => {}
+        "http" => assert!(
+            match url.host() {
+                Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            },
+            "plain HTTP to {}",
+            request.url
+        ),
+        other => panic!("a request over {other}"),
+    }
+    assert_eq!(header(request, "x-identity-header"), identity_header);
+}
 
 /// A request to an Entra authority: HTTPS to a Microsoft host, a form of
 /// exactly the client-credentials fields.

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let now = u64::from_be_bytes(*now);
-    let result = parse_entra_token_response(status, body, now);
+    let result = parse_entra_token_response(status, body, now, &[]);
     if let Ok(token) = &result {
         assert!(
             token.expires_at >= now || body_has(body, "expires_on"),

@@ -13,6 +13,6 @@ fuzz_target!(|data: &[u8]| {
     let Some((status, body)) = response_input(data) else {
         return;
     };
-    let result = acr_auth::parse_refresh_token(status, body);
+    let result = acr_auth::parse_refresh_token(status, body, &[]);
     check_response(&result, body, "refresh_token", |c| c.password.expose());
 });

@@ -19,10 +19,9 @@ fn suffix(cloud: Cloud, env: Option<&CloudEnvironment>) -> &str {
         Cloud::Public => "azurecr.io",
         Cloud::China => "azurecr.cn",
         Cloud::UsGovernment => "azurecr.us",
-        Cloud::Custom => {
-            &env.expect("only a custom cloud resolves as custom")
-                .container_registry_dns_suffix
-        }
+        Cloud::Custom => env
+            .expect("only a custom cloud resolves as custom")
+            .container_registry_dns_suffix(),
         other => panic!("unknown cloud {other:?}"),
     }
 }

@@ -198,8 +198,13 @@ pub fn check_request_error(
 pub fn check_request(request: &Request, login_server: &str, path: &str, form: &[(&str, &str)]) {
     assert_eq!(request.method, "POST");
     assert_eq!(request.url, format!("https://{login_server}{path}"));
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
     assert_eq!(
-        request.headers,
+        headers,
         [
             ("content-type", "application/x-www-form-urlencoded"),
             ("accept", "application/json")

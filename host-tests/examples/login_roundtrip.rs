@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::login::LoginOptions;
+use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
 
@@ -38,18 +38,20 @@ fn main() {
     ] {
         let options = LoginOptions {
             tenant: None,
-            scopes,
+            repository_scopes: scopes,
             discover,
             custom_cloud: None,
             connect_timeout_ms: None,
             first_byte_timeout_ms: None,
             between_bytes_timeout_ms: None,
+            retry: None,
         };
+        let credentials = Credentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned());
         let mut times: Vec<Duration> = (0..samples + 10)
             .map(|_| {
                 let start = Instant::now();
                 client
-                    .login(HOST, DEFAULT_ENTRA_TOKEN, &options)
+                    .login(HOST, &credentials, &options)
                     .expect("no trap")
                     .expect("login succeeds");
                 start.elapsed()

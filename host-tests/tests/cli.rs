@@ -155,8 +155,9 @@ fn parse_refresh_token_prints_everything_but_the_token() {
         "username": "00000000-0000-0000-0000-000000000000",
         "expires_at": 1_767_232_800,
         "issued_at": 1_767_222_000,
-        "login_server": "myregistry.azurecr.io",
+        "audience": ["myregistry.azurecr.io"],
         "tenant": null,
+        "abac": false,
     });
     let out = run(&["parse-refresh-token"], &body);
     assert!(out.status.success());

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use acr_auth_host::CallError;
-use acr_auth_host::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
+use acr_auth_host::client::wit::flow::{Credentials, LoginErrorKind, LoginOptions, Stage};
 use acr_auth_host::client::{ClientLimits, ClientRuntime};
 use acr_auth_test_support::acr_server::{Behaviour, DEFAULT_ENTRA_TOKEN, TestAcr};
 use acr_auth_test_support::client::{client, login_err, login_ok, options};
@@ -67,14 +67,22 @@ fn maximal_inputs_succeed_and_larger_ones_are_refused_before_any_request() {
     too_long[0].insert(at, 'a');
     assert_eq!(too_long[0].len(), MAX_SCOPE_LEN + 1);
     for scopes in [too_many, too_long] {
-        let error = login_err(&client, maximal.host(), &token, &LoginOptions { scopes, ..options() });
+        let error = login_err(
+            &client,
+            maximal.host(),
+            &token,
+            &LoginOptions {
+                repository_scopes: scopes,
+                ..options()
+            },
+        );
         assert_eq!((error.kind, error.stage), (LoginErrorKind::InvalidInput, Stage::Input));
     }
     assert!(maximal.requests().is_empty(), "a refused input was sent");
     assert_still_serves(&client, &normal);
 
     let scoped = LoginOptions {
-        scopes: maximal_scopes(),
+        repository_scopes: maximal_scopes(),
         discover: true,
         ..options()
     };
@@ -108,7 +116,11 @@ fn computing_past_the_budget_is_out_of_time_and_the_host_keeps_serving() {
         ..ClientLimits::default()
     });
     let error = starved
-        .login(dripping.host(), DEFAULT_ENTRA_TOKEN, &options())
+        .login(
+            dripping.host(),
+            &Credentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned()),
+            &options(),
+        )
         .expect_err("no time to compute");
     assert!(matches!(error, CallError::OutOfTime), "{error:?}");
     assert!(error.to_string().contains("ran out of time"), "{error}");
@@ -141,7 +153,11 @@ fn needing_more_memory_than_allowed_is_out_of_memory_and_the_host_keeps_serving(
         ..ClientLimits::default()
     });
     let error = tight
-        .login(CAPPED, DEFAULT_ENTRA_TOKEN, &options())
+        .login(
+            CAPPED,
+            &Credentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned()),
+            &options(),
+        )
         .expect_err("1.2 MiB is too little");
     assert!(matches!(error, CallError::OutOfMemory), "{error:?}");
     assert!(error.to_string().contains("memory limit"), "{error}");

@@ -71,7 +71,7 @@ fn signed_tokens_yield_their_claims() {
             "permissions": { "actions": ["read", "write"], "notActions": null },
         });
         let (token, body) = signed(&claims, algorithm);
-        for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+        for observed in [refresh_native(200, &body, &[]), refresh_wasm(200, &body, &[])] {
             assert_eq!(
                 observed,
                 json!({
@@ -79,8 +79,9 @@ fn signed_tokens_yield_their_claims() {
                     "password": token,
                     "expires_at": exp,
                     "issued_at": iat,
-                    "login_server": "contoso.azurecr.io",
+                    "audience": ["contoso.azurecr.io"],
                     "tenant": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+                    "abac": false,
                 })
             );
         }
@@ -93,7 +94,7 @@ fn signed_token_with_fractional_exp_rounds_down() {
         &json!({ "exp": 1_767_232_800.5, "iat": 1_767_222_000.25 }),
         Algorithm::HS256,
     );
-    for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+    for observed in [refresh_native(200, &body, &[]), refresh_wasm(200, &body, &[])] {
         assert_eq!(observed["expires_at"], json!(1_767_232_800_u64));
         assert_eq!(observed["issued_at"], json!(1_767_222_000_u64));
     }
@@ -105,7 +106,7 @@ fn signed_token_without_exp_is_refused_without_leaking_it() {
         &json!({ "iat": 1_767_222_000, "aud": "contoso.azurecr.io" }),
         Algorithm::HS256,
     );
-    for observed in [refresh_native(200, &body), refresh_wasm(200, &body)] {
+    for observed in [refresh_native(200, &body, &[]), refresh_wasm(200, &body, &[])] {
         assert_eq!(observed["error"], "malformed:missing-expiry");
         let message = observed["message"].as_str().expect("a message");
         assert!(token.split('.').all(|segment| !message.contains(segment)));

@@ -23,7 +23,7 @@ fn maximal_calls(embedder: &Embedder) -> Result<(), CallError> {
         " ".repeat(acr_auth::MAX_RESPONSE_BODY_LEN - TOKEN_BODY_PREFIX.len())
     );
     let refused = embedder
-        .parse_refresh_token(200, body.as_bytes())?
+        .parse_refresh_token(200, body.as_bytes(), &[])?
         .expect_err("the token has no exp");
     assert!(
         format!("{refused:?}").contains("MissingExpiry"),
@@ -82,7 +82,7 @@ fn running_out_of_memory_is_a_clear_error_and_the_embedder_keeps_serving() {
         " ".repeat(acr_auth::MAX_RESPONSE_BODY_LEN - TOKEN_BODY_PREFIX.len())
     );
     let error = tight
-        .parse_refresh_token(200, body.as_bytes())
+        .parse_refresh_token(200, body.as_bytes(), &[])
         .expect_err("1.2 MiB is too little");
     assert!(matches!(error, CallError::OutOfMemory), "{error:?}");
     assert!(error.to_string().contains("memory limit"), "{error}");

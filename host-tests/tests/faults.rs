@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use acr_auth_host::client::wit::login::{LoginError, LoginErrorKind, LoginOptions, Stage};
+use acr_auth_host::client::wit::flow::{LoginError, LoginErrorKind, LoginOptions, Stage};
 use acr_auth_test_support::acr_server::{Behaviour, CertFault, DEFAULT_ENTRA_TOKEN, Handshake, TestAcr};
 use acr_auth_test_support::client::{assert_no_secret, client, login_err, login_ok, options};
 
@@ -19,7 +19,7 @@ const SCOPE: &str = "repository:team/app:pull";
 /// token the server issued is in the error.
 fn failed_login(acr: &TestAcr, options: LoginOptions) -> LoginError {
     let options = LoginOptions {
-        scopes: vec![SCOPE.to_owned()],
+        repository_scopes: vec![SCOPE.to_owned()],
         ..options
     };
     let error = login_err(&client(&[acr]), HOST, DEFAULT_ENTRA_TOKEN, &options);

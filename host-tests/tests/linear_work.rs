@@ -139,7 +139,7 @@ fn parse_refresh_token_is_linear() {
         assert_linear(family, n, |n| {
             fuel(|store, pure| {
                 pure.acr_auth_token()
-                    .call_parse_refresh_token(store, 200, &body(n))
+                    .call_parse_refresh_token(store, 200, &body(n), &[])
                     .map(drop)
             })
         });
@@ -149,7 +149,7 @@ fn parse_refresh_token_is_linear() {
         let body = format!(r#"{{"errors":[{}{{}}]}}"#, r#"{"code":"C","message":"m"},"#.repeat(n));
         fuel(|store, pure| {
             pure.acr_auth_token()
-                .call_parse_refresh_token(store, 401, body.as_bytes())
+                .call_parse_refresh_token(store, 401, body.as_bytes(), &[])
                 .map(drop)
         })
     });

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use acr_auth_host::client::wit::login::{LoginErrorKind, LoginOptions, Stage};
+use acr_auth_host::client::wit::flow::{Credentials, LoginErrorKind, LoginOptions, Stage};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Behaviour, CORRELATION_ID, DEFAULT_ENTRA_TOKEN, TestAcr};
 use acr_auth_test_support::client::{client, login_err, login_ok, options, runtime};
@@ -22,7 +22,7 @@ fn exchange_only_returns_the_issued_refresh_token() {
     assert_eq!(result.credential.username, "00000000-0000-0000-0000-000000000000");
     assert_eq!(result.credential.password, issued[0].token);
     assert_eq!(result.credential.expires_at, issued[0].expires_at);
-    assert_eq!(result.credential.login_server.as_deref(), Some(HOST));
+    assert_eq!(result.credential.audience, [HOST]);
     assert!(result.access_token.is_none());
 
     let requests = acr.requests();
@@ -48,7 +48,7 @@ fn discovery_exchange_and_scoped_access_token() {
     let acr = TestAcr::builder(HOST).start();
     let options = LoginOptions {
         discover: true,
-        scopes: vec!["repository:team/app:pull".into(), "registry:catalog:*".into()],
+        repository_scopes: vec!["repository:team/app:pull".into(), "registry:catalog:*".into()],
         ..options()
     };
     let result = login_ok(&client(&[&acr]), HOST, DEFAULT_ENTRA_TOKEN, &options);
@@ -129,7 +129,7 @@ fn refused_token_step_names_its_stage() {
         .token(Behaviour::acr_error(401, "UNAUTHORIZED", "no pull"))
         .start();
     let options = LoginOptions {
-        scopes: vec!["repository:team/app:pull".into()],
+        repository_scopes: vec!["repository:team/app:pull".into()],
         ..options()
     };
     let error = login_err(&client(&[&acr]), HOST, DEFAULT_ENTRA_TOKEN, &options);
@@ -225,9 +225,16 @@ fn bad_input_fails_before_any_request() {
         (HOST, vec!["repository:Team/App:pull".to_owned()]),
         (HOST, vec!["repository:team/app:steal".to_owned()]),
     ] {
-        let options = LoginOptions { scopes, ..options() };
+        let options = LoginOptions {
+            repository_scopes: scopes,
+            ..options()
+        };
         let error = client
-            .login(reference, DEFAULT_ENTRA_TOKEN, &options)
+            .login(
+                reference,
+                &Credentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned()),
+                &options,
+            )
             .expect("no trap")
             .expect_err("refused");
         assert_eq!(error.kind, LoginErrorKind::InvalidInput, "{reference}");

@@ -1,12 +1,14 @@
-//! `login-with-identity` through the `client` component in the Rust host,
+//! `login` with an identity through the `client` component in the Rust host,
 //! against the local test ACR, which also answers Entra's token endpoint (as
 //! login.microsoftonline.com, over TLS) and the instance metadata service
 //! (plain HTTP, reached as 169.254.169.254:80): the Entra token the identity
 //! buys is the one the registry accepts, and no error leaks the credential.
 
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
-use acr_auth_host::client::wit::login::{LoginErrorKind, Stage};
+use acr_auth_host::client::wit::entra::{
+    ClientSecret, FederatedToken, Identity, ManagedIdentity, ManagedIdentityId, ManagedIdentitySource,
+};
+use acr_auth_host::client::wit::flow::{Credentials, LoginErrorKind, Stage};
 use acr_auth_host::network::{ConnectTo, Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
 use acr_auth_test_support::client::{assert_no_secret, options, runtime};
@@ -43,6 +45,14 @@ fn client(acr: &TestAcr) -> ClientRuntime {
     runtime(Network::new(Some(acr.ca_pem().as_bytes()), rules).expect("network"))
 }
 
+/// A user-assigned managed identity served by the instance metadata service.
+fn metadata_identity(client_id: &str) -> Identity {
+    Identity::ManagedIdentity(ManagedIdentity {
+        id: Some(ManagedIdentityId::ClientId(client_id.into())),
+        source: ManagedIdentitySource::Imds,
+    })
+}
+
 fn federated(assertion: &str) -> Identity {
     Identity::FederatedToken(FederatedToken {
         tenant: TENANT.into(),
@@ -68,7 +78,7 @@ fn each_identity_buys_the_token_the_registry_accepts() {
         secret: CREDENTIAL.into(),
         authority_host: Some("https://login.microsoftonline.com".into()),
     });
-    let managed = Identity::ManagedIdentity(Some(ManagedIdentityId::ClientId(CLIENT_ID.into())));
+    let managed = metadata_identity(CLIENT_ID);
     let entra = format!("POST /{TENANT}/oauth2/v2.0/token");
     for (identity, first) in [
         (federated(CREDENTIAL), entra.as_str()),
@@ -77,7 +87,7 @@ fn each_identity_buys_the_token_the_registry_accepts() {
     ] {
         let acr = server();
         let result = client(&acr)
-            .login_with_identity(HOST, &identity, &options())
+            .login(HOST, &Credentials::Identity(identity.clone()), &options())
             .expect("no trap")
             .unwrap_or_else(|e| panic!("{identity:?}: {e:?}"));
         let issued = acr.issued_refresh_tokens();
@@ -92,7 +102,7 @@ fn a_wrong_credential_is_refused_at_the_entra_stage() {
     let acr = server();
     let wrong = "eyJhbGciOiJSUzI1NiJ9.d3Jvbmc.c2ln";
     let error = client(&acr)
-        .login_with_identity(HOST, &federated(wrong), &options())
+        .login(HOST, &Credentials::Identity(federated(wrong)), &options())
         .expect("no trap")
         .expect_err("refused");
     assert_eq!(
@@ -112,11 +122,9 @@ fn a_wrong_credential_is_refused_at_the_entra_stage() {
 #[test]
 fn an_unknown_managed_identity_is_refused_by_the_metadata_service() {
     let acr = server();
-    let other = Identity::ManagedIdentity(Some(ManagedIdentityId::ClientId(
-        "11111111-2222-3333-4444-555555555555".into(),
-    )));
+    let other = metadata_identity("11111111-2222-3333-4444-555555555555");
     let error = client(&acr)
-        .login_with_identity(HOST, &other, &options())
+        .login(HOST, &Credentials::Identity(other), &options())
         .expect("no trap")
         .expect_err("refused");
     assert_eq!(

@@ -27,11 +27,6 @@ pub const CASE_FILES: [(&str, usize, &str); 9] = [
     ("token-request", 19, include_str!("../cases/token-request.json")),
 ];
 
-/// The case files of another shape, each with its own runner: scripted
-/// logins (`tests/login_flow.rs`) and hand-built custom cloud records
-/// (`tests/custom_cloud_record.rs`).
-pub const OTHER_CASE_FILES: [&str; 2] = ["custom-cloud-record", "login-flow"];
-
 /// Defines one `#[test]` per case file, named after it, that runs the file
 /// with `$run` (a function of the file's name), and a test that these are
 /// exactly the files of [`CASE_FILES`] (which must be in scope where it is

@@ -20,8 +20,7 @@ pub mod case;
 use serde_json::{Value, json};
 
 pub use case::{
-    CASE_FILES, OTHER_CASE_FILES, cases, entra_response_inputs, exchange_inputs, input, response_body, status,
-    token_request_inputs,
+    CASE_FILES, cases, entra_response_inputs, exchange_inputs, input, response_body, status, token_request_inputs,
 };
 
 /// The WIT name of a resolved scope's cloud.

@@ -8,7 +8,9 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity, ManagedIdentityId};
+use acr_auth_host::client::wit::entra::{
+    ClientSecret, FederatedToken, Identity, ManagedIdentity, ManagedIdentityId, ManagedIdentitySource,
+};
 
 /// The kubelet credential provider API version this plugin speaks.
 pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
@@ -73,9 +75,10 @@ pub fn identity_from_environment(env: &dyn Environment) -> Result<Identity> {
             authority_host: env.var("AZURE_AUTHORITY_HOST"),
         }));
     }
-    Ok(Identity::ManagedIdentity(
-        env.var("AZURE_CLIENT_ID").map(ManagedIdentityId::ClientId),
-    ))
+    Ok(Identity::ManagedIdentity(ManagedIdentity {
+        id: env.var("AZURE_CLIENT_ID").map(ManagedIdentityId::ClientId),
+        source: ManagedIdentitySource::Imds,
+    }))
 }
 
 /// What the kubelet asks for: the image to pull, and, from kubelets that pass
@@ -266,11 +269,17 @@ mod tests {
         let user_assigned = Fake(HashMap::from([("AZURE_CLIENT_ID", CLIENT)]));
         assert_same(
             identity_from_environment(&user_assigned).expect("an identity"),
-            Identity::ManagedIdentity(Some(ManagedIdentityId::ClientId(CLIENT.into()))),
+            Identity::ManagedIdentity(ManagedIdentity {
+                id: Some(ManagedIdentityId::ClientId(CLIENT.into())),
+                source: ManagedIdentitySource::Imds,
+            }),
         );
         assert_same(
             identity_from_environment(&Fake(HashMap::new())).expect("an identity"),
-            Identity::ManagedIdentity(None),
+            Identity::ManagedIdentity(ManagedIdentity {
+                id: None,
+                source: ManagedIdentitySource::Imds,
+            }),
         );
         let incomplete = Fake(HashMap::from([("AZURE_FEDERATED_TOKEN_FILE", "/token")]));
         let error = identity_from_environment(&incomplete)
@@ -317,7 +326,10 @@ mod tests {
         let node = Fake(HashMap::from([("AZURE_CLIENT_ID", CLIENT)]));
         assert_same(
             kubelet_identity(&request, &node).expect("an identity"),
-            Identity::ManagedIdentity(Some(ManagedIdentityId::ClientId(CLIENT.into()))),
+            Identity::ManagedIdentity(ManagedIdentity {
+                id: Some(ManagedIdentityId::ClientId(CLIENT.into())),
+                source: ManagedIdentitySource::Imds,
+            }),
         );
     }
 

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use acr_auth_host::Runtime;
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::login::LoginOptions;
+use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{ConnectTo, Network};
 use acr_auth_host::wit::scope::CloudEnvironment;
 use anyhow::{Context as _, Result, anyhow};
@@ -223,15 +223,16 @@ fn run(command: Command) -> Result<Value> {
             let client = network.client()?;
             let options = LoginOptions {
                 tenant,
-                scopes,
+                repository_scopes: scopes,
                 discover,
                 custom_cloud: custom_cloud.map(Into::into),
                 connect_timeout_ms: timeout_ms,
                 first_byte_timeout_ms: timeout_ms,
                 between_bytes_timeout_ms: timeout_ms,
+                retry: None,
             };
             let result = client
-                .login(&reference, &token, &options)?
+                .login(&reference, &Credentials::EntraToken(token), &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
             Ok(login_json(&result))
         }
@@ -251,7 +252,7 @@ fn run(command: Command) -> Result<Value> {
             };
             let client = network.client()?;
             let result = client
-                .login_with_identity(&request.image, &identity, &options)?
+                .login(&request.image, &Credentials::Identity(identity), &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
             let credential = &result.credential;
             Ok(kubelet_response(
@@ -265,7 +266,7 @@ fn run(command: Command) -> Result<Value> {
         Command::ParseRefreshToken { status, file } => {
             let body = read_input(&file)?;
             let credential = runtime
-                .parse_refresh_token(status, &body)?
+                .parse_refresh_token(status, &body, &[])?
                 .map_err(|e| anyhow!(response_error_message(&e).to_owned()))?;
             Ok(credential_json(&credential))
         }
@@ -277,12 +278,13 @@ fn run(command: Command) -> Result<Value> {
 fn identity_login_options() -> LoginOptions {
     LoginOptions {
         tenant: None,
-        scopes: Vec::new(),
+        repository_scopes: Vec::new(),
         discover: false,
         custom_cloud: None,
         connect_timeout_ms: None,
         first_byte_timeout_ms: None,
         between_bytes_timeout_ms: None,
+        retry: None,
     }
 }
 
@@ -344,7 +346,7 @@ fn helper_get(server: &str) -> Result<Option<Value>> {
     let identity = identity_from_environment(&ProcessEnvironment)?;
     let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
     let result = client
-        .login_with_identity(server, &identity, &identity_login_options())?
+        .login(server, &Credentials::Identity(identity), &identity_login_options())?
         .map_err(|e| anyhow!(login_error_message(&e)))?;
     Ok(Some(helper_credentials(
         server,

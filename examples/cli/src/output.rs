@@ -1,7 +1,7 @@
 //! What the CLI prints: the component's results as JSON on stdout, and its
 //! errors as one line for stderr.
 
-use acr_auth_host::client::wit::login;
+use acr_auth_host::client::wit::flow;
 use acr_auth_host::wit::{challenge, exchange, http, scope, token};
 use serde_json::{Value, json};
 
@@ -56,8 +56,9 @@ pub fn credential_json(credential: &token::Credential) -> Value {
         "username": credential.username,
         "expires_at": credential.expires_at,
         "issued_at": credential.issued_at,
-        "login_server": credential.login_server,
+        "audience": credential.audience,
         "tenant": credential.tenant,
+        "abac": credential.abac,
     })
 }
 
@@ -74,7 +75,7 @@ pub fn challenge_json(c: &challenge::Challenge) -> Value {
 
 /// `acr-auth login` output: the credential, token included, for a
 /// credential helper or `docker login --password-stdin` to consume.
-pub fn login_json(result: &login::LoginResult) -> Value {
+pub fn login_json(result: &flow::LoginResult) -> Value {
     let mut out = json!({
         "login_server": result.login_server,
         "username": result.credential.username,
@@ -89,8 +90,8 @@ pub fn login_json(result: &login::LoginResult) -> Value {
 }
 
 /// A login error as one line: stage, message, status and correlation id.
-pub fn login_error_message(e: &login::LoginError) -> String {
-    use login::Stage;
+pub fn login_error_message(e: &flow::LoginError) -> String {
+    use flow::Stage;
     let stage = match e.stage {
         Stage::Input => "checking the arguments",
         Stage::Entra => "Entra token request",

@@ -31,10 +31,10 @@ pub mod wit {
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         },
     });
-    pub use exports::acr::auth::{entra, login, scope};
+    pub use exports::acr::auth::{entra, flow, login, scope};
 }
 
-use wit::{entra, login, scope};
+use wit::flow;
 
 /// The `pure` world's custom cloud, as the `client` world's bindings type it.
 impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
@@ -170,55 +170,13 @@ impl ClientRuntime {
     pub fn login(
         &self,
         reference: &str,
-        entra_token: &str,
-        options: &login::LoginOptions,
-    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
+        credentials: &flow::Credentials,
+        options: &flow::LoginOptions,
+    ) -> Result<Result<flow::LoginResult, flow::LoginError>, CallError> {
         self.call(|store, client| {
             client
                 .acr_auth_login()
-                .call_login(store, reference, entra_token, options)
-        })
-    }
-
-    /// Runs `login-with-identity` in a fresh store with this runtime's limits.
-    pub fn login_with_identity(
-        &self,
-        reference: &str,
-        identity: &entra::Identity,
-        options: &login::LoginOptions,
-    ) -> Result<Result<login::LoginResult, login::LoginError>, CallError> {
-        self.call(|store, client| {
-            client
-                .acr_auth_login()
-                .call_login_with_identity(store, reference, identity, options)
-        })
-    }
-
-    /// Calls `build-entra-token-request` (pure: it sends nothing).
-    pub fn build_entra_token_request(
-        &self,
-        identity: &entra::Identity,
-        scope: &str,
-        custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<wit::exports::acr::auth::http::Request, entra::EntraRequestError>, CallError> {
-        self.call(|store, client| {
-            client
-                .acr_auth_entra()
-                .call_build_entra_token_request(store, identity, scope, custom_cloud)
-        })
-    }
-
-    /// Calls `parse-entra-token-response` (pure).
-    pub fn parse_entra_token_response(
-        &self,
-        status: u16,
-        body: &[u8],
-        now: u64,
-    ) -> Result<Result<entra::EntraToken, entra::EntraResponseError>, CallError> {
-        self.call(|store, client| {
-            client
-                .acr_auth_entra()
-                .call_parse_entra_token_response(store, status, body, now)
+                .call_login(store, reference, credentials, options)
         })
     }
 
@@ -229,7 +187,7 @@ impl ClientRuntime {
         &self,
         f: impl FnOnce(&mut Store<HttpState<GuestClock>>, &wit::Client) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let state = HttpState::new(self.network.clone(), self.limits.memory, 8, GuestClock::default());
+        let state = HttpState::new(self.network.clone(), self.limits.memory, GuestClock::default());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limiter());
         store.call_hook(|mut store, hook| {

@@ -11,6 +11,13 @@ use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap};
 /// largest input they accept.
 pub const MEMORY_LIMIT: usize = 16 << 20;
 
+/// The most core instances one store may hold: each component's module and
+/// the small shim instances the component encoder adds beside it (for
+/// imported functions and an exported resource's intrinsics). A composition
+/// of two components (the proxy) needs a handful; this is headroom, not a
+/// tight bound.
+pub const MAX_CORE_INSTANCES: usize = 16;
+
 /// Why a call failed: a limit, or a fault of the component or the host.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -64,13 +71,13 @@ pub struct MemoryLimiter {
 }
 
 impl MemoryLimiter {
-    /// Lets each linear memory grow to `memory` bytes, and the store hold `instances` core
-    /// instances.
-    pub fn new(memory: usize, instances: usize) -> Self {
+    /// Lets each linear memory grow to `memory` bytes, and the store hold
+    /// [`MAX_CORE_INSTANCES`] core instances.
+    pub fn new(memory: usize) -> Self {
         Self {
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory)
-                .instances(instances)
+                .instances(MAX_CORE_INSTANCES)
                 .build(),
             refused: false,
         }

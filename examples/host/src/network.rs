@@ -143,15 +143,14 @@ pub struct HttpState<T = ()> {
 
 impl<T> HttpState<T> {
     /// State for one call: requests go through `network`; each linear memory
-    /// may grow to `memory` bytes; at most `instances` core instances (the
-    /// component encoder adds small shim instances beside each module).
-    pub fn new(network: Network, memory: usize, instances: usize, data: T) -> Self {
+    /// may grow to `memory` bytes.
+    pub fn new(network: Network, memory: usize, data: T) -> Self {
         Self {
             table: ResourceTable::new(),
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
             hooks: NetworkHooks::new(network),
-            limits: MemoryLimiter::new(memory, instances),
+            limits: MemoryLimiter::new(memory),
             data,
         }
     }

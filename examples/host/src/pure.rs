@@ -42,10 +42,11 @@ use crate::limits::{CallError, MEMORY_LIMIT, MemoryLimiter};
 #[allow(missing_docs)]
 pub mod wit {
     wasmtime::component::bindgen!({ path: "../../wit", world: "pure" });
-    pub use exports::acr::auth::{challenge, entra, exchange, http, scope, token};
+    pub use exports::acr::auth::{challenge, entra, exchange, flow, http, scope, token};
 }
 
-use wit::{challenge, entra, exchange, http, scope, token};
+use wasmtime::component::ResourceAny;
+use wit::{challenge, entra, exchange, flow, http, scope, token};
 
 /// What one call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +109,7 @@ impl Embedder {
         &self,
         f: impl FnOnce(&mut Store<MemoryLimiter>, &wit::Pure) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let mut store = Store::new(&self.engine, MemoryLimiter::new(self.limits.memory, 1));
+        let mut store = Store::new(&self.engine, MemoryLimiter::new(self.limits.memory));
         store.limiter(|limiter| limiter);
         store.set_fuel(self.limits.fuel).map_err(CallError::Host)?;
         let pure = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
@@ -120,7 +121,7 @@ impl Embedder {
         &self,
         reference: &str,
         custom_cloud: Option<&scope::CloudEnvironment>,
-    ) -> Result<Result<scope::ResolvedScope, scope::ScopeError>, CallError> {
+    ) -> Result<Result<scope::ResolvedScope, scope::ReferenceError>, CallError> {
         self.call(|store, pure| pure.acr_auth_scope().call_resolve_scope(store, reference, custom_cloud))
     }
 
@@ -165,8 +166,9 @@ impl Embedder {
         &self,
         status: u16,
         body: &[u8],
+        sent: &[String],
     ) -> Result<Result<token::AccessToken, token::ResponseError>, CallError> {
-        self.call(|store, pure| pure.acr_auth_token().call_parse_access_token(store, status, body))
+        self.call(|store, pure| pure.acr_auth_token().call_parse_access_token(store, status, body, sent))
     }
 
     /// Calls `parse-challenge`.
@@ -186,8 +188,12 @@ impl Embedder {
         &self,
         status: u16,
         body: &[u8],
+        sent: &[String],
     ) -> Result<Result<token::Credential, token::ResponseError>, CallError> {
-        self.call(|store, pure| pure.acr_auth_token().call_parse_refresh_token(store, status, body))
+        self.call(|store, pure| {
+            pure.acr_auth_token()
+                .call_parse_refresh_token(store, status, body, sent)
+        })
     }
 
     /// Calls `build-entra-token-request`.
@@ -209,10 +215,68 @@ impl Embedder {
         status: u16,
         body: &[u8],
         now: u64,
+        sent: &[String],
     ) -> Result<Result<entra::EntraToken, entra::EntraResponseError>, CallError> {
         self.call(|store, pure| {
             pure.acr_auth_entra()
-                .call_parse_entra_token_response(store, status, body, now)
+                .call_parse_entra_token_response(store, status, body, now, sent)
         })
+    }
+
+    /// Starts a login flow (the `login-flow` resource) in a store of its
+    /// own, which lives as long as the flow: each step gets this embedder's
+    /// fuel afresh, and the memory limit holds for the whole flow.
+    pub fn login_flow(
+        &self,
+        reference: &str,
+        credentials: &flow::Credentials,
+        options: &flow::LoginOptions,
+    ) -> Result<LoginFlow, CallError> {
+        let mut store = Store::new(&self.engine, MemoryLimiter::new(self.limits.memory));
+        store.limiter(|limiter| limiter);
+        store.set_fuel(self.limits.fuel).map_err(CallError::Host)?;
+        let pure = self.pre.instantiate(&mut store).map_err(CallError::Host)?;
+        let resource = pure
+            .acr_auth_flow()
+            .login_flow()
+            .call_constructor(&mut store, reference, credentials, options)
+            .map_err(|e| CallError::from_call(e, store.data()))?;
+        Ok(LoginFlow {
+            store,
+            pure,
+            resource,
+            fuel: self.limits.fuel,
+        })
+    }
+}
+
+/// A login in progress in the component: the `login-flow` resource and the
+/// store it lives in. The host drives it: each [`LoginFlow::step`] says what
+/// to send, when to wake it, which file to read, or how the login ended.
+pub struct LoginFlow {
+    store: Store<MemoryLimiter>,
+    pure: wit::Pure,
+    resource: ResourceAny,
+    fuel: u64,
+}
+
+impl LoginFlow {
+    /// Takes what happened since the last step, at `now_ms` (unix
+    /// milliseconds), and returns what to do next.
+    pub fn step(&mut self, now_ms: u64, event: &flow::Event) -> Result<flow::Step, CallError> {
+        self.store.set_fuel(self.fuel).map_err(CallError::Host)?;
+        self.pure
+            .acr_auth_flow()
+            .login_flow()
+            .call_step(&mut self.store, self.resource, now_ms, event)
+            .map_err(|e| CallError::from_call(e, self.store.data()))
+    }
+}
+
+impl Drop for LoginFlow {
+    fn drop(&mut self) {
+        // The store goes with the flow; dropping the resource first lets the
+        // component free what it holds, and a failure here changes nothing.
+        let _ = self.resource.resource_drop(&mut self.store);
     }
 }

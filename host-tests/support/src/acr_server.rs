@@ -855,7 +855,10 @@ impl State {
         ];
         // A configured tenant must be sent; otherwise the tenant is optional
         // (as ACR treats it), and when sent must be the Entra app's.
-        let known_tenant = self.tenant.as_deref().or(self.app.as_ref().map(|app| app.tenant.as_str()));
+        let known_tenant = self
+            .tenant
+            .as_deref()
+            .or(self.app.as_ref().map(|app| app.tenant.as_str()));
         if self.tenant.is_some() || request.field("tenant").is_some() {
             expected.push(("tenant", known_tenant));
             if known_tenant.is_none() {

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::login::{LoginError, LoginOptions, LoginResult};
+use acr_auth_host::client::wit::flow::{Credentials, LoginError, LoginOptions, LoginResult};
 use acr_auth_host::network::{Network, connect_to_rule};
 
 use crate::acr_server::TestAcr;
@@ -42,40 +42,63 @@ pub fn client(servers: &[&TestAcr]) -> ClientRuntime {
 pub fn options() -> LoginOptions {
     LoginOptions {
         tenant: None,
-        scopes: Vec::new(),
+        repository_scopes: Vec::new(),
         discover: false,
         custom_cloud: None,
         connect_timeout_ms: Some(TIMEOUT_MS),
         first_byte_timeout_ms: Some(TIMEOUT_MS),
         between_bytes_timeout_ms: Some(TIMEOUT_MS),
+        retry: None,
     }
 }
 
-/// Logs in expecting success; panics with the error otherwise.
+/// Logs in with an Entra token expecting success; panics with the error otherwise.
 pub fn login_ok(client: &ClientRuntime, reference: &str, entra_token: &str, options: &LoginOptions) -> LoginResult {
-    match client.login(reference, entra_token, options) {
+    login_with_ok(
+        client,
+        reference,
+        &Credentials::EntraToken(entra_token.to_owned()),
+        options,
+    )
+}
+
+/// Logs in with `credentials` expecting success; panics with the error otherwise.
+pub fn login_with_ok(
+    client: &ClientRuntime,
+    reference: &str,
+    credentials: &Credentials,
+    options: &LoginOptions,
+) -> LoginResult {
+    match client.login(reference, credentials, options) {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => panic!("login to {reference} failed: {e:?}"),
         Err(e) => panic!("login to {reference} did not finish: {e}"),
     }
 }
 
-/// Logs in expecting a login error (not a trap), and checks that the Entra
-/// token is not in it.
+/// Logs in with an Entra token expecting a login error (not a trap), and
+/// checks that no part of the token is in it.
 pub fn login_err(client: &ClientRuntime, reference: &str, entra_token: &str, options: &LoginOptions) -> LoginError {
     let error = client
-        .login(reference, entra_token, options)
+        .login(reference, &Credentials::EntraToken(entra_token.to_owned()), options)
         .unwrap_or_else(|e| panic!("login to {reference} did not finish: {e}"))
         .expect_err("the login must fail");
     assert_no_secret(&error, &[entra_token]);
     error
 }
 
-/// Asserts that none of `secrets` appears in the error's `Debug` output, which
-/// shows every field.
+/// Asserts that no part of `secrets` (no [`acr_auth::MIN_FRAGMENT`]
+/// consecutive bytes, or the whole of a shorter one) appears in the error's
+/// `Debug` output, which shows every field.
 pub fn assert_no_secret(error: &LoginError, secrets: &[&str]) {
     let debug = format!("{error:?}");
     for secret in secrets {
-        assert!(!debug.contains(secret), "the error leaks a token: {debug}");
+        for fragment in secret
+            .as_bytes()
+            .windows(acr_auth::MIN_FRAGMENT.min(secret.len()).max(1))
+        {
+            let fragment = String::from_utf8_lossy(fragment);
+            assert!(!debug.contains(&*fragment), "the error leaks a token: {debug}");
+        }
     }
 }

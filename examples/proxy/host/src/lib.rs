@@ -42,11 +42,6 @@ use wit::acr::proxy::config;
 /// them, and `login` needs well under a megabyte.
 pub const MEMORY_LIMIT: usize = 16 << 20;
 
-/// The most core instances one request may create. The composition creates
-/// seven (the filter's and the client's modules, and the small shims the
-/// encoder adds beside each); one more is headroom.
-const INSTANCE_LIMIT: usize = 8;
-
 /// What the proxy serves and how it reaches the registry.
 pub struct Settings {
     /// The registry the proxy fronts: its login server, e.g.
@@ -137,7 +132,7 @@ impl ProxyHost {
             registry: self.settings.registry.clone(),
             entra_token: token.trim_end_matches(['\r', '\n']).to_owned(),
         };
-        let state = State::new(self.settings.network.clone(), MEMORY_LIMIT, INSTANCE_LIMIT, config);
+        let state = State::new(self.settings.network.clone(), MEMORY_LIMIT, config);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| state.limiter());
         let (sender, receiver) = tokio::sync::oneshot::channel();
