@@ -29,7 +29,7 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
 pub const MANAGED_IDENTITY_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 
 /// The instance metadata service's link-local address.
-#[cfg(feature = "client")]
+#[cfg(feature = "wasi-http")]
 pub(crate) const METADATA_HOST: &str = "169.254.169.254";
 
 /// The metadata service API version requested.

@@ -1,6 +1,7 @@
-//! The composed proxy component end to end: a plain HTTP client pulls a
-//! manifest through the proxy host on 127.0.0.1, which logs in to the local
-//! test ACR over TLS and forwards the pull with the access token it got.
+//! The pull proxy end to end: a plain HTTP client pulls through the proxy
+//! host on 127.0.0.1, which logs in to the local test ACR over TLS (through
+//! its Entra token endpoint, with a client secret from `wasi:config`), caches
+//! the tokens in `wasi:keyvalue` and forwards each pull with its access token.
 //!
 //! `cargo xtask build` writes the component; `ACR_AUTH_PROXY_COMPONENT`
 //! names another.
@@ -11,22 +12,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acr_auth_host::network::{Network, connect_to_rule};
-use acr_auth_proxy_host::{ProxyHost, Settings};
-use acr_auth_test_support::acr_server::{DEFAULT_ENTRA_TOKEN, TestAcr};
-use acr_auth_test_support::cli::temp_file;
+use acr_auth_proxy_host::{KeyValue, ProxyHost, Settings};
+use acr_auth_test_support::acr_server::{
+    ACCESS_TOKEN_LIFETIME, ENTRA_HOST, OCI_INDEX, OCI_MANIFEST, STORAGE_HOST, TestAcr, TestApp, TestImage,
+};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
-use hyper::{HeaderMap, Request, StatusCode};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 
 const HOST: &str = "testregistry.azurecr.io";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/// A client secret of a realistic length and alphabet.
+const CLIENT_SECRET: &str = "Xq8~Vn2.Lr5_Tg7-Hw3.Kb9~Mz4_Pd6-Fs1.Jc0~Ny8_Qe2-Ua5";
 /// The most any test may take, compiling the component included.
-const TEST_TIMEOUT: Duration = Duration::from_secs(120);
+const TEST_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The composed proxy: `ACR_AUTH_PROXY_COMPONENT`, or where `cargo xtask build` writes it.
+/// The proxy: `ACR_AUTH_PROXY_COMPONENT`, or where `cargo xtask build` writes it.
 fn component() -> Vec<u8> {
     let path = std::env::var_os("ACR_AUTH_PROXY_COMPONENT").map_or_else(
         || {
@@ -42,15 +47,45 @@ fn component() -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build`", path.display()))
 }
 
-/// Starts a proxy host for `acr` on 127.0.0.1, with `entra_token` in its
-/// token file; returns where it listens. It stops with the test's runtime.
-async fn start_proxy(acr: &TestAcr, entra_token: &str, name: &str) -> SocketAddr {
+/// A test ACR that also answers Entra for the test app.
+fn acr() -> TestAcr {
+    TestAcr::builder(HOST)
+        .entra_app(TestApp {
+            tenant: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            credential: CLIENT_SECRET.into(),
+        })
+        .start()
+}
+
+/// The settings of the client-secret identity, plus `extra`.
+fn config(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let base = [
+        ("registry", HOST),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
+    ];
+    let mut config: Vec<(String, String)> = Vec::new();
+    for (key, value) in base.iter().chain(extra) {
+        config.retain(|(k, _)| k != key);
+        config.push(((*key).to_owned(), (*value).to_owned()));
+    }
+    config
+}
+
+/// Starts a proxy host for `acr` on 127.0.0.1 with `config` and `cache`;
+/// returns where it listens. It stops with the test's runtime.
+async fn start_proxy(acr: &TestAcr, config: Vec<(String, String)>, cache: KeyValue) -> SocketAddr {
     let settings = Settings {
-        registry: HOST.to_owned(),
-        entra_token_file: temp_file(&format!("proxy-{name}-token"), format!("{entra_token}\n").as_bytes()),
+        config,
+        cache,
         network: Network::new(
             Some(acr.ca_pem().as_bytes()),
-            vec![connect_to_rule(acr.host(), acr.addr())],
+            vec![
+                connect_to_rule(acr.host(), acr.addr()),
+                connect_to_rule(ENTRA_HOST, acr.addr()),
+            ],
         )
         .expect("network"),
     };
@@ -61,22 +96,58 @@ async fn start_proxy(acr: &TestAcr, entra_token: &str, name: &str) -> SocketAddr
     addr
 }
 
-/// `GET http://<proxy><path>` with an OCI `accept` header, over a new connection.
-async fn get(proxy: SocketAddr, path: &str) -> (StatusCode, HeaderMap, Bytes) {
+/// One response, its body in full.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |v| v.to_str().expect("an ASCII header"))
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// The first error of a distribution-spec error body.
+    fn error(&self) -> Value {
+        self.json()["errors"][0].clone()
+    }
+}
+
+/// `method http://<proxy><path>` with `Host: host` and `headers`, over a new connection.
+async fn send(proxy: SocketAddr, method: Method, host: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
     let tcp = TcpStream::connect(proxy).await.expect("connect to the proxy");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .expect("handshake");
     tokio::spawn(connection);
-    let request = Request::get(path)
-        .header(hyper::header::HOST, proxy.to_string())
-        .header(hyper::header::ACCEPT, OCI_MANIFEST)
-        .body(Empty::<Bytes>::new())
-        .expect("request");
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, host);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Empty::<Bytes>::new()).expect("request");
     let response = sender.send_request(request).await.expect("a response");
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("the whole body").to_bytes();
-    (parts.status, parts.headers, body)
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// `GET` with `Host: 127.0.0.1:<port>`, as a client configured with the proxy's address sends it.
+async fn get(proxy: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
+    send(proxy, Method::GET, &proxy.to_string(), path, headers).await
 }
 
 /// Runs a test body within [`TEST_TIMEOUT`].
@@ -86,38 +157,54 @@ async fn bounded(test: impl Future<Output = ()>) {
         .expect("the test finishes in time");
 }
 
-/// The first error of an OCI error body: its code and the whole error.
-fn first_error(body: &[u8]) -> (String, Value) {
-    let body: Value = serde_json::from_slice(body).expect("a JSON body");
-    let error = body["errors"][0].clone();
-    (error["code"].as_str().expect("an error code").to_owned(), error)
+/// How many requests the test ACR got at Entra, `/oauth2/exchange` and `/oauth2/token`.
+fn logins(acr: &TestAcr) -> (usize, usize, usize) {
+    let requests = acr.requests();
+    let count = |pred: &dyn Fn(&str) -> bool| requests.iter().filter(|r| pred(&r.path)).count();
+    (
+        count(&|p| p.ends_with("/oauth2/v2.0/token")),
+        count(&|p| p == "/oauth2/exchange"),
+        count(&|p| p == "/oauth2/token"),
+    )
+}
+
+/// The registry API requests the test ACR got: method and path with query.
+fn pulls(acr: &TestAcr) -> Vec<(String, String)> {
+    acr.requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v2/"))
+        .map(|r| {
+            let query = r.query.map(|q| format!("?{q}")).unwrap_or_default();
+            (r.method, format!("{}{query}", r.path))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manifest_pull_logs_in_and_forwards_with_the_access_token() {
+async fn a_pull_logs_in_once_and_later_pulls_use_the_cached_tokens() {
     bounded(async {
-        let acr = TestAcr::builder(HOST).start();
-        let proxy = start_proxy(&acr, DEFAULT_ENTRA_TOKEN, "pull").await;
+        let acr = acr();
+        let image = TestImage::new();
+        let proxy = start_proxy(&acr, config(&[]), KeyValue::memory()).await;
 
-        let (status, headers, body) = get(proxy, "/v2/team/app/manifests/1.0").await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        assert_eq!(headers[hyper::header::CONTENT_TYPE], OCI_MANIFEST);
-        assert_eq!(headers[hyper::header::CONTENT_LENGTH], body.len().to_string());
-        let manifest: Value = serde_json::from_slice(&body).expect("the manifest JSON");
-        assert_eq!(manifest["schemaVersion"], 2);
-        assert_eq!(manifest["mediaType"], OCI_MANIFEST);
-
-        let requests = acr.requests();
-        let lines: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+        let answer = get(proxy, "/v2/team/app/manifests/1.0", &[("accept", OCI_MANIFEST)]).await;
         assert_eq!(
-            lines,
-            [
-                ("POST", "/oauth2/exchange"),
-                ("POST", "/oauth2/token"),
-                ("GET", "/v2/team/app/manifests/1.0")
-            ]
+            answer.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
         );
-        let scopes: Vec<&str> = requests[1]
+        assert_eq!(answer.header("content-type"), OCI_MANIFEST);
+        assert_eq!(answer.header("docker-content-digest"), image.manifest.digest);
+        assert_eq!(answer.header("content-length"), image.manifest.bytes.len().to_string());
+        assert_eq!(answer.body, image.manifest.bytes);
+        assert_eq!(logins(&acr), (1, 1, 1));
+        let token_request = acr
+            .requests()
+            .into_iter()
+            .find(|r| r.path == "/oauth2/token")
+            .expect("token request");
+        let scopes: Vec<&str> = token_request
             .form
             .iter()
             .filter(|(name, _)| name == "scope")
@@ -125,58 +212,326 @@ async fn a_manifest_pull_logs_in_and_forwards_with_the_access_token() {
             .collect();
         assert_eq!(scopes, ["repository:team/app:pull"]);
         let issued = acr.issued_access_tokens();
-        assert_eq!(issued.len(), 1);
+        let pull = acr.requests().into_iter().last().expect("the pull");
         assert_eq!(
-            requests[2].header("authorization"),
+            pull.header("authorization"),
             Some(format!("Bearer {}", issued[0].token).as_str())
         );
-        assert_eq!(requests[2].header("accept"), Some(OCI_MANIFEST));
-    })
-    .await;
-}
+        assert_eq!(pull.header("accept"), Some(OCI_MANIFEST));
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_login_is_a_502_without_tokens() {
-    bounded(async {
-        let acr = TestAcr::builder(HOST).start();
-        let wrong_token = "not-the-entra-token-the-registry-expects";
-        let proxy = start_proxy(&acr, wrong_token, "refused").await;
+        // By digest, and HEAD (the headers without the body): no login.
+        let by_digest = format!("/v2/team/app/manifests/{}", image.manifest.digest);
+        assert_eq!(get(proxy, &by_digest, &[]).await.body, image.manifest.bytes);
+        let head = send(
+            proxy,
+            Method::HEAD,
+            &proxy.to_string(),
+            "/v2/team/app/manifests/latest",
+            &[],
+        )
+        .await;
+        assert_eq!(head.status, StatusCode::OK);
+        assert_eq!(head.header("content-type"), OCI_INDEX);
+        assert_eq!(head.header("docker-content-digest"), image.index.digest);
+        assert_eq!(head.header("content-length"), image.index.bytes.len().to_string());
+        assert!(head.body.is_empty());
+        assert_eq!(logins(&acr), (1, 1, 1), "the cached access token serves every pull");
 
-        let (status, _, body) = get(proxy, "/v2/team/app/manifests/1.0").await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
-        let text = String::from_utf8_lossy(&body);
-        for token in [wrong_token, DEFAULT_ENTRA_TOKEN] {
-            assert!(!text.contains(token), "the body leaks a token: {text}");
-        }
-        let (code, error) = first_error(&body);
-        assert_eq!(code, "LOGIN_FAILED", "{error}");
-        assert_eq!(error["detail"]["status"], 400, "{error}");
-        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
-
-        let paths: Vec<String> = acr.requests().into_iter().map(|r| r.path).collect();
+        // Another repository: a token request from the cached refresh token only.
+        let other = get(proxy, "/v2/team/other/manifests/1.2", &[]).await;
+        assert_eq!(other.status, StatusCode::OK);
+        assert_eq!(logins(&acr), (1, 1, 2));
+        let unknown = get(proxy, "/v2/team/app/manifests/9.9", &[]).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
         assert_eq!(
-            paths,
-            ["/oauth2/exchange"],
-            "nothing is sent after the refused exchange"
+            unknown.error()["code"],
+            "MANIFEST_UNKNOWN",
+            "the registry's error is relayed"
         );
-        assert!(acr.issued_refresh_tokens().is_empty() && acr.issued_access_tokens().is_empty());
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paths_outside_pulls_are_404_without_a_login() {
+async fn blobs_are_redirected_to_storage_with_the_range_passed_on() {
     bounded(async {
-        let acr = TestAcr::builder(HOST).start();
-        let proxy = start_proxy(&acr, DEFAULT_ENTRA_TOKEN, "not-found").await;
+        let acr = acr();
+        let image = TestImage::new();
+        let proxy = start_proxy(&acr, config(&[]), KeyValue::memory()).await;
+        let layer = &image.layers[1];
+        let path = format!("/v2/team/app/blobs/{}", layer.digest);
 
-        for path in ["/", "/v2/", "/oauth2/token", "/v2/team/app/tags/list"] {
-            let (status, headers, body) = get(proxy, path).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-            assert_eq!(headers[hyper::header::CONTENT_TYPE], "application/json", "{path}");
-            assert_eq!(first_error(&body).0, "NOT_FOUND", "{path}");
+        let answer = get(proxy, &path, &[("range", "bytes=0-99")]).await;
+        assert_eq!(answer.status, StatusCode::TEMPORARY_REDIRECT);
+        let location = answer.header("location");
+        assert!(
+            location.starts_with(&format!("https://{STORAGE_HOST}/registry/{}?", layer.digest)),
+            "{location}"
+        );
+        assert!(
+            location.contains("&sig="),
+            "the signed URL is relayed whole: {location}"
+        );
+        let issued = acr.issued_access_tokens();
+        for (name, value) in &answer.headers {
+            let value = value.to_str().unwrap_or_default();
+            assert!(!value.contains(&issued[0].token), "{name} carries the access token");
+        }
+        let sent = acr.requests().into_iter().last().expect("the blob request");
+        assert_eq!(sent.header("range"), Some("bytes=0-99"));
+
+        let head = send(proxy, Method::HEAD, &proxy.to_string(), &path, &[]).await;
+        assert_eq!(head.status, StatusCode::OK);
+        assert_eq!(head.header("content-length"), layer.bytes.len().to_string());
+        assert_eq!(head.header("docker-content-digest"), layer.digest);
+        assert_eq!(logins(&acr), (1, 1, 1));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_paginate_and_referrers_pass_through() {
+    bounded(async {
+        let acr = acr();
+        let image = TestImage::new();
+        let proxy = start_proxy(&acr, config(&[]), KeyValue::memory()).await;
+
+        let first = get(proxy, "/v2/team/app/tags/list?n=2&evil=1", &[]).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(first.json(), json!({ "name": "team/app", "tags": ["1.0", "1.2"] }));
+        let link = first.header("link").to_owned();
+        assert_eq!(link, r#"</v2/team/app/tags/list?last=1.2&n=2>; rel="next""#);
+        let next = link
+            .trim_start_matches('<')
+            .split_once('>')
+            .expect("a link")
+            .0
+            .to_owned();
+        let second = get(proxy, &next, &[]).await;
+        assert_eq!(second.json(), json!({ "name": "team/app", "tags": ["latest"] }));
+        assert!(second.headers.get("link").is_none());
+
+        let referrers = format!(
+            "/v2/team/app/referrers/{}?artifactType=application%2Fvnd.example",
+            image.manifest.digest
+        );
+        let answer = get(proxy, &referrers, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.header("content-type"), OCI_INDEX);
+        assert_eq!(answer.json()["manifests"], json!([]));
+
+        let sent: Vec<String> = pulls(&acr).into_iter().map(|(_, path)| path).collect();
+        assert_eq!(
+            sent,
+            [
+                "/v2/team/app/tags/list?n=2".to_owned(),
+                "/v2/team/app/tags/list?last=1.2&n=2".to_owned(),
+                format!(
+                    "/v2/team/app/referrers/{}?artifactType=application%2Fvnd.example",
+                    image.manifest.digest
+                ),
+            ],
+            "only the parameters the spec names reach the registry"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_is_a_502_without_secrets() {
+    bounded(async {
+        let acr = acr();
+        let wrong = "Wq8~Vn2.Lr5_Tg7-Hw3.Kb9~Mz4_Pd6-Fs1.Jc0~Ny8_Qe2-Ua5";
+        let proxy = start_proxy(&acr, config(&[("AZURE_CLIENT_SECRET", wrong)]), KeyValue::memory()).await;
+
+        let answer = get(proxy, "/v2/team/app/manifests/1.0", &[]).await;
+        assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+        let text = String::from_utf8_lossy(&answer.body);
+        for secret in [wrong, CLIENT_SECRET] {
+            for start in 0..secret.len() - 15 {
+                assert!(
+                    !text.contains(&secret[start..start + 16]),
+                    "the body leaks a secret: {text}"
+                );
+            }
+        }
+        let error = answer.error();
+        assert_eq!(error["code"], "UNAUTHORIZED", "{error}");
+        assert_eq!(error["detail"]["status"], 401, "{error}");
+        assert_eq!(error["detail"]["stage"], "entra", "{error}");
+        assert_eq!(
+            logins(&acr),
+            (1, 0, 0),
+            "nothing is sent after the refused Entra request"
+        );
+        assert!(pulls(&acr).is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_base_and_every_refusal_need_no_login() {
+    bounded(async {
+        let acr = acr();
+        let proxy = start_proxy(&acr, config(&[]), KeyValue::memory()).await;
+
+        let base = get(proxy, "/v2/", &[]).await;
+        assert_eq!(base.status, StatusCode::OK);
+        assert_eq!(base.header("docker-distribution-api-version"), "registry/2.0");
+        assert_eq!(base.json(), json!({}));
+        let head = send(proxy, Method::HEAD, &proxy.to_string(), "/v2/", &[]).await;
+        assert_eq!(head.status, StatusCode::OK);
+
+        let refused = [
+            (Method::GET, "/", StatusCode::NOT_FOUND, "UNSUPPORTED"),
+            (Method::GET, "/v2/_catalog", StatusCode::NOT_FOUND, "UNSUPPORTED"),
+            (Method::GET, "/oauth2/token", StatusCode::NOT_FOUND, "UNSUPPORTED"),
+            (
+                Method::POST,
+                "/v2/team/app/blobs/uploads/",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UNSUPPORTED",
+            ),
+            (
+                Method::PUT,
+                "/v2/team/app/manifests/1.0",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UNSUPPORTED",
+            ),
+            (
+                Method::DELETE,
+                "/v2/team/app/manifests/1.0",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UNSUPPORTED",
+            ),
+            (
+                Method::GET,
+                "/v2/Team/app/manifests/1.0",
+                StatusCode::BAD_REQUEST,
+                "NAME_INVALID",
+            ),
+            (
+                Method::GET,
+                "/v2/team/app/manifests/1.0%2F..",
+                StatusCode::BAD_REQUEST,
+                "NAME_INVALID",
+            ),
+        ];
+        for (method, path, status, code) in refused {
+            let answer = send(proxy, method.clone(), &proxy.to_string(), path, &[]).await;
+            assert_eq!(answer.status, status, "{method} {path}");
+            assert_eq!(answer.header("content-type"), "application/json", "{method} {path}");
+            assert_eq!(answer.error()["code"], code, "{method} {path}");
         }
         assert!(acr.requests().is_empty(), "the registry is never asked");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_name_not_allowed_is_refused_so_dns_rebinding_reaches_nothing() {
+    bounded(async {
+        let acr = acr();
+        let loopback = start_proxy(&acr, config(&[]), KeyValue::memory()).await;
+        let port = loopback.port();
+        // A web page at attacker.example whose name now resolves to 127.0.0.1
+        // sends its own name; so does any name the proxy was not given.
+        for host in [
+            format!("attacker.example:{port}"),
+            "attacker.example".to_owned(),
+            format!("127.0.0.2:{port}"),
+        ] {
+            let answer = send(loopback, Method::GET, &host, "/v2/team/app/manifests/1.0", &[]).await;
+            assert_eq!(answer.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+            assert_eq!(answer.error()["code"], "DENIED", "{host}");
+        }
+        for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+            let answer = send(loopback, Method::GET, &host, "/v2/", &[]).await;
+            assert_eq!(answer.status, StatusCode::OK, "{host}");
+        }
+        assert!(acr.requests().is_empty(), "a refused Host reaches nothing");
+
+        let named = start_proxy(&acr, config(&[("allowed-hosts", "mirror.example")]), KeyValue::memory()).await;
+        let answer = send(
+            named,
+            Method::GET,
+            "Mirror.Example:5000",
+            "/v2/team/app/manifests/1.0",
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let answer = send(named, Method::GET, &format!("localhost:{}", named.port()), "/v2/", &[]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::MISDIRECTED_REQUEST,
+            "only the configured names"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_the_proxy_cannot_use_are_refused_by_name() {
+    bounded(async {
+        let acr = acr();
+        let certificate = config(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/ssl/app.pem")])
+            .into_iter()
+            .filter(|(key, _)| key != "AZURE_CLIENT_SECRET")
+            .collect();
+        let proxy = start_proxy(&acr, certificate, KeyValue::memory()).await;
+        let answer = get(proxy, "/v2/team/app/manifests/1.0", &[]).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let message = answer.error()["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains("certificate"), "{message}");
+
+        let proxy = start_proxy(&acr, config(&[("cache-margin-seconds", "soon")]), KeyValue::memory()).await;
+        let answer = get(proxy, "/v2/team/app/manifests/1.0", &[]).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(answer.body.windows(20).any(|w| w == b"cache-margin-seconds"));
+        assert!(acr.requests().is_empty());
+    })
+    .await;
+}
+
+/// The cache margin that leaves an access token fresh for `seconds` after it is issued.
+fn margin_leaving(seconds: u64) -> String {
+    (ACCESS_TOKEN_LIFETIME - seconds).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_parallel_pulls_share_one_login_and_the_margin_brings_one_more() {
+    bounded(async {
+        let acr = acr();
+        let fresh_for = 20;
+        let margin = margin_leaving(fresh_for);
+        let proxy = start_proxy(&acr, config(&[("cache-margin-seconds", &margin)]), KeyValue::memory()).await;
+
+        let pulls: Vec<_> = (0..200)
+            .map(|_| tokio::spawn(async move { get(proxy, "/v2/team/app/manifests/1.0", &[]).await.status }))
+            .collect();
+        for pull in pulls {
+            assert_eq!(pull.await.expect("the pull task"), StatusCode::OK);
+        }
+        assert_eq!(
+            logins(&acr),
+            (1, 1, 1),
+            "one Entra request, one exchange, one token request"
+        );
+        let issued = acr.issued_access_tokens()[0].expires_at;
+
+        // Past the margin the next pull gets a new access token, from the refresh token.
+        let stale_at = issued - ACCESS_TOKEN_LIFETIME + fresh_for + 1;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        tokio::time::sleep(Duration::from_secs(stale_at.saturating_sub(now) + 1)).await;
+        assert_eq!(
+            get(proxy, "/v2/team/app/manifests/1.0", &[]).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(logins(&acr), (1, 1, 2));
     })
     .await;
 }

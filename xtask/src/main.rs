@@ -4,8 +4,9 @@
 //!   (it must import nothing and stay within its size budget; core modules go through
 //!   `wasm-opt`, installed from `xtask/package.json`) and the `client` component to
 //!   `target/components/acr_auth_client.wasm` (it may import only `wasi:http`
-//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, within its budget), then composes
-//!   the proxy filter with the client into `target/components/acr_auth_proxy.wasm`.
+//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, within its budget), then the
+//!   pull proxy into `target/components/acr_auth_proxy.wasm` (it may import only the
+//!   `wasi:http/proxy` world's interfaces, `wasi:config` and `wasi:keyvalue`).
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
 //!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
@@ -122,14 +123,14 @@ const BUILDS: [Build; 2] = [
     },
 ];
 
-/// Builds the `pure` and `client` components and the composed proxy, and
+/// Builds the `pure` and `client` components and the proxy, and
 /// checks their imports; returns their paths in that order. Also writes the
 /// WIT package as a binary, for others to depend on.
 fn build() -> Result<Vec<PathBuf>> {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
     install_wasm_opt()?;
     let mut components = BUILDS.iter().map(build_component).collect::<Result<Vec<_>>>()?;
-    components.push(proxy::build_proxy(&components[1])?);
+    components.push(proxy::build_proxy()?);
     build_wit_package()?;
     Ok(components)
 }

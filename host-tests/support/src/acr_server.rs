@@ -3,9 +3,10 @@
 //! [`TestAcr`] is a real HTTPS server (rustls, HTTP/1.1) that answers the parts of the ACR
 //! protocol this project talks to: the `/v2/` challenge, `/oauth2/exchange` (Entra token to
 //! refresh token), `/oauth2/token` (refresh token to repository-scoped access token) and
-//! manifest pulls. It checks every request strictly, as a test oracle should, records every
-//! request it sees, and can be told to misbehave per endpoint (see [`Behaviour`]) or to present
-//! a faulty certificate (see [`CertFault`]). It also records how each connection began
+//! the pull API with its storage redirect (see [`registry`]). It checks every request
+//! strictly, as a test oracle should, records every request it sees, and can be told to
+//! misbehave per endpoint (see [`Behaviour`]) or to present a faulty certificate (see
+//! [`CertFault`]). It also records how each connection began
 //! ([`TestAcr::handshakes`]), so tests can tell that a client never fell back to plain HTTP.
 //!
 //! It runs on its own tokio runtime in a background thread, so plain synchronous tests can
@@ -40,6 +41,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+mod registry;
+
+pub use registry::{Blob, OCI_INDEX, OCI_MANIFEST, STORAGE_HOST, TAGS, TestImage, sha256_digest};
 
 /// The Entra access token the server expects at `/oauth2/exchange` unless
 /// [`TestAcrBuilder::entra_token`] sets another.
@@ -77,14 +82,11 @@ pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
 const REFRESH_TOKEN_LIFETIME: u64 = 3 * 60 * 60;
 
 /// Lifetime of access tokens from `/oauth2/token`: 75 minutes, as ACR issues them.
-const ACCESS_TOKEN_LIFETIME: u64 = 75 * 60;
+pub const ACCESS_TOKEN_LIFETIME: u64 = 75 * 60;
 
 /// The error body ACR sends with an unauthenticated request.
 const UNAUTHORIZED_MESSAGE: &str =
     "authentication required, visit https://aka.ms/acr/authorization for more information.";
-
-/// The media type of the manifests served.
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// The only name on the certificate of a server started with [`CertFault::WrongHost`].
 pub const WRONG_HOST: &str = "someoneelse.azurecr.io";
@@ -340,6 +342,7 @@ impl TestAcrBuilder {
             app: self.app,
             metadata_client_id: self.metadata_service.clone().flatten(),
             jwt_key: EncodingKey::from_secret(&secret),
+            image: TestImage::new(),
             random: provider.secure_random,
             log: Mutex::default(),
         });
@@ -406,7 +409,7 @@ impl TestAcr {
     pub fn builder(host: &str) -> TestAcrBuilder {
         TestAcrBuilder {
             host: host.to_owned(),
-            extra_names: Vec::new(),
+            extra_names: vec![STORAGE_HOST.to_owned()],
             entra_token: DEFAULT_ENTRA_TOKEN.to_owned(),
             tenant: None,
             exchange: Behaviour::Normal,
@@ -505,6 +508,8 @@ struct State {
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
     log: Mutex<Log>,
+    /// The image every repository holds (see [`registry`]).
+    image: TestImage,
 }
 
 /// The record of connections, requests and issued tokens.
@@ -770,10 +775,7 @@ impl State {
             }
             ("GET", "/v2/") => self.base(request),
             ("GET", "/oauth2/token") => self.token_by_basic_auth(request),
-            ("GET", path) => match manifest_path(path) {
-                Some(repository) => self.manifest(request, repository),
-                None => not_found(),
-            },
+            (method @ ("GET" | "HEAD"), _) => self.registry(request, method == "HEAD").unwrap_or_else(not_found),
             _ => not_found(),
         }
     }
@@ -785,37 +787,6 @@ impl State {
         } else {
             self.challenge(None)
         }
-    }
-
-    /// `GET /v2/<repository>/manifests/<reference>`: a manifest for an access token that
-    /// grants `pull` on the repository, the challenge otherwise.
-    fn manifest(&self, request: &RecordedRequest, repository: &str) -> Response<ResBody> {
-        let allowed = self.access_scopes(request).is_some_and(|scopes| {
-            scopes
-                .iter()
-                .filter_map(|scope| parse_scope(scope))
-                .any(|(kind, name, actions)| {
-                    kind == "repository" && name == repository && actions.iter().any(|a| *a == "pull" || *a == "*")
-                })
-        });
-        if !allowed {
-            return self.challenge(Some(&format!("repository:{repository}:pull")));
-        }
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.oci.empty.v1+json",
-                "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-                "size": 2
-            },
-            "layers": []
-        });
-        let mut response = json_response(StatusCode::OK, manifest.to_string());
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, OCI_MANIFEST.parse().expect("media type"));
-        response
     }
 
     /// The scopes of the unexpired access token this server issued that the request bears,
@@ -1210,12 +1181,6 @@ fn parse_scope(scope: &str) -> Option<(&str, &str, Vec<&str>)> {
     (well_formed && known).then_some((kind, name, actions))
 }
 
-/// The repository of a manifest path `/v2/<repository>/manifests/<reference>`.
-fn manifest_path(path: &str) -> Option<&str> {
-    let (repository, reference) = path.strip_prefix("/v2/")?.rsplit_once("/manifests/")?;
-    (!repository.is_empty() && !reference.is_empty() && !reference.contains('/')).then_some(repository)
-}
-
 /// Whether a content type is `application/x-www-form-urlencoded`, parameters allowed.
 fn is_form_content_type(value: &str) -> bool {
     value
@@ -1303,8 +1268,8 @@ fn json_response(status: StatusCode, body: String) -> Response<ResBody> {
 }
 
 /// A whole body from a string.
-fn full(body: String) -> ResBody {
-    Full::new(Bytes::from(body)).boxed()
+fn full(body: impl Into<Bytes>) -> ResBody {
+    Full::new(body.into()).boxed()
 }
 
 /// Seconds since the Unix epoch.

@@ -1,13 +1,17 @@
-//! Serves the composed acr-auth proxy component over HTTP/1.1 on loopback,
-//! as `wasmtime serve` serves any `wasi:http/proxy` component, plus the one
-//! thing this component also imports: `acr:proxy/config`.
+//! Serves the acr-auth pull proxy component over HTTP/1.1, as `wasmtime
+//! serve` serves any `wasi:http/proxy` component, with the two other
+//! interfaces the component imports: `wasi:config/store` (its settings, by
+//! wasmtime-wasi-config) and `wasi:keyvalue` (its token cache, shared by
+//! every request: see [`kv`]).
 //!
 //! [`ProxyHost`] compiles the component once, in one [`Engine`], and keeps
 //! the pre-instantiated [`ProxyPre`]. Every HTTP request gets a fresh,
-//! memory-limited [`Store`], so nothing a request leaves behind (tokens
-//! included) reaches the next one. The component's outgoing requests go
-//! through [`acr_auth_host::network::NetworkHooks`]: TLS with the roots the host chooses, to the
-//! addresses it chooses, `https://` only.
+//! memory-limited [`Store`]: what a request leaves behind reaches the next
+//! one only through the key-value store. The component's outgoing requests
+//! go through [`acr_auth_host::network::NetworkHooks`]: TLS with the roots
+//! the host chooses, to the addresses it chooses.
+
+pub mod kv;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -20,37 +24,50 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
+use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-/// The host side of `acr:proxy/config`, generated from the filter's WIT.
-mod wit {
-    wasmtime::component::bindgen!({
-        path: "../filter/wit",
-        interfaces: "import acr:proxy/config@0.1.0;",
-    });
-}
-
-use wit::acr::proxy::config;
+pub use kv::KeyValue;
 
 /// The most linear memory each of the component's memories may use in one
-/// request. The filter streams bodies through the host without holding
-/// them, and `login` needs well under a megabyte.
+/// request. The proxy streams bodies through the host without holding
+/// them, and a login needs well under a megabyte.
 pub const MEMORY_LIMIT: usize = 16 << 20;
+
+/// The `wasi:config` key of a workload identity's federated token file,
+/// which the host reads for the component (it has no file system) and
+/// passes as [`FEDERATED_TOKEN_KEY`].
+pub const FEDERATED_TOKEN_FILE_KEY: &str = "AZURE_FEDERATED_TOKEN_FILE";
+/// The `wasi:config` key of the federated token's contents.
+pub const FEDERATED_TOKEN_KEY: &str = "AZURE_FEDERATED_TOKEN";
+
+/// The identity variables of the Azure SDKs, passed from the host's
+/// environment to the component's `wasi:config` when set.
+pub const IDENTITY_VARIABLES: [&str; 9] = [
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "MSI_ENDPOINT",
+];
 
 /// What the proxy serves and how it reaches the registry.
 pub struct Settings {
-    /// The registry the proxy fronts: its login server, e.g.
-    /// `myregistry.azurecr.io` (the component's `registry()`).
-    pub registry: String,
-    /// A file holding a Microsoft Entra access token for the registry's
-    /// scope. It is read for every request, so a token refreshed on disk
-    /// is used at once; a trailing newline is ignored.
-    pub entra_token_file: PathBuf,
+    /// The component's `wasi:config` entries: `registry`, the identity's
+    /// variables, `allowed-hosts`, `cache-margin-seconds` (see the
+    /// component's README).
+    pub config: Vec<(String, String)>,
+    /// The key-value store of the token cache.
+    pub cache: KeyValue,
     /// The TLS roots and address rules of the component's outgoing requests.
     pub network: Network,
 }
@@ -62,9 +79,9 @@ pub struct ProxyHost {
 }
 
 impl ProxyHost {
-    /// Compiles the composed proxy component from its bytes and links it:
-    /// the `wasi:http/proxy` world's imports and `acr:proxy/config`.
-    /// Fails if the component needs anything else.
+    /// Compiles the proxy component from its bytes and links it: the
+    /// `wasi:http/proxy` world's imports, `wasi:config/store` and
+    /// `wasi:keyvalue`. Fails if the component needs anything else.
     pub fn new(component: &[u8], settings: Settings) -> Result<Self> {
         let engine = Engine::default();
         let component = Component::new(&engine, component)
@@ -72,7 +89,8 @@ impl ProxyHost {
             .context("compiling the proxy component")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi_http::p2::add_to_linker_async(&mut linker)?;
-        config::add_to_linker::<State, HasSelf<RequestConfig>>(&mut linker, |state| &mut state.data)?;
+        wasmtime_wasi_config::add_to_linker(&mut linker, |state: &mut State| WasiConfig::new(&state.data.config))?;
+        kv::add_to_linker(&mut linker)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { pre, settings })
     }
@@ -116,23 +134,30 @@ impl ProxyHost {
         }
     }
 
-    /// Reads the token, instantiates the component in a new store and calls
-    /// its `wasi:http/incoming-handler`; returns the response the component
+    /// The component's settings for one request: the configured ones, and
+    /// the federated token read from its file now, so a rotated token is
+    /// used at once.
+    async fn config(&self) -> Result<WasiConfigVariables> {
+        let mut config = self.settings.config.clone();
+        let file = config
+            .iter()
+            .find(|(key, _)| key == FEDERATED_TOKEN_FILE_KEY)
+            .map(|(_, path)| PathBuf::from(path));
+        if let Some(file) = file {
+            let token = tokio::fs::read_to_string(&file)
+                .await
+                .with_context(|| format!("reading the federated token file {}", file.display()))?;
+            config.push((FEDERATED_TOKEN_KEY.to_owned(), token.trim_end().to_owned()));
+        }
+        Ok(config.into_iter().collect())
+    }
+
+    /// Instantiates the component in a new store and calls its
+    /// `wasi:http/incoming-handler`; returns the response the component
     /// sets, whose body it goes on writing from a task of its own.
     async fn call(&self, request: hyper::Request<Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
-        let token = tokio::fs::read_to_string(&self.settings.entra_token_file)
-            .await
-            .with_context(|| {
-                format!(
-                    "reading the Entra token file {}",
-                    self.settings.entra_token_file.display()
-                )
-            })?;
-        let config = RequestConfig {
-            registry: self.settings.registry.clone(),
-            entra_token: token.trim_end_matches(['\r', '\n']).to_owned(),
-        };
-        let state = State::new(self.settings.network.clone(), MEMORY_LIMIT, config);
+        let data = RequestData::new(self.config().await?, self.settings.cache.clone());
+        let state = State::new(self.settings.network.clone(), MEMORY_LIMIT, data);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| state.limiter());
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -162,7 +187,7 @@ impl ProxyHost {
 
 /// A 500 response with a JSON error body.
 fn internal_error(message: &str) -> hyper::Response<HyperOutgoingBody> {
-    let body = serde_json::json!({ "errors": [{ "code": "PROXY_ERROR", "message": message }] }).to_string();
+    let body = serde_json::json!({ "errors": [{ "code": "UNSUPPORTED", "message": message }] }).to_string();
     let body = Full::new(Bytes::from(body))
         .map_err(|never| match never {})
         .boxed_unsync();
@@ -176,21 +201,20 @@ fn internal_error(message: &str) -> hyper::Response<HyperOutgoingBody> {
 }
 
 /// The store state of one request: `wasi:http` as the CLI's client host
-/// sets it up, and this request's configuration.
-type State = HttpState<RequestConfig>;
+/// sets it up, and this request's settings and cache.
+type State = HttpState<RequestData>;
 
-/// `acr:proxy/config` for one request: the registry and the token read for it.
-struct RequestConfig {
-    registry: String,
-    entra_token: String,
+/// One request's `wasi:config` entries and `wasi:keyvalue` buckets.
+struct RequestData {
+    config: WasiConfigVariables,
+    kv: kv::Buckets,
 }
 
-impl config::Host for RequestConfig {
-    fn registry(&mut self) -> String {
-        self.registry.clone()
-    }
-
-    fn entra_token(&mut self) -> String {
-        self.entra_token.clone()
+impl RequestData {
+    fn new(config: WasiConfigVariables, cache: KeyValue) -> Self {
+        Self {
+            config,
+            kv: kv::Buckets::new(cache),
+        }
     }
 }
