@@ -10,8 +10,9 @@
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
 //!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
-//!   `examples/python/test.sh`) and a skopeo pull through the docker credential helper
-//!   (`host-tests/skopeo-pull.sh`; installs skopeo with apt-get when missing); then the
+//!   `examples/python/test.sh`), a skopeo pull through the docker credential helper
+//!   (`host-tests/skopeo-pull.sh`; installs skopeo and jq with apt-get when missing) and a
+//!   skopeo copy of a whole image through the pull proxy (`host-tests/skopeo-copy.sh`); then the
 //!   benchmark with `--quick` on the tests' debug build and, with a nightly toolchain, the fuzz
 //!   targets for a few seconds each, as smoke tests. It ends with each stage's time.
 //! - `bench [--quick] [--baseline DIR]`: builds, then measures everything (see BENCHMARKS.md).
@@ -377,6 +378,7 @@ fn test_stages(stages: &mut Stages, extra: &[String]) -> Result<()> {
     })?;
     stages.run("Node and Python tests", test_other_hosts)?;
     stages.run("skopeo pull", || skopeo_pull(&cli))?;
+    stages.run("skopeo copy through the proxy", || skopeo_copy(&components))?;
     // The benchmark must work; its numbers, from a debug build, are not judged.
     stages.run("benchmark smoke run", || bench::smoke(&components))?;
     stages.run("fuzz smoke run", || fuzz::smoke(&components))
@@ -428,18 +430,33 @@ fn skopeo_pull(cli: &Path) -> Result<()> {
         .arg(cli))
 }
 
-/// Installs skopeo from the Debian archive when it is missing.
+/// skopeo copies a whole multi-platform image from the test ACR through the
+/// pull proxy, which logs in with the test app's client secret
+/// (`host-tests/skopeo-copy.sh`).
+fn skopeo_copy(components: &[PathBuf]) -> Result<()> {
+    install_skopeo()?;
+    run(Command::new(root().join("host-tests/with-test-acr.sh"))
+        .arg(target_dir().join("debug/test-acr"))
+        .args(["bash", "host-tests/skopeo-copy.sh"])
+        .arg(target_dir().join("debug/acr-auth-proxy"))
+        .arg(&components[2]))
+}
+
+/// Installs skopeo and jq (which reads skopeo's output in the scripts) from
+/// the Debian archive when either is missing.
 fn install_skopeo() -> Result<()> {
-    let present = Command::new("skopeo")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if present {
+    let present = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if present("skopeo") && present("jq") {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-q", "skopeo"])
+        .args(["install", "-y", "-q", "skopeo", "jq"])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

@@ -16,6 +16,10 @@
 //! Every registry request needs an access token granting `pull` on the repository (the
 //! challenge otherwise); the storage host needs only the signature.
 
+use std::io::Write as _;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -61,8 +65,9 @@ impl Blob {
 }
 
 /// The image every repository of the test ACR holds: an index naming one
-/// linux/amd64 manifest, whose config and two uncompressed tar layers are
-/// real (the config's `diff_ids` are the layers' digests).
+/// linux/amd64 manifest, whose config and two gzip-compressed tar layers are
+/// real (the config's `diff_ids` are the digests of the uncompressed tars),
+/// as a client that stores or unpacks the image checks them.
 #[derive(Clone, Debug)]
 pub struct TestImage {
     /// The image index (tag `latest`).
@@ -80,15 +85,23 @@ impl TestImage {
     pub fn new() -> Self {
         let layer = |name: &str, size: usize| {
             let content: Vec<u8> = (0..size).map(|i| b"acr-auth test layer "[i % 20]).collect();
-            Blob::new("application/vnd.oci.image.layer.v1.tar", tar(name, &content))
+            let tar = tar(name, &content);
+            let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+            gzip.write_all(&tar).expect("gzip into memory");
+            let gzip = gzip.finish().expect("gzip into memory");
+            (
+                sha256_digest(&tar),
+                Blob::new("application/vnd.oci.image.layer.v1.tar+gzip", gzip),
+            )
         };
-        // Sizes over one splice of the proxy and not a multiple of a tar block.
-        let layers = [layer("etc/greeting", 100_003), layer("usr/share/data", 300_001)];
+        // Sizes not a multiple of a tar block.
+        let [(diff_0, layer_0), (diff_1, layer_1)] = [layer("etc/greeting", 100_003), layer("usr/share/data", 300_001)];
+        let layers = [layer_0, layer_1];
         let config = json!({
             "architecture": "amd64",
             "os": "linux",
             "config": { "Cmd": ["/bin/true"] },
-            "rootfs": { "type": "layers", "diff_ids": [layers[0].digest, layers[1].digest] },
+            "rootfs": { "type": "layers", "diff_ids": [diff_0, diff_1] },
         });
         let config = Blob::new(
             "application/vnd.oci.image.config.v1+json",

@@ -1,7 +1,9 @@
 //! The local test ACR as a process, for hosts that are not Rust (Node, Python).
 //!
-//! `test-acr <HOST> <PORT> <CA-FILE> [--tenant ID] [--entra-app TENANT:CLIENT-ID:SECRET]`
-//! writes the test CA's PEM to CA-FILE, prints one line `ready <host> <port>` on stdout,
+//! `test-acr <HOST> <PORT> <CA-FILE> [--tenant ID] [--entra-app TENANT:CLIENT-ID:SECRET]
+//! [--image-digests FILE]` writes the test CA's PEM to CA-FILE (and, with `--image-digests`,
+//! the digests of the image every repository holds to FILE, one `<role> <digest>` a line:
+//! `index`, `manifest`, `config`, `layer`, `layer`), prints one line `ready <host> <port>` on stdout,
 //! and serves until its standard input closes or 10 minutes pass, whichever comes first,
 //! so it never outlives the test that started it. With `--entra-app` it also answers
 //! Entra's token endpoint for that app, as login.microsoftonline.com.
@@ -9,7 +11,7 @@
 use std::io::Read as _;
 use std::time::Duration;
 
-use acr_auth_test_support::acr_server::{TestAcr, TestApp};
+use acr_auth_test_support::acr_server::{TestAcr, TestApp, TestImage};
 
 /// The longest a test server may live.
 const LIFETIME: Duration = Duration::from_secs(600);
@@ -19,7 +21,10 @@ fn main() {
     let (host, port, ca_file) = match args.as_slice() {
         [host, port, ca_file, ..] => (host, port.parse().expect("a port number"), ca_file),
         _ => {
-            eprintln!("usage: test-acr <HOST> <PORT> <CA-FILE> [--tenant ID] [--entra-app TENANT:CLIENT-ID:SECRET]");
+            eprintln!(
+                "usage: test-acr <HOST> <PORT> <CA-FILE> [--tenant ID] [--entra-app TENANT:CLIENT-ID:SECRET] \
+                 [--image-digests FILE]"
+            );
             std::process::exit(2);
         }
     };
@@ -40,6 +45,18 @@ fn main() {
     }
     let acr = builder.start();
     std::fs::write(ca_file, acr.ca_pem()).expect("writing the CA file");
+    if let Some(file) = option("--image-digests") {
+        let image = TestImage::new();
+        let roles = [
+            ("index", &image.index),
+            ("manifest", &image.manifest),
+            ("config", &image.config),
+        ]
+        .into_iter()
+        .chain(image.layers.iter().map(|layer| ("layer", layer)));
+        let lines: String = roles.map(|(role, blob)| format!("{role} {}\n", blob.digest)).collect();
+        std::fs::write(file, lines).expect("writing the image digests");
+    }
     println!("ready {} {}", acr.host(), acr.port());
 
     let (done, wait) = std::sync::mpsc::channel();
