@@ -3,8 +3,10 @@
 //! its Entra token endpoint, with a client secret from `wasi:config`), caches
 //! the tokens in `wasi:keyvalue` and forwards each pull with its access token.
 //!
+//! Two `acr-auth-proxy` processes share a real Redis server as their cache.
+//!
 //! `cargo xtask build` writes the component; `ACR_AUTH_PROXY_COMPONENT`
-//! names another.
+//! names another, `ACR_AUTH_PROXY` another proxy binary.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +18,8 @@ use acr_auth_proxy_host::{KeyValue, ProxyHost, Settings};
 use acr_auth_test_support::acr_server::{
     ACCESS_TOKEN_LIFETIME, ENTRA_HOST, OCI_INDEX, OCI_MANIFEST, STORAGE_HOST, TestAcr, TestApp, TestImage,
 };
+use acr_auth_test_support::cli::temp_file;
+use acr_auth_test_support::redis_server::RedisServer;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method, Request, StatusCode};
@@ -532,6 +536,100 @@ async fn two_hundred_parallel_pulls_share_one_login_and_the_margin_brings_one_mo
             StatusCode::OK
         );
         assert_eq!(logins(&acr), (1, 1, 2));
+    })
+    .await;
+}
+
+/// An `acr-auth-proxy` process (`ACR_AUTH_PROXY`, or the workspace's debug
+/// build) for `acr` on a free 127.0.0.1 port, caching in `cache`; killed when dropped.
+struct ProxyProcess {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl ProxyProcess {
+    fn start(acr: &TestAcr, cache: &str, name: &str) -> Self {
+        use std::io::BufRead as _;
+        let binary = std::env::var_os("ACR_AUTH_PROXY").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/acr-auth-proxy"),
+            PathBuf::from,
+        );
+        assert!(binary.exists(), "{} missing: run `cargo xtask test`", binary.display());
+        let component = std::env::var_os("ACR_AUTH_PROXY_COMPONENT").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components/acr_auth_proxy.wasm"),
+            PathBuf::from,
+        );
+        let ca = temp_file(&format!("proxy-{name}-ca.pem"), acr.ca_pem().as_bytes());
+        let connect_to = |host: &str| format!("{host}:443:{}:{}", acr.addr().ip(), acr.addr().port());
+        let mut child = std::process::Command::new(binary)
+            .arg("--component")
+            .arg(component)
+            .args(["--registry", HOST, "--listen", "127.0.0.1:0", "--cache", cache])
+            .arg("--cacert")
+            .arg(ca)
+            .args([
+                "--connect-to",
+                &connect_to(HOST),
+                "--connect-to",
+                &connect_to(ENTRA_HOST),
+            ])
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", CLIENT_ID)
+            .env("AZURE_CLIENT_SECRET", CLIENT_SECRET)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the proxy starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let line = lines.next().expect("a line from the proxy").expect("UTF-8");
+        let addr = line
+            .strip_prefix("acr-auth-proxy: serving http://")
+            .unwrap_or_else(|| panic!("the proxy did not start: {line}"))
+            .parse()
+            .expect("an address");
+        // Keep reading, so the proxy never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr }
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_proxy_processes_share_their_tokens_through_redis() {
+    bounded(async {
+        let redis = RedisServer::start();
+        let acr = acr();
+        let first = ProxyProcess::start(&acr, &redis.url(), "redis-first");
+        let second = ProxyProcess::start(&acr, &redis.url(), "redis-second");
+
+        let pull = |proxy: SocketAddr, repository: &'static str| async move {
+            get(proxy, &format!("/v2/{repository}/manifests/1.0"), &[]).await.status
+        };
+        assert_eq!(pull(first.addr, "team/app").await, StatusCode::OK);
+        assert_eq!(logins(&acr), (1, 1, 1));
+        assert_eq!(pull(second.addr, "team/app").await, StatusCode::OK);
+        assert_eq!(
+            logins(&acr),
+            (1, 1, 1),
+            "the second proxy uses the first one's access token"
+        );
+        assert_eq!(pull(second.addr, "team/other").await, StatusCode::OK);
+        assert_eq!(logins(&acr), (1, 1, 2), "and its refresh token");
+
+        // Concurrent pulls through both share one login across the processes.
+        let pulls: Vec<_> = (0..60)
+            .map(|i| tokio::spawn(pull(if i % 2 == 0 { first.addr } else { second.addr }, "team/third")))
+            .collect();
+        for pull in pulls {
+            assert_eq!(pull.await.expect("the pull task"), StatusCode::OK);
+        }
+        assert_eq!(logins(&acr), (1, 1, 3));
     })
     .await;
 }

@@ -11,8 +11,9 @@
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
 //!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
 //!   `examples/python/test.sh`), a skopeo pull through the docker credential helper
-//!   (`host-tests/skopeo-pull.sh`; installs skopeo and jq with apt-get when missing) and a
-//!   skopeo copy of a whole image through the pull proxy (`host-tests/skopeo-copy.sh`); then the
+//!   (`host-tests/skopeo-pull.sh`) and a skopeo copy of a whole image through the pull proxy
+//!   (`host-tests/skopeo-copy.sh`); skopeo, jq and redis-server (the proxy tests' shared cache)
+//!   are installed with apt-get first when missing; then the
 //!   benchmark with `--quick` on the tests' debug build and, with a nightly toolchain, the fuzz
 //!   targets for a few seconds each, as smoke tests. It ends with each stage's time.
 //! - `bench [--quick] [--baseline DIR]`: builds, then measures everything (see BENCHMARKS.md).
@@ -373,8 +374,13 @@ fn test_stages(stages: &mut Stages, extra: &[String]) -> Result<()> {
     let components = stages.run("components", build)?;
     stages.run("clippy", || clippy(&components))?;
     let cli = stages.run("debug build", || build_cli(&components))?;
+    stages.run("Debian packages", install_debian_packages)?;
     stages.run("Rust tests", || {
-        run(with_components(cargo().args(["test", "--workspace"]).args(extra), &components).env("ACR_AUTH_CLI", &cli))
+        run(
+            with_components(cargo().args(["test", "--workspace"]).args(extra), &components)
+                .env("ACR_AUTH_CLI", &cli)
+                .env("ACR_AUTH_PROXY", target_dir().join("debug/acr-auth-proxy")),
+        )
     })?;
     stages.run("Node and Python tests", test_other_hosts)?;
     stages.run("skopeo pull", || skopeo_pull(&cli))?;
@@ -423,7 +429,6 @@ fn test_other_hosts() -> Result<()> {
 /// skopeo, a real registry client, pulls a manifest from the test ACR through
 /// `cli` as the docker credential helper (`host-tests/skopeo-pull.sh`).
 fn skopeo_pull(cli: &Path) -> Result<()> {
-    install_skopeo()?;
     run(Command::new(root().join("host-tests/with-test-acr.sh"))
         .arg(target_dir().join("debug/test-acr"))
         .args(["bash", "host-tests/skopeo-pull.sh"])
@@ -434,7 +439,6 @@ fn skopeo_pull(cli: &Path) -> Result<()> {
 /// pull proxy, which logs in with the test app's client secret
 /// (`host-tests/skopeo-copy.sh`).
 fn skopeo_copy(components: &[PathBuf]) -> Result<()> {
-    install_skopeo()?;
     run(Command::new(root().join("host-tests/with-test-acr.sh"))
         .arg(target_dir().join("debug/test-acr"))
         .args(["bash", "host-tests/skopeo-copy.sh"])
@@ -442,21 +446,31 @@ fn skopeo_copy(components: &[PathBuf]) -> Result<()> {
         .arg(&components[2]))
 }
 
-/// Installs skopeo and jq (which reads skopeo's output in the scripts) from
-/// the Debian archive when either is missing.
-fn install_skopeo() -> Result<()> {
-    let present = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
-    if present("skopeo") && present("jq") {
+/// The Debian packages the tests use, each with the command that shows it is
+/// installed: skopeo (a real registry client), jq (reads skopeo's output in
+/// the scripts) and redis-server (the pull proxy's shared cache, which the
+/// proxy tests start).
+const DEBIAN_PACKAGES: [(&str, &str); 3] = [("skopeo", "skopeo"), ("jq", "jq"), ("redis-server", "redis-server")];
+
+/// Installs the [`DEBIAN_PACKAGES`] that are missing, in one `apt-get` run.
+fn install_debian_packages() -> Result<()> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(_, tool)| {
+            !Command::new(tool)
+                .arg("--version")
+                .output()
+                .is_ok_and(|out| out.status.success())
+        })
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-q", "skopeo", "jq"])
+        .args(["install", "-y", "-q"])
+        .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

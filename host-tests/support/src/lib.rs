@@ -11,10 +11,13 @@
 //! - [`conformance`]: the components' answers to the conformance cases, in
 //!   the shape of the native answers they must equal;
 //! - [`cli`]: running the `acr-auth` binary as a user does;
-//! - [`inputs`]: inputs at and beyond the component's caps, and JWTs.
+//! - [`inputs`]: inputs at and beyond the component's caps, and JWTs;
+//! - [`redis_server`]: a real `redis-server` on a free port, for the pull
+//!   proxy's shared cache.
 
 pub mod acr_server;
 pub mod cli;
 pub mod client;
 pub mod conformance;
 pub mod inputs;
+pub mod redis_server;

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
@@ -28,11 +31,19 @@ use bindings::wasi::keyvalue::{atomics, store};
 /// empties it first. Each repository pulled takes two.
 pub const MAX_MEMORY_ENTRIES: usize = 65_536;
 
+/// How long a Redis command or connection attempt may take: a pull waits
+/// for it, so a stalled server fails the pull rather than hanging it.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Where the cache's entries live.
 #[derive(Clone)]
 pub enum KeyValue {
     /// This process's memory: shared by its requests, lost when it ends.
     Memory(Arc<Mutex<HashMap<String, Vec<u8>>>>),
+    /// A Redis server: shared by every proxy that uses it (replicas), and
+    /// kept across restarts. One multiplexed connection, re-established
+    /// when it breaks.
+    Redis(ConnectionManager),
 }
 
 impl KeyValue {
@@ -41,9 +52,31 @@ impl KeyValue {
         Self::Memory(Arc::default())
     }
 
+    /// The Redis server at `url` (`redis://HOST:PORT[/DB]`, or `rediss://`
+    /// for TLS), connected now so that a wrong address fails at start.
+    pub async fn redis(url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(2);
+        let manager = client.get_connection_manager_with_config(config).await?;
+        Ok(Self::Redis(manager))
+    }
+
+    /// Runs a Redis command; its error names the command, never a value.
+    async fn query<T: redis::FromRedisValue>(manager: &ConnectionManager, command: &redis::Cmd) -> Result<T, String> {
+        let mut manager = manager.clone();
+        command
+            .query_async(&mut manager)
+            .await
+            .map_err(|e| format!("redis: {:?}: {}", e.kind(), e.category()))
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         match self {
             Self::Memory(map) => Ok(lock(map).get(key).cloned()),
+            Self::Redis(manager) => Self::query(manager, redis::cmd("GET").arg(key)).await,
         }
     }
 
@@ -59,6 +92,7 @@ impl KeyValue {
                 map.insert(key, value);
                 Ok(())
             }
+            Self::Redis(manager) => Self::query(manager, redis::cmd("SET").arg(key).arg(value)).await,
         }
     }
 
@@ -68,18 +102,23 @@ impl KeyValue {
                 lock(map).remove(key);
                 Ok(())
             }
+            Self::Redis(manager) => Self::query(manager, redis::cmd("DEL").arg(key)).await,
         }
     }
 
     async fn exists(&self, key: &str) -> Result<bool, String> {
         match self {
             Self::Memory(map) => Ok(lock(map).contains_key(key)),
+            Self::Redis(manager) => Self::query(manager, redis::cmd("EXISTS").arg(key)).await,
         }
     }
 
     async fn keys(&self) -> Result<Vec<String>, String> {
         match self {
             Self::Memory(map) => Ok(lock(map).keys().cloned().collect()),
+            // The cache never lists keys; on a shared server, `KEYS` would
+            // block every other client for as long as it scans.
+            Self::Redis(_) => Err("listing the keys of a Redis store is not supported".to_owned()),
         }
     }
 
@@ -102,6 +141,8 @@ impl KeyValue {
                 map.insert(key.to_owned(), sum.to_string().into_bytes());
                 Ok(sum)
             }
+            // INCRBY is atomic on the server, whatever number of proxies ask.
+            Self::Redis(manager) => Self::query(manager, redis::cmd("INCRBY").arg(key).arg(delta)).await,
         }
     }
 }

@@ -75,6 +75,9 @@ async fn main() -> Result<()> {
     }
     let cache = match args.cache.as_str() {
         "memory" => KeyValue::memory(),
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => KeyValue::redis(url)
+            .await
+            .with_context(|| format!("connecting to the cache at {url}"))?,
         other => bail!("--cache {other}: expected `memory` or `redis://...`"),
     };
     let settings = Settings {
