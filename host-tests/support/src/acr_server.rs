@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, TRANSFER_ENCODING, WWW_AUTHENTICATE};
 use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -717,6 +717,16 @@ async fn handle(
     let too_large = body.is_none();
     let recorded = record(&parts, body.unwrap_or_default());
     state.log().requests.push(recorded.clone());
+    // Every body a client sends is known in full before it is sent, so a
+    // client that streams one chunked has lost track of it: refused, so
+    // that such a regression fails the tests that log in.
+    if parts.method == hyper::Method::POST && parts.headers.contains_key(TRANSFER_ENCODING) {
+        return Ok(acr_error(
+            StatusCode::LENGTH_REQUIRED,
+            "LENGTH_REQUIRED",
+            "a POST must declare its Content-Length, not be sent chunked",
+        ));
+    }
     if too_large {
         return Ok(acr_error(
             StatusCode::PAYLOAD_TOO_LARGE,
