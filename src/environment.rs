@@ -148,7 +148,8 @@ pub fn identity_from_environment(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<EnvironmentIdentity, EnvironmentError> {
     let var = |name: &str| var(name).filter(|value| !value.is_empty());
-    let needs = |set: &'static str, missing: &'static str| var(missing).ok_or(EnvironmentError::Incomplete { set, missing });
+    let needs =
+        |set: &'static str, missing: &'static str| var(missing).ok_or(EnvironmentError::Incomplete { set, missing });
     let unsupported = |variable, what| Err(EnvironmentError::Unsupported { variable, what });
     let authority_host = var("AZURE_AUTHORITY_HOST");
 
@@ -245,7 +246,10 @@ mod tests {
         let workload = [
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_ID", CLIENT),
-            ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token"),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "/var/run/secrets/azure/tokens/azure-identity-token",
+            ),
             ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
         ];
         assert_eq!(
@@ -325,17 +329,26 @@ mod tests {
                 ][..],
                 "AZURE_CLIENT_CERTIFICATE_PASSWORD",
             ),
-            (&[("AZURE_USERNAME", "u@contoso.com"), ("AZURE_PASSWORD", "p")], "AZURE_USERNAME"),
+            (
+                &[("AZURE_USERNAME", "u@contoso.com"), ("AZURE_PASSWORD", "p")],
+                "AZURE_USERNAME",
+            ),
             (
                 &[
-                    ("IDENTITY_ENDPOINT", "https://localhost:2377/metadata/identity/oauth2/token"),
+                    (
+                        "IDENTITY_ENDPOINT",
+                        "https://localhost:2377/metadata/identity/oauth2/token",
+                    ),
                     ("IDENTITY_HEADER", "h"),
                     ("IDENTITY_SERVER_THUMBPRINT", "ab"),
                 ],
                 "IDENTITY_SERVER_THUMBPRINT",
             ),
             (
-                &[("MSI_ENDPOINT", "http://127.0.0.1:46808/MSI/token/"), ("MSI_SECRET", "s")],
+                &[
+                    ("MSI_ENDPOINT", "http://127.0.0.1:46808/MSI/token/"),
+                    ("MSI_SECRET", "s"),
+                ],
                 "MSI_SECRET",
             ),
         ] {
@@ -361,7 +374,10 @@ mod tests {
         );
         assert_eq!(
             from(&[
-                ("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"),
+                (
+                    "IDENTITY_ENDPOINT",
+                    "http://localhost:40342/metadata/identity/oauth2/token"
+                ),
                 ("IMDS_ENDPOINT", "http://localhost:40342"),
             ]),
             Ok(managed(
@@ -385,7 +401,11 @@ mod tests {
             Ok(managed(None, ManagedIdentitySource::Imds))
         );
         assert_eq!(
-            from(&[("AZURE_CLIENT_ID", CLIENT), ("AZURE_TENANT_ID", TENANT), ("IDENTITY_HEADER", "")]),
+            from(&[
+                ("AZURE_CLIENT_ID", CLIENT),
+                ("AZURE_TENANT_ID", TENANT),
+                ("IDENTITY_HEADER", "")
+            ]),
             Ok(managed(Some(CLIENT), ManagedIdentitySource::Imds))
         );
         assert_eq!(from(&[]), Ok(managed(None, ManagedIdentitySource::Imds)));

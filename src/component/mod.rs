@@ -419,14 +419,12 @@ impl From<crate::EnvironmentIdentity> for entra::EnvironmentIdentity {
                 send_chain: file.send_chain,
                 authority_host: file.authority_host,
             }),
-            crate::EnvironmentIdentity::WorkloadIdentity(file) => {
-                Self::WorkloadIdentity(entra::FederatedTokenFile {
-                    tenant: file.tenant,
-                    client_id: file.client_id,
-                    path: file.path,
-                    authority_host: file.authority_host,
-                })
-            }
+            crate::EnvironmentIdentity::WorkloadIdentity(file) => Self::WorkloadIdentity(entra::FederatedTokenFile {
+                tenant: file.tenant,
+                client_id: file.client_id,
+                path: file.path,
+                authority_host: file.authority_host,
+            }),
         }
     }
 }

@@ -34,7 +34,7 @@ pub mod wit {
     pub use exports::acr::auth::{entra, flow, login, scope};
 }
 
-use wit::flow;
+use wit::{entra, flow};
 
 /// The `pure` world's custom cloud, as the `client` world's bindings type it.
 impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
@@ -178,6 +178,16 @@ impl ClientRuntime {
                 .acr_auth_login()
                 .call_login(store, reference, credentials, options)
         })
+    }
+
+    /// The identity the environment `variables` describe, chosen by the
+    /// component in `DefaultAzureCredential`'s order (see the WIT's
+    /// `identity-from-environment`).
+    pub fn identity_from_environment(
+        &self,
+        variables: &[(String, String)],
+    ) -> Result<Result<entra::EnvironmentIdentity, entra::EnvironmentError>, CallError> {
+        self.call(|store, client| client.acr_auth_entra().call_identity_from_environment(store, variables))
     }
 
     /// Runs `f` on a fresh instance in a fresh store with this runtime's
