@@ -152,6 +152,18 @@ pub enum Behaviour {
         /// The pause before each byte.
         every: Duration,
     },
+    /// Answer `status` with an error whose every field quotes what the
+    /// request carried (each form field's value and the `Authorization`
+    /// header, whole, then their first 500 characters, a 40-character piece
+    /// from the middle and the last 16), as a server that echoes its input
+    /// would: at the registry ACR's `{"errors":[{"code","message","detail"}]}`
+    /// with the echo in `x-ms-correlation-request-id` too; at Entra its
+    /// `error`, `error_description`, `trace_id` and `correlation_id`. For
+    /// testing that no secret leaves a client's errors, whole or in part.
+    Echo {
+        /// The status, e.g. 400 or 401.
+        status: u16,
+    },
 }
 
 /// A fault in the certificate the server presents, chosen when it starts
@@ -245,6 +257,7 @@ pub struct TestAcrBuilder {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    entra: Behaviour,
     port: u16,
     certificate: Option<CertFault>,
     app: Option<TestApp>,
@@ -312,6 +325,13 @@ impl TestAcrBuilder {
         self
     }
 
+    /// How Entra's token endpoint (of the [`entra_app`](Self::entra_app))
+    /// answers.
+    pub fn entra(mut self, behaviour: Behaviour) -> Self {
+        self.entra = behaviour;
+        self
+    }
+
     /// Presents a certificate with `fault` instead of a valid one.
     pub fn certificate(mut self, fault: CertFault) -> Self {
         self.certificate = Some(fault);
@@ -337,6 +357,7 @@ impl TestAcrBuilder {
             tenant: self.tenant,
             exchange: self.exchange,
             token: self.token,
+            entra: self.entra,
             app: self.app,
             metadata_client_id: self.metadata_service.clone().flatten(),
             jwt_key: EncodingKey::from_secret(&secret),
@@ -411,6 +432,7 @@ impl TestAcr {
             tenant: None,
             exchange: Behaviour::Normal,
             token: Behaviour::Normal,
+            entra: Behaviour::Normal,
             port: 0,
             certificate: None,
             app: None,
@@ -500,6 +522,7 @@ struct State {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    entra: Behaviour,
     app: Option<TestApp>,
     metadata_client_id: Option<String>,
     jwt_key: EncodingKey,
@@ -773,10 +796,13 @@ impl State {
     /// Dispatches a recorded request, which arrived on `connection`, to its endpoint.
     async fn route(&self, request: &RecordedRequest, connection: &Connection) -> Response<ResBody> {
         match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, || self.exchange(request)).await,
-            ("POST", "/oauth2/token") => apply(&self.token, connection, || self.token(request)).await,
+            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, request, || self.exchange(request)).await,
+            ("POST", "/oauth2/token") => apply(&self.token, connection, request, || self.token(request)).await,
             ("POST", path) if self.app.as_ref().is_some_and(|app| path == entra_path(&app.tenant)) => {
-                self.entra(request)
+                match self.entra {
+                    Behaviour::Echo { status } => entra_echo(status, request),
+                    _ => apply(&self.entra, connection, request, || self.entra(request)).await,
+                }
             }
             ("GET", "/v2/") => self.base(request),
             ("GET", "/oauth2/token") => self.token_by_basic_auth(request),
@@ -1098,6 +1124,7 @@ impl State {
 async fn apply(
     behaviour: &Behaviour,
     connection: &Connection,
+    request: &RecordedRequest,
     normal: impl FnOnce() -> Response<ResBody>,
 ) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
@@ -1115,6 +1142,14 @@ async fn apply(
             return Response::from_parts(parts, drip.boxed());
         }
         Behaviour::NeverAnswer => std::future::pending().await,
+        Behaviour::Echo { status } => {
+            let echo = echo(request);
+            let body = json!({ "errors": [{ "code": echo, "message": echo, "detail": echo }] }).to_string();
+            let mut response = json_response(status_code(*status), body);
+            let header = echo.parse().expect("an echo of header-safe values");
+            response.headers_mut().insert("x-ms-correlation-request-id", header);
+            return response;
+        }
         Behaviour::Status { status, body, headers } => (*status, full(body.clone()), headers),
         Behaviour::Body(body) => return json_response(StatusCode::OK, body.clone()),
         Behaviour::HugeBody { bytes, chunked } => {
@@ -1255,6 +1290,41 @@ fn acr_error(status: StatusCode, code: &str, message: &str) -> Response<ResBody>
 /// The path of the Entra token endpoint for `tenant`.
 fn entra_path(tenant: &str) -> String {
     format!("/{tenant}/oauth2/v2.0/token")
+}
+
+/// What [`Behaviour::Echo`] quotes of `request`: each form field's value
+/// and the `Authorization` header, whole, then pieces of each.
+fn echo(request: &RecordedRequest) -> String {
+    let values = request.form.iter().map(|(_, value)| value.as_str());
+    let values: Vec<&str> = values.chain(request.header("authorization")).collect();
+    let mut echo = format!("refused: {}", values.join(" "));
+    for value in values {
+        let chars: Vec<char> = value.chars().collect();
+        let middle = chars.len() / 2;
+        let pieces = [
+            &chars[..chars.len().min(500)],
+            &chars[middle.saturating_sub(20)..(middle + 20).min(chars.len())],
+            &chars[chars.len().saturating_sub(16)..],
+        ];
+        for piece in pieces {
+            echo.push_str(" ...");
+            echo.extend(piece);
+        }
+    }
+    echo
+}
+
+/// Entra's error quoting `request` (see [`Behaviour::Echo`]).
+fn entra_echo(status: u16, request: &RecordedRequest) -> Response<ResBody> {
+    let echo = echo(request);
+    let body = json!({
+        "error": echo,
+        "error_description": format!("AADSTS7000215: {echo}"),
+        "error_codes": [7000215],
+        "trace_id": echo,
+        "correlation_id": echo,
+    });
+    json_response(status_code(status), body.to_string())
 }
 
 /// An Entra error response, shaped as Entra sends them.
