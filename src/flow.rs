@@ -44,6 +44,12 @@ pub enum Credentials {
     EntraToken(Secret<String>),
     /// The host's own identity: the flow gets the Entra token first.
     Identity(Identity),
+    /// The refresh-token credential of an earlier login, kept by the caller
+    /// (a token cache): the flow asks only `/oauth2/token` for an access
+    /// token, so [`LoginOptions::repository_scopes`] must name at least one
+    /// scope, and returns this credential with it. No discovery is done: the
+    /// login that obtained the credential did it, if asked.
+    RefreshToken(Credential),
 }
 
 /// When to try a refused request again, and how often.
@@ -365,7 +371,28 @@ impl LoginFlow {
                 .map_err(|e| LoginError::invalid_input(RequestError::Input(e)))?;
         }
         let mut arc = false;
+        let mut credential = None;
         let (tenant, exchange, first) = match credentials {
+            Credentials::RefreshToken(refresh) => {
+                secrets.add(refresh.password.expose());
+                crate::exchange::check_scopes(&options.repository_scopes)
+                    .map_err(|e| LoginError::invalid_input(RequestError::Input(e)))?;
+                if refresh.abac && options.repository_scopes.iter().any(|s| is_wildcard(s)) {
+                    return Err(LoginError::wildcard_on_abac());
+                }
+                let request = crate::exchange::token_request(
+                    &resolved.login_server,
+                    refresh.password.expose(),
+                    &options.repository_scopes,
+                )
+                .map_err(LoginError::invalid_input)?;
+                credential = Some(refresh);
+                (
+                    options.tenant,
+                    None,
+                    Attempt::new(Stage::Token, request, Service::Remote),
+                )
+            }
             Credentials::EntraToken(token) => {
                 secrets.add(token.expose());
                 let exchange = crate::exchange::exchange_request(
@@ -419,7 +446,7 @@ impl LoginFlow {
             timeouts: options.timeouts,
             retry: options.retry,
             exchange,
-            credential: None,
+            credential,
             arc,
         };
         Ok((plan, first))

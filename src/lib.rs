@@ -77,6 +77,8 @@ mod redact;
 mod scope;
 mod secret;
 mod token;
+#[cfg(feature = "wasi-http")]
+pub mod wasi_http;
 
 // The generated glue needs `unsafe` for the canonical ABI; the library does not.
 #[cfg(feature = "component")]
