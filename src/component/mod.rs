@@ -29,6 +29,8 @@ mod wit {
             "wasi:io/streams@0.2.12": wasi::io::streams,
             "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
             "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
+            "wasi:filesystem/types@0.2.12": wasi::filesystem::types,
+            "wasi:filesystem/preopens@0.2.12": wasi::filesystem::preopens,
         },
     });
     pub(super) use exports::acr::auth::{challenge, entra, exchange, flow, http, login, scope, token};

@@ -17,8 +17,12 @@ use wac_graph::{CompositionGraph, EncodeOptions};
 const PROXY_FILE: &str = "acr_auth_proxy.wasm";
 
 /// What the composed proxy may import: the interfaces of the `wasi:http/proxy`
-/// world, and the filter's configuration.
+/// world, the filter's configuration, and the `wasi:filesystem` interfaces
+/// the `client` component imports for the Arc agent's key file (the proxy's
+/// host preopens nothing, so the proxy reads no file).
 const PROXY_IMPORTS: &[&str] = &[
+    "wasi:filesystem/types@",
+    "wasi:filesystem/preopens@",
     "wasi:http/",
     "wasi:io/",
     "wasi:clocks/monotonic-clock@",

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use acr_auth_host::Runtime;
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::entra::Identity;
+use acr_auth_host::client::wit::entra::{Identity, ManagedIdentitySource};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{ConnectTo, Network};
 use acr_auth_host::wit::scope::CloudEnvironment;
@@ -234,10 +234,14 @@ fn run(command: Command) -> Result<Value> {
                     }
                 })
                 .transpose()?;
-            let client = network.client()?;
+            let mut client = network.client()?;
             let credentials = match entra_token_file {
                 Some(path) => Credentials::EntraToken(read_token(&path)?),
-                None => Credentials::Identity(environment_identity(&client)?),
+                None => {
+                    let identity = environment_identity(&client)?;
+                    client = reaching_identity_endpoint(client, &identity)?;
+                    Credentials::Identity(identity)
+                }
             };
             let options = LoginOptions {
                 tenant,
@@ -272,6 +276,7 @@ fn run(command: Command) -> Result<Value> {
                 Some(pods) => pods,
                 None => environment_identity(&client)?,
             };
+            let client = reaching_identity_endpoint(client, &identity)?;
             let result = client
                 .login(&request.image, &Credentials::Identity(identity), &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
@@ -301,6 +306,29 @@ fn environment_identity(client: &ClientRuntime) -> Result<Identity> {
         .identity_from_environment(&identity_variables(&ProcessEnvironment))?
         .map_err(|e| anyhow!(e.message))?;
     usable_identity(described, &ProcessEnvironment)
+}
+
+/// `client`, allowed plain HTTP to the managed-identity endpoint `identity`
+/// names, if it is an `http://` one (App Service, Azure Arc and Cloud Shell
+/// serve tokens on a loopback port): that endpoint, exactly, and nothing
+/// else.
+fn reaching_identity_endpoint(client: ClientRuntime, identity: &Identity) -> Result<ClientRuntime> {
+    let Identity::ManagedIdentity(managed) = identity else {
+        return Ok(client);
+    };
+    let endpoint = match &managed.source {
+        ManagedIdentitySource::AppService(app) => &app.endpoint,
+        ManagedIdentitySource::AzureArc(endpoint) | ManagedIdentitySource::CloudShell(endpoint) => endpoint,
+        ManagedIdentitySource::Imds => return Ok(client),
+    };
+    if endpoint
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+    {
+        client.allowing_plain_http(endpoint)
+    } else {
+        Ok(client)
+    }
 }
 
 /// Login options for a credential provider or helper: no tenant (the
@@ -375,6 +403,7 @@ fn helper_get(server: &str) -> Result<Value> {
         .collect::<Result<Vec<ConnectTo>>>()?;
     let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
     let identity = environment_identity(&client)?;
+    let client = reaching_identity_endpoint(client, &identity)?;
     let result = client
         .login(server, &Credentials::Identity(identity), &identity_login_options())?
         .map_err(|e| anyhow!(login_error_message(&e)))?;

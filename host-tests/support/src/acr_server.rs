@@ -180,6 +180,51 @@ pub enum CertFault {
     UntrustedCa,
 }
 
+/// A platform's managed-identity endpoint, as the Azure SDKs speak to it,
+/// served on the metadata listener ([`TestAcrBuilder::platform`]). Each
+/// answers with the Entra token only to a request exactly as its platform
+/// documents it, and `400` with what was wrong otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Platform {
+    /// App Service, Functions, Container Apps: `GET /msi/token` with
+    /// `api-version=2019-08-01`, `resource`, and the `X-IDENTITY-HEADER`
+    /// header equal to `header` (`IDENTITY_HEADER`); `client_id` exactly
+    /// when `client_id` is given.
+    AppService {
+        /// `IDENTITY_HEADER`.
+        header: String,
+        /// The user-assigned identity's client ID, if one is expected.
+        client_id: Option<String>,
+    },
+    /// Azure Arc: `GET /metadata/identity/oauth2/token` with
+    /// `api-version=2020-06-01`, `resource` and `Metadata: true`. Without
+    /// an `Authorization` header: `401` with `WWW-Authenticate: Basic
+    /// realm=/var/opt/azcmagent/tokens/<key_name>`; with `Authorization:
+    /// Basic <key>`: the token.
+    AzureArc {
+        /// The key file's name in the agent's token directory.
+        key_name: String,
+        /// The key file's content.
+        key: String,
+    },
+    /// Cloud Shell: `POST /oauth2/token` with the form `resource=...` and
+    /// `Metadata: true`.
+    CloudShell,
+}
+
+impl Platform {
+    /// The endpoint the platform's environment names, on the metadata
+    /// listener at `addr`: `IDENTITY_ENDPOINT` or `MSI_ENDPOINT`.
+    pub fn endpoint(&self, addr: SocketAddr) -> String {
+        match self {
+            Self::AppService { .. } => format!("http://{addr}/msi/token"),
+            Self::AzureArc { .. } => format!("http://{addr}/metadata/identity/oauth2/token"),
+            Self::CloudShell => format!("http://{addr}/oauth2/token"),
+        }
+    }
+}
+
 /// How a TCP connection to the server began, in the order [`TestAcr::handshakes`] lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handshake {
@@ -262,6 +307,7 @@ pub struct TestAcrBuilder {
     certificate: Option<CertFault>,
     app: Option<TestApp>,
     metadata_service: Option<Option<String>>,
+    platform: Option<Platform>,
 }
 
 impl TestAcrBuilder {
@@ -281,6 +327,15 @@ impl TestAcrBuilder {
     /// exactly when `client_id` is given, buys the Entra token.
     pub fn metadata_service(mut self, client_id: Option<&str>) -> Self {
         self.metadata_service = Some(client_id.map(str::to_owned));
+        self
+    }
+
+    /// Also serves `platform`'s managed-identity endpoint on the metadata
+    /// listener (which it starts if [`Self::metadata_service`] did not), at
+    /// [`Platform::endpoint`], with its exact protocol.
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.metadata_service.get_or_insert(None);
+        self.platform = Some(platform);
         self
     }
 
@@ -360,6 +415,7 @@ impl TestAcrBuilder {
             entra: self.entra,
             app: self.app,
             metadata_client_id: self.metadata_service.clone().flatten(),
+            platform: self.platform.clone(),
             jwt_key: EncodingKey::from_secret(&secret),
             random: provider.secure_random,
             log: Mutex::default(),
@@ -437,6 +493,7 @@ impl TestAcr {
             certificate: None,
             app: None,
             metadata_service: None,
+            platform: None,
         }
     }
 
@@ -525,6 +582,7 @@ struct State {
     entra: Behaviour,
     app: Option<TestApp>,
     metadata_client_id: Option<String>,
+    platform: Option<Platform>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
     log: Mutex<Log>,
@@ -954,34 +1012,68 @@ impl State {
             form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect();
-        let mut expected = vec![
-            ("api-version".to_owned(), "2018-02-01".to_owned()),
-            ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
-        ];
-        expected.extend(self.metadata_client_id.clone().map(|id| ("client_id".to_owned(), id)));
-        let problem = if (request.method.as_str(), request.path.as_str()) != ("GET", "/metadata/identity/oauth2/token")
-        {
-            Some("no such endpoint")
-        } else if request.header("metadata") != Some("true") {
-            Some("Required metadata header not specified")
-        } else if query != expected {
-            Some("Identity not found")
-        } else {
-            None
+        let api_version = find_value(&query, "api-version");
+        let route = (request.method.as_str(), request.path.as_str());
+        let problem = match (&self.platform, route, api_version) {
+            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => self.imds_problem(request, &query),
+            (Some(Platform::AzureArc { key_name, key }), ("GET", "/metadata/identity/oauth2/token"), Some(_)) => {
+                match request.header("authorization") {
+                    None => return arc_challenge(key_name),
+                    Some(given) if given != format!("Basic {key}") => Some("the key does not match"),
+                    Some(_) => platform_problem(request, &query, "2020-06-01", None, ("metadata", "true")),
+                }
+            }
+            (Some(Platform::AppService { header, client_id }), ("GET", "/msi/token"), _) => platform_problem(
+                request,
+                &query,
+                "2019-08-01",
+                client_id.as_deref(),
+                ("x-identity-header", header),
+            ),
+            (Some(Platform::CloudShell), ("POST", "/oauth2/token"), _) => {
+                let form = [("resource".to_owned(), "https://containerregistry.azure.net".to_owned())];
+                if request.header("metadata") != Some("true") {
+                    Some("Required metadata header not specified")
+                } else if request.form != form || request.query.is_some() {
+                    Some("the form must be resource=<the ACR resource> and nothing else")
+                } else {
+                    None
+                }
+            }
+            _ => Some("no such endpoint"),
         };
         if let Some(description) = problem {
             let body = json!({ "error": "invalid_request", "error_description": description });
             return json_response(StatusCode::BAD_REQUEST, body.to_string());
         }
         let now = unix_now();
-        let body = json!({
+        let mut body = json!({
             "access_token": self.entra_token,
-            "expires_in": "86399",
             "expires_on": (now + 86_399).to_string(),
             "resource": "https://containerregistry.azure.net",
             "token_type": "Bearer",
         });
+        // IMDS, Arc and Cloud Shell also say `expires_in`; App Service does not.
+        if !matches!(route, ("GET", "/msi/token")) {
+            body["expires_in"] = "86399".into();
+        }
         json_response(StatusCode::OK, body.to_string())
+    }
+
+    /// What is wrong with a request to the instance metadata service, if anything.
+    fn imds_problem(&self, request: &RecordedRequest, query: &[(String, String)]) -> Option<&'static str> {
+        let mut expected = vec![
+            ("api-version".to_owned(), "2018-02-01".to_owned()),
+            ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
+        ];
+        expected.extend(self.metadata_client_id.clone().map(|id| ("client_id".to_owned(), id)));
+        if request.header("metadata") != Some("true") {
+            Some("Required metadata header not specified")
+        } else if query != expected {
+            Some("Identity not found")
+        } else {
+            None
+        }
     }
 
     /// `POST /oauth2/token` done right: checks the form and the refresh token, issues an
@@ -1337,6 +1429,41 @@ fn entra_error(status: StatusCode, error: &str, code: u32, message: &str) -> Res
         "correlation_id": CORRELATION_ID,
     });
     json_response(status, body.to_string())
+}
+
+/// What is wrong with a GET to a platform's endpoint, if anything: the query
+/// must be exactly `api-version`, the ACR resource and `client_id` (when
+/// expected), and `header` must be sent.
+fn platform_problem(
+    request: &RecordedRequest,
+    query: &[(String, String)],
+    api_version: &str,
+    client_id: Option<&str>,
+    (name, value): (&str, &str),
+) -> Option<&'static str> {
+    let mut expected = vec![
+        ("api-version".to_owned(), api_version.to_owned()),
+        ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
+    ];
+    expected.extend(client_id.map(|id| ("client_id".to_owned(), id.to_owned())));
+    if request.header(name) != Some(value) {
+        Some("the platform's header is missing or wrong")
+    } else if query != expected {
+        Some("the query is not the platform's")
+    } else {
+        None
+    }
+}
+
+/// Azure Arc's first answer: the key file to prove the caller can read.
+fn arc_challenge(key_name: &str) -> Response<ResBody> {
+    let mut response = Response::new(full(String::new()));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let realm = format!("Basic realm=/var/opt/azcmagent/tokens/{key_name}");
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, realm.parse().expect("a challenge header"));
+    response
 }
 
 /// Serves the instance metadata service over plain HTTP/1.1 until the runtime stops.

@@ -72,6 +72,14 @@ impl ProxyHost {
             .context("compiling the proxy component")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi_http::p2::add_to_linker_async(&mut linker)?;
+        // The `client` component inside imports `wasi:filesystem` for the
+        // Arc agent's key file; this host preopens nothing, so it reads none.
+        {
+            use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+            use wasmtime_wasi::p2::bindings::filesystem::{preopens, types};
+            types::add_to_linker::<State, WasiFilesystem>(&mut linker, |state| state.filesystem())?;
+            preopens::add_to_linker::<State, WasiFilesystem>(&mut linker, |state| state.filesystem())?;
+        }
         config::add_to_linker::<State, HasSelf<RequestConfig>>(&mut linker, |state| &mut state.data)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { pre, settings })
