@@ -22,22 +22,28 @@ import type { Header, Request, TransportErrorKind } from './generated/pure/inter
 import type { AccessToken, AcrError, Credential, MalformedKind } from './generated/pure/interfaces/acr-auth-token.js';
 import type { Challenge, ChallengeErrorKind } from './generated/pure/interfaces/acr-auth-challenge.js';
 import type {
+    CertificateFile,
     ClientSecret,
     EntraRequestErrorKind,
     EntraToken,
+    EnvironmentErrorKind,
     FederatedToken,
+    FederatedTokenFile,
 } from './generated/pure/interfaces/acr-auth-entra.js';
 import type { LoginErrorKind, LoginResult, Outgoing, Stage } from './generated/pure/interfaces/acr-auth-flow.js';
 
 export type {
     AccessToken,
     AcrError,
+    CertificateFile,
     Challenge,
     ClientSecret,
     CloudEnvironment,
     Credential,
     EntraToken,
+    EnvironmentErrorKind,
     FederatedToken,
+    FederatedTokenFile,
     Header,
     LoginErrorKind,
     LoginResult,
@@ -86,6 +92,26 @@ export type Identity =
 
 /** Who logs in: an Entra token the host has (a secret), or its identity. */
 export type Credentials = { entraToken: string } | { identity: Identity };
+
+/**
+ * The identity the environment describes: the WIT `environment-identity`,
+ * its case as `kind` next to that case's fields.
+ */
+export type EnvironmentIdentity =
+    /** Usable as it is: a client secret or a managed identity. */
+    | { kind: 'ready'; identity: Identity }
+    /** A service principal's certificate and unencrypted key in a PEM file, to sign a client assertion with. */
+    | ({ kind: 'client-certificate' } & CertificateFile)
+    /** A federated token in a file, to read for each login (the platform rotates it). */
+    | ({ kind: 'workload-identity' } & FederatedTokenFile);
+
+/**
+ * Environment variables: an object of names and values such as
+ * `process.env` (an `undefined` value is unset), or `[name, value]` pairs
+ * such as a `Map`'s, of which the last of a name given twice counts. An
+ * empty value counts as unset.
+ */
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>> | Iterable<readonly [string, string]>;
 
 /** The base class of every refusal this module throws. */
 export class AcrAuthError extends Error {
@@ -163,6 +189,13 @@ export class EntraResponseError extends AcrAuthError {
     traceId?: string;
     /** `correlation_id`, for Microsoft support; empty when absent. */
     correlationId?: string;
+}
+
+/** Environment variables that name no usable identity; the message names variables, never their values. */
+export class EnvironmentError extends AcrAuthError {
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-entra.js').EnvironmentError);
+    /** `incomplete`: a variable is set without another it needs; `unsupported`: it asks for what is not supported. */
+    kind: EnvironmentErrorKind;
 }
 
 /** A failed login. No field holds a secret the login handled, whole or in part. */
@@ -317,6 +350,30 @@ export function parseEntraTokenResponse(
     now: number | bigint,
     sent: string[],
 ): EntraToken;
+
+/**
+ * The identity the environment variables describe, in
+ * `DefaultAzureCredential`'s order: a client secret, a client certificate,
+ * workload identity, else the managed identity of the platform's endpoint.
+ * @throws {EnvironmentError}
+ */
+export function identityFromEnvironment(variables: EnvironmentVariables): EnvironmentIdentity;
+
+/** Options of `readIdentityFromEnvironment`. */
+export interface ReadIdentityOptions {
+    /** Aborts reading the token file. */
+    signal?: AbortSignal;
+    /** Replaces `defaultIo.readFile`. */
+    io?: Partial<Pick<LoginIo, 'readFile'>>;
+}
+
+/**
+ * The identity the environment variables (`process.env` when none) describe,
+ * ready for `login`: a workload identity's token file is read (call this for
+ * each login: the platform rotates the token). Rejects with `EnvironmentError`
+ * (`unsupported` for a client certificate), or as reading the file fails.
+ */
+export function readIdentityFromEnvironment(variables?: EnvironmentVariables, options?: ReadIdentityOptions): Promise<Identity>;
 
 /** Node's I/O for `login`: global `fetch`, `Date.now`, timers and `fs.promises`. */
 export const defaultIo: Readonly<LoginIo>;
