@@ -27,8 +27,10 @@ FOLDED = {
     "malformed": "ResponseError or EntraResponseError (kind MALFORMED) .reason and .message",
 }
 
-#: WIT types whose Python name is not the WIT name in PascalCase.
-RENAMED = {"reference-error": "RegistryReferenceError"}
+#: WIT types whose Python name is not the WIT name in PascalCase: those
+#: names are Python's own exceptions (`ReferenceError`, and
+#: `EnvironmentError`, an alias of `OSError`).
+RENAMED = {"reference-error": "RegistryReferenceError", "environment-error": "IdentityEnvironmentError"}
 
 #: The WIT variant whose Python form is a union with a built-in type, so that
 #: its classes cannot name their case: `credentials` is a `str` (an Entra
