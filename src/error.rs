@@ -39,6 +39,7 @@ macro_rules! kinds {
         }
     };
 }
+pub(crate) use kinds;
 
 /// The whole story of `error` for people: its text and each cause's, as
 /// `anyhow` shows them with `{:#}`. The WIT package's `message` fields hold

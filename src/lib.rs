@@ -66,6 +66,7 @@ mod cloud;
 mod document;
 mod endpoint;
 mod entra;
+mod environment;
 mod error;
 mod exchange;
 mod flow;
@@ -89,6 +90,10 @@ pub use cloud::{CloudEnvironment, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environ
 pub use entra::{
     DEFAULT_AUTHORITY_HOST, EntraToken, Identity, MANAGED_IDENTITY_API_VERSION, MANAGED_IDENTITY_ENDPOINT,
     ManagedIdentityId, ManagedIdentitySource, build_entra_token_request, parse_entra_token_response,
+};
+pub use environment::{
+    CertificateFile, EnvironmentError, EnvironmentErrorKind, EnvironmentIdentity, FederatedTokenFile,
+    identity_from_environment,
 };
 pub use error::{
     AcrError, ChallengeError, ChallengeErrorKind, CloudEnvironmentError, CloudEnvironmentErrorKind, EntraRefusal,

@@ -81,13 +81,46 @@ pub fn start(
     headers: &[(&str, &[u8])],
     timeouts: &Timeouts,
 ) -> Result<(FutureIncomingResponse, OutgoingBody), TransportError> {
+    open(method, url, headers, timeouts, PlainHttp::Metadata)
+}
+
+/// Where a request may go over plain HTTP.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PlainHttp {
+    /// The instance metadata service's link-local address, port 80.
+    Metadata,
+    /// That, or a loopback address on any port: the managed-identity
+    /// endpoints App Service, Azure Arc and Cloud Shell name in the
+    /// environment, which the login flow sends to as given and checked
+    /// (`http://` only to loopback).
+    MetadataOrLoopback,
+}
+
+/// [`start`], with plain HTTP allowed where `plain_http` says.
+fn open(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &[u8])],
+    timeouts: &Timeouts,
+    plain_http: PlainHttp,
+) -> Result<(FutureIncomingResponse, OutgoingBody), TransportError> {
     let url = url::Url::parse(url).map_err(|_| protocol("request URL is not https://host/path"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     let scheme = match (url.scheme(), url.host_str(), url.port()) {
         ("https", Some(_), None) => Scheme::Https,
         ("http", Some(crate::entra::METADATA_HOST), None) => Scheme::Http,
+        ("http", Some(_), _) if loopback && plain_http == PlainHttp::MetadataOrLoopback => Scheme::Http,
         _ => return Err(protocol("request URL is not https://host/path")),
     };
-    let authority = url.host_str().unwrap_or_default();
+    let authority = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let headers: Vec<(String, Vec<u8>)> = headers
         .iter()
@@ -104,7 +137,7 @@ pub fn start(
     let refused = |_| protocol("the host refused the request line");
     request.set_method(&method).map_err(refused)?;
     request.set_scheme(Some(&scheme)).map_err(refused)?;
-    request.set_authority(Some(authority)).map_err(refused)?;
+    request.set_authority(Some(&authority)).map_err(refused)?;
     request.set_path_with_query(Some(path)).map_err(refused)?;
     let body = request.body().map_err(|_| protocol("request body unavailable"))?;
 
@@ -143,7 +176,13 @@ pub fn send(outgoing: &Outgoing) -> Result<Response, TransportError> {
     if request.method != "GET" {
         headers.push(("content-length", body_len.as_bytes()));
     }
-    let (future, body) = start(request.method, &request.url, &headers, &outgoing.timeouts)?;
+    let (future, body) = open(
+        request.method,
+        &request.url,
+        &headers,
+        &outgoing.timeouts,
+        PlainHttp::MetadataOrLoopback,
+    )?;
     // When the connection fails, the body stream closes first; the
     // response future then says why, so it takes precedence.
     let written = write_body(body, request.body.expose());

@@ -7,55 +7,100 @@
  * login step as one object with a `kind` instead of nested `{tag, val}`
  * variants, and `Error` subclasses instead of jco's `ComponentError`.
  *
+ * Every WIT type is exported under its WIT name in PascalCase, except
+ * `RegistryReferenceError` (`reference-error`: JavaScript has its own
+ * `ReferenceError`) and `LoginEvent` and `LoginStep` (`event`, `step`:
+ * `Event` is a global class), and those the wrapper folds into another
+ * shape: the error records into the error classes, `credentials` into
+ * `{entraToken}` or `{identity}`, a managed identity's ID into one of three
+ * keys. `test/wit-types.test.js` checks all of it against the WIT.
+ *
  * WIT `u64` values are `bigint`: `expiresAt` and `issuedAt` are BigInt unix
  * seconds, a step's times BigInt milliseconds.
  */
 
 import type {
+    Audience,
+    Cloud,
     CloudEnvironment,
     CloudEnvironmentErrorKind,
     ReferenceErrorKind,
     ResolvedScope,
 } from './generated/pure/interfaces/acr-auth-scope.js';
 import type { InputErrorKind } from './generated/pure/interfaces/acr-auth-exchange.js';
-import type { Header, Request, TransportErrorKind } from './generated/pure/interfaces/acr-auth-http.js';
+import type { Header, Request, TransportError, TransportErrorKind } from './generated/pure/interfaces/acr-auth-http.js';
 import type { AccessToken, AcrError, Credential, MalformedKind } from './generated/pure/interfaces/acr-auth-token.js';
 import type { Challenge, ChallengeErrorKind } from './generated/pure/interfaces/acr-auth-challenge.js';
 import type {
+    AppService,
+    CertificateFile,
     ClientSecret,
     EntraRequestErrorKind,
     EntraToken,
+    EnvironmentErrorKind,
     FederatedToken,
+    FederatedTokenFile,
 } from './generated/pure/interfaces/acr-auth-entra.js';
-import type { LoginErrorKind, LoginResult, Outgoing, Stage } from './generated/pure/interfaces/acr-auth-flow.js';
+import type { FileToRead, LoginErrorKind, LoginResult, Outgoing, Stage } from './generated/pure/interfaces/acr-auth-flow.js';
 
+// The WIT types the wrapper passes through as jco declares them.
 export type {
     AccessToken,
     AcrError,
+    AppService,
+    Audience,
+    CertificateFile,
     Challenge,
+    ChallengeErrorKind,
     ClientSecret,
+    Cloud,
     CloudEnvironment,
+    CloudEnvironmentErrorKind,
     Credential,
+    EntraRequestErrorKind,
     EntraToken,
+    EnvironmentErrorKind,
     FederatedToken,
+    FederatedTokenFile,
+    FileToRead,
     Header,
+    InputErrorKind,
     LoginErrorKind,
     LoginResult,
+    MalformedKind,
+    Outgoing,
+    ReferenceErrorKind,
     Request,
     ResolvedScope,
     Stage,
+    TransportError,
     TransportErrorKind,
 };
 
 /** A response body: text, or the bytes of a `fetch` response or `Buffer`. */
 export type ResponseBody = string | ArrayBuffer | ArrayBufferView;
 
+/**
+ * A response as the login flow reads it: the WIT `response`, with its
+ * headers as a `Headers` object, `[name, value]` pairs or `{name, value}`
+ * records, and its body as text or bytes (none when absent). Not the fetch
+ * API's global `Response`, which `LoginIo.fetch` returns.
+ */
+export interface Response {
+    /** The HTTP status. */
+    status: number;
+    /** The response headers. */
+    headers?: Iterable<[string, string]> | Header[];
+    /** The body, at most the length the request allowed. */
+    body?: ResponseBody;
+}
+
 /** Where a managed identity's tokens come from, as the Azure SDKs choose it from the environment. */
 export type ManagedIdentitySource =
     /** The instance metadata service at 169.254.169.254 (VMs, AKS nodes). */
     | { kind: 'imds' }
     /** App Service, Functions, Container Apps: `IDENTITY_ENDPOINT`, and `IDENTITY_HEADER` (a secret). */
-    | { kind: 'app-service'; endpoint: string; header: string }
+    | ({ kind: 'app-service' } & AppService)
     /** Azure Arc: `IDENTITY_ENDPOINT`; system-assigned only. */
     | { kind: 'azure-arc'; endpoint: string }
     /** Cloud Shell: `MSI_ENDPOINT`; system-assigned only. */
@@ -86,6 +131,26 @@ export type Identity =
 
 /** Who logs in: an Entra token the host has (a secret), or its identity. */
 export type Credentials = { entraToken: string } | { identity: Identity };
+
+/**
+ * The identity the environment describes: the WIT `environment-identity`,
+ * its case as `kind` next to that case's fields.
+ */
+export type EnvironmentIdentity =
+    /** Usable as it is: a client secret or a managed identity. */
+    | { kind: 'ready'; identity: Identity }
+    /** A service principal's certificate and unencrypted key in a PEM file, to sign a client assertion with. */
+    | ({ kind: 'client-certificate' } & CertificateFile)
+    /** A federated token in a file, to read for each login (the platform rotates it). */
+    | ({ kind: 'workload-identity' } & FederatedTokenFile);
+
+/**
+ * Environment variables: an object of names and values such as
+ * `process.env` (an `undefined` value is unset), or `[name, value]` pairs
+ * such as a `Map`'s, of which the last of a name given twice counts. An
+ * empty value counts as unset.
+ */
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>> | Iterable<readonly [string, string]>;
 
 /** The base class of every refusal this module throws. */
 export class AcrAuthError extends Error {
@@ -165,6 +230,13 @@ export class EntraResponseError extends AcrAuthError {
     correlationId?: string;
 }
 
+/** Environment variables that name no usable identity; the message names variables, never their values. */
+export class EnvironmentError extends AcrAuthError {
+    constructor(payload: import('./generated/pure/interfaces/acr-auth-entra.js').EnvironmentError);
+    /** `incomplete`: a variable is set without another it needs; `unsupported`: it asks for what is not supported. */
+    kind: EnvironmentErrorKind;
+}
+
 /** A failed login. No field holds a secret the login handled, whole or in part. */
 export class LoginError extends AcrAuthError {
     constructor(payload: import('./generated/pure/interfaces/acr-auth-flow.js').LoginError);
@@ -224,7 +296,7 @@ export interface LoginOptions extends ExchangeOptions {
 /** The I/O `login` performs; `defaultIo` holds Node's. */
 export interface LoginIo {
     /** Sends a request: called with `redirect: 'manual'` and an abort `signal`. */
-    fetch(url: string, init: RequestInit): Promise<Response>;
+    fetch(url: string, init: RequestInit): Promise<globalThis.Response>;
     /** Unix milliseconds. */
     now(): number;
     /** Resolves after `ms` milliseconds, or rejects when `signal` aborts. */
@@ -245,10 +317,10 @@ export interface LoginDriverOptions extends LoginOptions {
 export type LoginEvent =
     /** Nothing yet: the first call. */
     | { kind: 'start' }
-    /** The response to the request of the last `send` step: its headers as a `Headers` object, pairs or records. */
-    | { kind: 'response'; status: number; headers?: Iterable<[string, string]> | Header[]; body?: ResponseBody }
+    /** The response to the request of the last `send` step. */
+    | ({ kind: 'response' } & Response)
     /** That request got no response. */
-    | { kind: 'transport-failed'; error: { kind: TransportErrorKind; message: string } }
+    | { kind: 'transport-failed'; error: TransportError }
     /** The time of the last `wait` step has come. */
     | { kind: 'woke' }
     /** The contents of the file the last `read-file` step named: a secret. */
@@ -263,7 +335,7 @@ export type LoginStep =
     /** Step with `{kind: 'woke'}` at this unix millisecond or later. */
     | { kind: 'wait'; untilMs: bigint }
     /** Read this file, at most `maxLen` bytes (the Azure Arc agent's key). */
-    | { kind: 'read-file'; path: string; maxLen: number }
+    | ({ kind: 'read-file' } & FileToRead)
     /** Logged in. */
     | { kind: 'done'; result: LoginResult }
     /** The login failed; every further step says so again. */
@@ -317,6 +389,30 @@ export function parseEntraTokenResponse(
     now: number | bigint,
     sent: string[],
 ): EntraToken;
+
+/**
+ * The identity the environment variables describe, in
+ * `DefaultAzureCredential`'s order: a client secret, a client certificate,
+ * workload identity, else the managed identity of the platform's endpoint.
+ * @throws {EnvironmentError}
+ */
+export function identityFromEnvironment(variables: EnvironmentVariables): EnvironmentIdentity;
+
+/** Options of `readIdentityFromEnvironment`. */
+export interface ReadIdentityOptions {
+    /** Aborts reading the token file. */
+    signal?: AbortSignal;
+    /** Replaces `defaultIo.readFile`. */
+    io?: Partial<Pick<LoginIo, 'readFile'>>;
+}
+
+/**
+ * The identity the environment variables (`process.env` when none) describe,
+ * ready for `login`: a workload identity's token file is read (call this for
+ * each login: the platform rotates the token). Rejects with `EnvironmentError`
+ * (`unsupported` for a client certificate), or as reading the file fails.
+ */
+export function readIdentityFromEnvironment(variables?: EnvironmentVariables, options?: ReadIdentityOptions): Promise<Identity>;
 
 /** Node's I/O for `login`: global `fetch`, `Date.now`, timers and `fs.promises`. */
 export const defaultIo: Readonly<LoginIo>;

@@ -173,6 +173,22 @@ export class EntraResponseError extends AcrAuthError {
 }
 
 /**
+ * Environment variables that name no usable identity, from
+ * `identityFromEnvironment`: `kind` is the WIT `environment-error-kind`,
+ * `incomplete` (a variable is set without another it needs, such as a client
+ * secret without `AZURE_TENANT_ID`) or `unsupported` (a certificate password,
+ * a user's name and password, Service Fabric, Azure Machine Learning; and,
+ * from `readIdentityFromEnvironment`, a client certificate). The message
+ * names variables, never their values.
+ */
+export class EnvironmentError extends AcrAuthError {
+    /** @param {{kind: string, message: string}} payload the WIT `environment-error` */
+    constructor(payload) {
+        super(payload.kind, payload.message);
+    }
+}
+
+/**
  * A failed login, from `login` or a `LoginFlow` step: `kind` is the WIT
  * `login-error-kind` (`refused`, `connect`, `timeout`, `invalid-input`,
  * ...), `stage` the step that failed (`input`, `entra`, `discovery`,
@@ -546,6 +562,139 @@ export function parseEntraTokenResponse(status, body, now, sent) {
         EntraResponseError,
     );
     return concealed(entraToken, (shown) => ({ ...shown, accessToken: REDACTED }));
+}
+
+/** The WIT `managed-identity-source` as a source with a `kind`, App Service's header concealed. */
+function fromWitSource({ tag, val }) {
+    switch (tag) {
+        case 'imds':
+            return { kind: tag };
+        case 'app-service':
+            return concealed({ kind: tag, endpoint: val.endpoint, header: val.header }, (shown) => ({
+                ...shown,
+                header: REDACTED,
+            }));
+        case 'azure-arc':
+        case 'cloud-shell':
+            return { kind: tag, endpoint: val };
+        default:
+            throw new TypeError(`the component returned a managed identity source of unknown kind ${tag}`);
+    }
+}
+
+/** The WIT `identity` variant as an `Identity`, its secret concealed from `util.inspect`. */
+function fromWitIdentity({ tag, val }) {
+    switch (tag) {
+        case 'federated-token':
+            return concealed({ kind: tag, ...val }, (shown) => ({ ...shown, assertion: REDACTED }));
+        case 'client-secret':
+            return concealed({ kind: tag, ...val }, (shown) => ({ ...shown, secret: REDACTED }));
+        case 'managed-identity': {
+            const [field] = MANAGED_IDENTITY_IDS.find(([, idTag]) => idTag === val.id?.tag) ?? [];
+            return { kind: tag, ...(field && { [field]: val.id.val }), source: fromWitSource(val.source) };
+        }
+        default:
+            throw new TypeError(`the component returned an identity of unknown kind ${tag}`);
+    }
+}
+
+/**
+ * Environment variables as the WIT `list<tuple<string, string>>`: an
+ * object's entries (an `undefined` value is unset) or an iterable's
+ * `[name, value]` pairs. The error never shows a value.
+ */
+function toWitVariables(variables) {
+    if (variables === null || typeof variables !== 'object') {
+        throw new TypeError('variables are an object of names and values, or an iterable of [name, value] pairs');
+    }
+    const pairs =
+        Symbol.iterator in variables
+            ? Array.from(variables)
+            : Object.entries(variables).filter(([, value]) => value !== undefined);
+    for (const pair of pairs) {
+        if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+            throw new TypeError('each variable is a name and a value, both strings');
+        }
+    }
+    return pairs;
+}
+
+/**
+ * The identity the environment `variables` describe, in
+ * `DefaultAzureCredential`'s order: a client secret (`AZURE_TENANT_ID`,
+ * `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`), else a client certificate
+ * (`AZURE_CLIENT_CERTIFICATE_PATH`), else workload identity
+ * (`AZURE_FEDERATED_TOKEN_FILE`), else a managed identity from the endpoint
+ * the platform names: `IDENTITY_ENDPOINT` with `IDENTITY_HEADER` (App
+ * Service), `IDENTITY_ENDPOINT` with `IMDS_ENDPOINT` (Azure Arc),
+ * `MSI_ENDPOINT` (Cloud Shell), else the instance metadata service;
+ * user-assigned when `AZURE_CLIENT_ID` is set. `AZURE_AUTHORITY_HOST` names
+ * the Entra cloud. An empty value counts as unset. A half-configured
+ * credential is refused, never skipped. The component chooses; this reads no
+ * variable and no file itself.
+ *
+ * @param {Record<string, string | undefined> | Iterable<[string, string]>} variables
+ *   `process.env`, or `[name, value]` pairs (the last of a name given twice counts)
+ * @returns {object} by its `kind`: `ready` (with `identity`, for `login`),
+ *   `client-certificate` (`tenant`, `clientId`, `path`, `sendChain`,
+ *   `authorityHost`) or `workload-identity` (`tenant`, `clientId`, `path`,
+ *   `authorityHost`)
+ * @throws {EnvironmentError} `incomplete` or `unsupported`; the message names
+ *   variables, never values
+ */
+export function identityFromEnvironment(variables) {
+    const pairs = toWitVariables(variables);
+    const { tag, val } = unwrap(() => entra.identityFromEnvironment(pairs), EnvironmentError);
+    switch (tag) {
+        case 'ready':
+            return { kind: tag, identity: fromWitIdentity(val) };
+        case 'client-certificate':
+        case 'workload-identity':
+            return { kind: tag, ...val };
+        default:
+            throw new TypeError(`the component returned an environment identity of unknown kind ${tag}`);
+    }
+}
+
+/**
+ * The most bytes of a federated token file that are read: twice the longest
+ * token the component takes (32 KiB), so that the component, not this read,
+ * refuses a token that is too long.
+ */
+const MAX_TOKEN_FILE_LEN = 64 * 1024;
+
+/**
+ * The identity the environment describes, ready for `login` or `LoginFlow`:
+ * `identityFromEnvironment`, with a workload identity's token file read (at
+ * most 64 KiB, trailing line breaks dropped) into a `federated-token`
+ * identity. Call it for each login: the platform rotates the token.
+ *
+ * @param {Record<string, string | undefined> | Iterable<[string, string]>} [variables] `process.env` when absent
+ * @param {{signal?: AbortSignal, io?: {readFile?: Function}}} [options]
+ *   `signal` aborts the read; `io.readFile` replaces `defaultIo.readFile`
+ * @returns {Promise<object>} the identity
+ * @throws {EnvironmentError} (as a rejection) as `identityFromEnvironment`
+ *   throws, and `unsupported` for a client certificate, which the caller
+ *   signs a client assertion with; or the error of reading the file
+ */
+export async function readIdentityFromEnvironment(variables = process.env, { signal, io } = {}) {
+    const found = identityFromEnvironment(variables);
+    if (found.kind === 'ready') {
+        return found.identity;
+    }
+    if (found.kind === 'client-certificate') {
+        throw new EnvironmentError({
+            kind: 'unsupported',
+            message:
+                'AZURE_CLIENT_CERTIFICATE_PATH names a client certificate, which is not read here: sign a client ' +
+                "assertion with it and log in with a 'federated-token' identity",
+        });
+    }
+    const { readFile } = { ...defaultIo, ...io };
+    const token = await readFile(found.path, MAX_TOKEN_FILE_LEN, signal);
+    const { tenant, clientId, authorityHost } = found;
+    const assertion = token.replace(/[\r\n]+$/, '');
+    return fromWitIdentity({ tag: 'federated-token', val: { tenant, clientId, assertion, authorityHost } });
 }
 
 /** `{entraToken}` or `{identity}` as the WIT `credentials` variant. */

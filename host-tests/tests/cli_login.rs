@@ -32,7 +32,17 @@ fn login_prints_the_credential_and_access_token() {
             "access_token_expires_at": access.expires_at,
         })
     );
-    assert_eq!(acr.requests().len(), 3);
+    let requests = acr.requests();
+    assert_eq!(requests.len(), 3);
+    // Each body is known in full, so each goes out with its length, never
+    // chunked (the test ACR answers 411 to a POST without one).
+    for post in requests.iter().filter(|r| r.method == "POST") {
+        assert_eq!(
+            post.header("content-length"),
+            Some(post.body.len().to_string().as_str())
+        );
+        assert_eq!(post.header("transfer-encoding"), None);
+    }
 }
 
 #[test]

@@ -33,16 +33,17 @@ fn connect_to(acr: &TestAcr) -> [String; 2] {
     [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()))
 }
 
-/// `cmd` without the Azure identity variables of the test's environment.
+/// `cmd` without the identity variables of the test's environment (the
+/// Azure SDKs' and the platforms' managed-identity endpoints).
 fn without_identity(mut cmd: Command) -> Command {
-    for var in [
-        "AZURE_CLIENT_ID",
-        "AZURE_TENANT_ID",
-        "AZURE_FEDERATED_TOKEN_FILE",
-        "AZURE_CLIENT_SECRET",
-        "AZURE_AUTHORITY_HOST",
-    ] {
-        cmd.env_remove(var);
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
+            .iter()
+            .any(|prefix| text.starts_with(prefix))
+        {
+            cmd.env_remove(&name);
+        }
     }
     cmd
 }
@@ -85,8 +86,8 @@ fn go_seconds(duration: &str) -> u64 {
     total
 }
 
-/// Runs the kubelet plugin with `request` and `env`, expecting success.
-fn kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Value {
+/// Runs the kubelet plugin with `request` and `env`.
+fn run_kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Output {
     let ca = temp_file("provider-ca.pem", acr.ca_pem().as_bytes());
     let mut cmd = without_identity(command());
     cmd.arg("kubelet-credential-provider").arg("--cacert").arg(&ca);
@@ -94,9 +95,26 @@ fn kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Value {
         cmd.args(["--connect-to", &rule]);
     }
     cmd.envs(env.iter().copied());
-    let out = run(cmd, &request.to_string());
+    run(cmd, &request.to_string())
+}
+
+/// Runs the kubelet plugin with `request` and `env`, expecting success.
+fn kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Value {
+    let out = run_kubelet(acr, request, env);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("the response is JSON")
+}
+
+/// A kubelet request for an image on the test registry with the pod's
+/// service-account token and `annotations`.
+fn token_request(annotations: Value) -> Value {
+    json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{HOST}/team/app:1.2"),
+        "serviceAccountToken": SA_TOKEN,
+        "serviceAccountAnnotations": annotations,
+    })
 }
 
 /// Checks a `CredentialProviderResponse` against what `acr` issued.
@@ -136,8 +154,51 @@ fn the_kubelet_gets_credentials_for_the_pods_service_account() {
     });
     let response = kubelet(&acr, &request, &[]);
     assert_kubelet_response(&acr, &response, before);
-    let entra = &acr.requests()[0];
-    assert_eq!(entra.field("client_assertion"), Some(SA_TOKEN));
+    let requests = acr.requests();
+    assert_eq!(requests[0].field("client_assertion"), Some(SA_TOKEN));
+    // The tenant the identity knows goes with the exchange, as `az acr login` sends it.
+    assert_eq!(requests[1].path, "/oauth2/exchange");
+    assert_eq!(requests[1].field("tenant"), Some(TENANT));
+}
+
+#[test]
+fn aks_annotations_name_the_app_before_workload_identity_ones() {
+    let acr = server(SA_TOKEN);
+    let request = token_request(json!({
+        "kubernetes.azure.com/acr-client-id": CLIENT_ID,
+        "azure.workload.identity/client-id": "6b1c2f4a-3d5e-4f60-8a7b-9c0d1e2f3a4b",
+        "azure.workload.identity/tenant-id": TENANT,
+    }));
+    let before = unix_now();
+    let response = kubelet(&acr, &request, &[]);
+    assert_kubelet_response(&acr, &response, before);
+    assert_eq!(acr.requests()[0].field("client_id"), Some(CLIENT_ID));
+}
+
+#[test]
+fn a_pod_without_its_apps_annotations_is_refused_before_any_request() {
+    let acr = server(SA_TOKEN);
+    // The node has an app of its own; the pod's token must never be paired with it.
+    let node = [("AZURE_CLIENT_ID", CLIENT_ID), ("AZURE_TENANT_ID", TENANT)];
+    for (annotations, missing) in [
+        (json!({ "azure.workload.identity/tenant-id": TENANT }), "client-id"),
+        (json!({ "kubernetes.azure.com/acr-client-id": CLIENT_ID }), "tenant-id"),
+        (json!({}), "client-id"),
+    ] {
+        let out = run_kubelet(&acr, &token_request(annotations), &node);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("azure.workload.identity/{missing}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("kubernetes.azure.com/acr-{missing}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(SA_TOKEN), "{stderr}");
+    }
+    assert!(acr.requests().is_empty());
 }
 
 #[test]
@@ -157,6 +218,90 @@ fn without_a_service_account_token_the_node_identity_is_used() {
     ];
     let response = kubelet(&acr, &request, &env);
     assert_kubelet_response(&acr, &response, before);
+}
+
+#[test]
+fn the_environment_credential_comes_before_workload_identity_and_managed_identity() {
+    let secret = "Qx8~node.client-secret-value-0123456789ab";
+    let acr = server(secret);
+    let federated = temp_file("precedence-token", format!("{SA_TOKEN}\n").as_bytes());
+    let request = json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{HOST}/team/app:1.2"),
+    });
+    let federated = federated.to_str().expect("a UTF-8 path");
+    let env = [
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_FEDERATED_TOKEN_FILE", federated),
+        ("AZURE_CLIENT_SECRET", secret),
+        ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token"),
+        ("IDENTITY_HEADER", "unused-identity-header"),
+    ];
+    let before = unix_now();
+    assert_kubelet_response(&acr, &kubelet(&acr, &request, &env), before);
+    let entra = &acr.requests()[0];
+    assert_eq!(entra.field("client_secret"), Some(secret));
+    assert_eq!(entra.field("client_assertion"), None);
+
+    // Without the secret, the federated token file (its newline dropped).
+    let acr = server(SA_TOKEN);
+    let before = unix_now();
+    assert_kubelet_response(
+        &acr,
+        &kubelet(&acr, &request, &[env[0], env[1], env[2], env[4], env[5]]),
+        before,
+    );
+    assert_eq!(acr.requests()[0].field("client_assertion"), Some(SA_TOKEN));
+}
+
+#[test]
+fn a_half_set_credential_is_refused_by_name_not_skipped() {
+    let acr = server("unused");
+    let request = json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{HOST}/team/app:1.2"),
+    });
+    let secret = "Qx8~half.set-client-secret-value-0123456";
+    let out = run_kubelet(
+        &acr,
+        &request,
+        &[("AZURE_CLIENT_SECRET", secret), ("AZURE_CLIENT_ID", CLIENT_ID)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AZURE_CLIENT_SECRET is set, so AZURE_TENANT_ID must be set too"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(secret), "{stderr}");
+    assert!(acr.requests().is_empty());
+}
+
+#[test]
+fn login_without_a_token_file_uses_the_environments_identity() {
+    let secret = "Qx8~login.client-secret-value-0123456789";
+    let acr = server(secret);
+    let ca = temp_file("login-env-ca.pem", acr.ca_pem().as_bytes());
+    let mut cmd = without_identity(command());
+    cmd.args(["login", HOST, "--scope", "repository:team/app:pull", "--cacert"])
+        .arg(&ca)
+        .envs([
+            ("AZURE_CLIENT_ID", CLIENT_ID),
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_SECRET", secret),
+        ]);
+    for rule in connect_to(&acr) {
+        cmd.args(["--connect-to", &rule]);
+    }
+    let out = run(cmd, "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(printed["password"], acr.issued_refresh_tokens()[0].token.as_str());
+    assert_eq!(printed["access_token"], acr.issued_access_tokens()[0].token.as_str());
+    assert_eq!(acr.requests()[0].field("client_secret"), Some(secret));
 }
 
 /// The CLI binary under the docker credential helper's name, in a
@@ -216,4 +361,39 @@ fn the_docker_credential_helper_answers_each_action() {
         (false, "credentials not found in native keychain")
     );
     assert_eq!(acr.issued_refresh_tokens().len(), 1, "only the first get logged in");
+}
+
+#[test]
+fn the_docker_credential_helper_speaks_the_reference_helpers_messages() {
+    let acr = server("helper-secret-value");
+    let path = docker_helper();
+    let version = format!("docker-credential-acr-auth (acr-auth) {}", env!("CARGO_PKG_VERSION"));
+    for action in ["version", "--version", "-v"] {
+        let out = helper(&path, &acr, action, "");
+        assert_eq!(
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()),
+            (Some(0), version.as_str())
+        );
+    }
+    for action in ["get", "erase"] {
+        let out = helper(&path, &acr, action, "\n");
+        assert_eq!(
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()),
+            (Some(1), "no credentials server URL")
+        );
+    }
+    let unknown = helper(&path, &acr, "delete", "");
+    assert_eq!(
+        (unknown.status.code(), String::from_utf8_lossy(&unknown.stdout).as_ref()),
+        (Some(1), "docker-credential-acr-auth: unknown action: delete")
+    );
+    let mut bare = without_identity(Command::new(&path));
+    bare.stdin(Stdio::null());
+    let usage = bare.output().expect("the helper runs");
+    assert_eq!(usage.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&usage.stdout).trim_end(),
+        "Usage: docker-credential-acr-auth <store|get|erase|list|version>"
+    );
+    assert!(acr.requests().is_empty());
 }

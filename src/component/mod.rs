@@ -29,6 +29,8 @@ mod wit {
             "wasi:io/streams@0.2.12": wasi::io::streams,
             "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
             "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
+            "wasi:filesystem/types@0.2.12": wasi::filesystem::types,
+            "wasi:filesystem/preopens@0.2.12": wasi::filesystem::preopens,
         },
     });
     pub(super) use exports::acr::auth::{challenge, entra, exchange, flow, http, login, scope, token};
@@ -357,6 +359,89 @@ impl From<entra::Identity> for crate::Identity {
     }
 }
 
+impl From<crate::Identity> for entra::Identity {
+    fn from(identity: crate::Identity) -> Self {
+        match identity {
+            crate::Identity::FederatedToken {
+                tenant,
+                client_id,
+                assertion,
+                authority_host,
+            } => Self::FederatedToken(entra::FederatedToken {
+                tenant,
+                client_id,
+                assertion: assertion.into_exposed(),
+                authority_host,
+            }),
+            crate::Identity::ClientSecret {
+                tenant,
+                client_id,
+                secret,
+                authority_host,
+            } => Self::ClientSecret(entra::ClientSecret {
+                tenant,
+                client_id,
+                secret: secret.into_exposed(),
+                authority_host,
+            }),
+            crate::Identity::ManagedIdentity { id, source } => Self::ManagedIdentity(entra::ManagedIdentity {
+                id: id.map(|id| match id {
+                    crate::ManagedIdentityId::ClientId(id) => entra::ManagedIdentityId::ClientId(id),
+                    crate::ManagedIdentityId::ObjectId(id) => entra::ManagedIdentityId::ObjectId(id),
+                    crate::ManagedIdentityId::ResourceId(id) => entra::ManagedIdentityId::ResourceId(id),
+                }),
+                source: match source {
+                    crate::ManagedIdentitySource::Imds => entra::ManagedIdentitySource::Imds,
+                    crate::ManagedIdentitySource::AppService { endpoint, header } => {
+                        entra::ManagedIdentitySource::AppService(entra::AppService {
+                            endpoint,
+                            header: header.into_exposed(),
+                        })
+                    }
+                    crate::ManagedIdentitySource::AzureArc { endpoint } => {
+                        entra::ManagedIdentitySource::AzureArc(endpoint)
+                    }
+                    crate::ManagedIdentitySource::CloudShell { endpoint } => {
+                        entra::ManagedIdentitySource::CloudShell(endpoint)
+                    }
+                },
+            }),
+        }
+    }
+}
+
+impl From<crate::EnvironmentIdentity> for entra::EnvironmentIdentity {
+    fn from(identity: crate::EnvironmentIdentity) -> Self {
+        match identity {
+            crate::EnvironmentIdentity::Ready(identity) => Self::Ready(identity.into()),
+            crate::EnvironmentIdentity::ClientCertificate(file) => Self::ClientCertificate(entra::CertificateFile {
+                tenant: file.tenant,
+                client_id: file.client_id,
+                path: file.path,
+                send_chain: file.send_chain,
+                authority_host: file.authority_host,
+            }),
+            crate::EnvironmentIdentity::WorkloadIdentity(file) => Self::WorkloadIdentity(entra::FederatedTokenFile {
+                tenant: file.tenant,
+                client_id: file.client_id,
+                path: file.path,
+                authority_host: file.authority_host,
+            }),
+        }
+    }
+}
+
+impl From<crate::EnvironmentError> for entra::EnvironmentError {
+    fn from(e: crate::EnvironmentError) -> Self {
+        Self {
+            kind: same_cases!(e.kind(), crate::EnvironmentErrorKind => entra::EnvironmentErrorKind {
+                Incomplete, Unsupported,
+            }),
+            message: full_message(&e),
+        }
+    }
+}
+
 impl entra::Guest for Component {
     fn build_entra_token_request(
         identity: entra::Identity,
@@ -392,6 +477,21 @@ impl entra::Guest for Component {
             })),
             Err(EntraResponseError::Malformed(m)) => Err(entra::EntraResponseError::Malformed(m.into())),
         }
+    }
+
+    fn identity_from_environment(
+        variables: Vec<(String, String)>,
+    ) -> Result<entra::EnvironmentIdentity, entra::EnvironmentError> {
+        let value = |name: &str| {
+            variables
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        crate::identity_from_environment(value)
+            .map(Into::into)
+            .map_err(Into::into)
     }
 }
 

@@ -4,9 +4,10 @@
 //!   (it must import nothing and stay within its size budget; core modules go through
 //!   `wasm-opt`, installed from `xtask/package.json`) and the `client` component to
 //!   `target/components/acr_auth_client.wasm` (it may import only `wasi:http`
-//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, within its budget), then the
-//!   pull proxy into `target/components/acr_auth_proxy.wasm` (it may import only the
-//!   `wasi:http/proxy` world's interfaces, `wasi:config` and `wasi:keyvalue`).
+//!   and the `wasi:io` and `wasi:clocks` interfaces that needs, and `wasi:filesystem` for the Azure
+//!   Arc agent's key file, within its budget), then the pull proxy into
+//!   `target/components/acr_auth_proxy.wasm` (it may import only the `wasi:http/proxy` world's
+//!   interfaces, `wasi:config` and `wasi:keyvalue`).
 //! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
 //!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
@@ -102,13 +103,13 @@ struct Build {
 }
 
 /// The `pure` world imports nothing; the `client` world only `wasi:http` and
-/// what that needs.
+/// what that needs, and `wasi:filesystem` (the Arc agent's key file).
 const BUILDS: [Build; 2] = [
     Build {
         feature: "component",
         file: "acr_auth.wasm",
         allowed_imports: &[],
-        // 238,801 bytes when set.
+        // 245,815 bytes when last measured.
         budget: 244 * 1024,
     },
     Build {
@@ -119,9 +120,11 @@ const BUILDS: [Build; 2] = [
             "wasi:io/",
             "wasi:clocks/monotonic-clock@",
             "wasi:clocks/wall-clock@",
+            "wasi:filesystem/types@",
+            "wasi:filesystem/preopens@",
         ],
-        // 277,424 bytes when set.
-        budget: 284 * 1024,
+        // 293,515 bytes when set.
+        budget: 296 * 1024,
     },
 ];
 

@@ -5,12 +5,12 @@
 //! (through the client component); this module reads requests, picks the
 //! identity, and writes answers.
 
+use std::io::Read as _;
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use acr_auth_host::client::wit::entra::{
-    ClientSecret, FederatedToken, Identity, ManagedIdentity, ManagedIdentityId, ManagedIdentitySource,
-};
+use acr_auth_host::client::wit::entra::{EnvironmentIdentity, FederatedToken, Identity};
 
 /// The kubelet credential provider API version this plugin speaks.
 pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
@@ -20,21 +20,44 @@ pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 /// credential is never presented in its last five minutes.
 pub const CACHE_SKEW_SECS: u64 = 5 * 60;
 
-/// The service-account annotation naming the app's client ID, as Azure
-/// Workload Identity sets it.
-pub const CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
-/// The service-account annotation naming the app's tenant.
-pub const TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
+/// The service-account annotations naming the app's client ID, first
+/// match wins: AKS's own for image pulls, then Azure Workload Identity's.
+pub const CLIENT_ID_ANNOTATIONS: [&str; 2] = [
+    "kubernetes.azure.com/acr-client-id",
+    "azure.workload.identity/client-id",
+];
+/// The service-account annotations naming the app's tenant, in the same
+/// order.
+pub const TENANT_ID_ANNOTATIONS: [&str; 2] = [
+    "kubernetes.azure.com/acr-tenant-id",
+    "azure.workload.identity/tenant-id",
+];
 
-/// The message docker-credential-helpers clients recognise as "no
-/// credentials for this server".
+/// The name under which the binary acts as a docker credential helper.
+pub const DOCKER_HELPER_NAME: &str = "docker-credential-acr-auth";
+/// The docker-credential-helpers message for "no credentials for this
+/// server", which clients recognise.
 pub const NOT_FOUND: &str = "credentials not found in native keychain";
+/// The docker-credential-helpers message for a request without a server.
+pub const MISSING_SERVER_URL: &str = "no credentials server URL";
 
-/// The variables an identity is read from, as the Azure SDKs name them.
+/// The prefixes of the variables an identity is chosen from: the Azure
+/// SDKs' `AZURE_*`, and the platforms' managed-identity endpoints
+/// (`IDENTITY_*`, `IMDS_*`, `MSI_*`).
+const IDENTITY_VARIABLE_PREFIXES: [&str; 4] = ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"];
+
+/// The variables and files an identity is read from.
 pub trait Environment {
+    /// Every set, non-empty variable, as (name, value).
+    fn vars(&self) -> Vec<(String, String)>;
     /// The variable's value, when set and not empty.
-    fn var(&self, name: &str) -> Option<String>;
-    /// The contents of the file at `path`, without a trailing newline.
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars()
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+    /// The contents of the file at `path`.
     fn read_file(&self, path: &str) -> Result<String>;
 }
 
@@ -42,43 +65,49 @@ pub trait Environment {
 pub struct ProcessEnvironment;
 
 impl Environment for ProcessEnvironment {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
+    fn vars(&self) -> Vec<(String, String)> {
+        std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .filter(|(_, value)| !value.is_empty())
+            .collect()
     }
 
     fn read_file(&self, path: &str) -> Result<String> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-        Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+        std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
     }
 }
 
-/// The host's identity from the environment, as the Azure SDKs choose it:
-/// workload identity when `AZURE_FEDERATED_TOKEN_FILE` is set (with
-/// `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`), else a client secret when
-/// `AZURE_CLIENT_SECRET` is set, else a managed identity (user-assigned when
-/// `AZURE_CLIENT_ID` is set). `AZURE_AUTHORITY_HOST` picks the Entra cloud.
-pub fn identity_from_environment(env: &dyn Environment) -> Result<Identity> {
-    let required = |name: &str, with: &str| env.var(name).ok_or_else(|| anyhow!("{name} must be set with {with}"));
-    if let Some(file) = env.var("AZURE_FEDERATED_TOKEN_FILE") {
-        return Ok(Identity::FederatedToken(FederatedToken {
-            tenant: required("AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")?,
-            client_id: required("AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")?,
-            assertion: env.read_file(&file)?,
-            authority_host: env.var("AZURE_AUTHORITY_HOST"),
-        }));
+/// The variables the component chooses the identity from: the Azure SDKs'
+/// and the platforms' (see [`IDENTITY_VARIABLE_PREFIXES`]), nothing else.
+pub fn identity_variables(env: &dyn Environment) -> Vec<(String, String)> {
+    let mut vars: Vec<_> = env
+        .vars()
+        .into_iter()
+        .filter(|(name, _)| IDENTITY_VARIABLE_PREFIXES.iter().any(|prefix| name.starts_with(prefix)))
+        .collect();
+    vars.sort();
+    vars
+}
+
+/// The identity to log in with, from the one the environment describes:
+/// a workload identity's token is read from its file now (the platform
+/// rotates it), without a trailing newline.
+pub fn usable_identity(described: EnvironmentIdentity, env: &dyn Environment) -> Result<Identity> {
+    match described {
+        EnvironmentIdentity::Ready(identity) => Ok(identity),
+        EnvironmentIdentity::WorkloadIdentity(file) => {
+            let token = env.read_file(&file.path)?;
+            Ok(Identity::FederatedToken(FederatedToken {
+                tenant: file.tenant,
+                client_id: file.client_id,
+                assertion: token.trim_end_matches(['\n', '\r']).to_owned(),
+                authority_host: file.authority_host,
+            }))
+        }
+        EnvironmentIdentity::ClientCertificate(_) => {
+            bail!("AZURE_CLIENT_CERTIFICATE_PATH names a client certificate, which this host cannot sign with yet")
+        }
     }
-    if let Some(secret) = env.var("AZURE_CLIENT_SECRET") {
-        return Ok(Identity::ClientSecret(ClientSecret {
-            tenant: required("AZURE_TENANT_ID", "AZURE_CLIENT_SECRET")?,
-            client_id: required("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")?,
-            secret,
-            authority_host: env.var("AZURE_AUTHORITY_HOST"),
-        }));
-    }
-    Ok(Identity::ManagedIdentity(ManagedIdentity {
-        id: env.var("AZURE_CLIENT_ID").map(ManagedIdentityId::ClientId),
-        source: ManagedIdentitySource::Imds,
-    }))
 }
 
 /// What the kubelet asks for: the image to pull, and, from kubelets that pass
@@ -116,29 +145,42 @@ pub fn read_kubelet_request(input: &[u8]) -> Result<KubeletRequest> {
     })
 }
 
-/// The identity for a kubelet request: with a service-account token,
-/// workload identity federation with that token, the client ID and tenant
-/// from the service account's annotations (or the environment); without one,
-/// the node's identity from the environment.
-pub fn kubelet_identity(request: &KubeletRequest, env: &dyn Environment) -> Result<Identity> {
+/// The identity for a kubelet request with a service-account token:
+/// workload identity federation with that token, as the app the service
+/// account's annotations name (client ID and tenant, each from the first of
+/// [`CLIENT_ID_ANNOTATIONS`] / [`TENANT_ID_ANNOTATIONS`] that is set). A
+/// missing one is refused: the node's own settings never stand in for a
+/// pod's. `authority_host` is the node's Entra cloud. `None` without a
+/// token: the node's identity is the caller's to choose.
+pub fn service_account_identity(request: &KubeletRequest, authority_host: Option<String>) -> Result<Option<Identity>> {
     let Some(token) = &request.service_account_token else {
-        return identity_from_environment(env);
+        return Ok(None);
     };
-    let setting = |annotation: &str, var: &str| {
-        request
-            .annotations
-            .get(annotation)
-            .and_then(Value::as_str)
+    let annotation = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|name| {
+                request
+                    .annotations
+                    .get(*name)
+                    .and_then(Value::as_str)
+                    .filter(|value| !value.is_empty())
+            })
             .map(str::to_owned)
-            .or_else(|| env.var(var))
-            .ok_or_else(|| anyhow!("the service account has no {annotation} annotation and {var} is not set"))
+            .ok_or_else(|| {
+                anyhow!(
+                    "the pod's service account has neither the {} nor the {} annotation, which name the app its token signs in as",
+                    names[0],
+                    names[1]
+                )
+            })
     };
-    Ok(Identity::FederatedToken(FederatedToken {
-        tenant: setting(TENANT_ID_ANNOTATION, "AZURE_TENANT_ID")?,
-        client_id: setting(CLIENT_ID_ANNOTATION, "AZURE_CLIENT_ID")?,
+    Ok(Some(Identity::FederatedToken(FederatedToken {
+        client_id: annotation(CLIENT_ID_ANNOTATIONS)?,
+        tenant: annotation(TENANT_ID_ANNOTATIONS)?,
         assertion: token.clone(),
-        authority_host: env.var("AZURE_AUTHORITY_HOST"),
-    }))
+        authority_host,
+    })))
 }
 
 /// A `CredentialProviderResponse` for `login_server`: the refresh-token
@@ -174,32 +216,60 @@ pub enum HelperRequest {
     /// `store`: credentials docker wants kept (this helper keeps none).
     Store,
     /// `erase`: forget a server's credentials (none are kept).
-    Erase,
+    Erase(String),
     /// `list`: the servers with kept credentials (none).
     List,
+    /// `version` (or `--version`, `-v`): the helper's name and version.
+    Version,
+    /// `--help` or `-h`: the usage line.
+    Help,
 }
 
-/// Reads a docker credential helper invocation: `action` is its argument,
-/// `input` its standard input.
-pub fn read_helper_request(action: &str, input: &[u8]) -> Result<HelperRequest> {
-    let text = || {
-        std::str::from_utf8(input)
-            .map(|s| s.trim().to_owned())
-            .map_err(|_| anyhow!("the input is not UTF-8"))
-    };
-    match action {
-        "get" => {
-            let server = text()?;
-            if server.is_empty() {
-                bail!("no server URL on standard input");
-            }
-            Ok(HelperRequest::Get(server))
+/// The helper's usage line, printed on stdout as the reference helpers do.
+pub fn helper_usage() -> String {
+    format!("Usage: {DOCKER_HELPER_NAME} <store|get|erase|list|version>")
+}
+
+/// The helper's version line, in the reference helpers' form `name
+/// (package) version`.
+pub fn helper_version() -> String {
+    format!("{DOCKER_HELPER_NAME} (acr-auth) {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The most bytes of a helper's standard input read: a server URL, or the
+/// credentials `store` is given.
+const MAX_HELPER_INPUT: u64 = 64 * 1024;
+
+/// Reads a docker credential helper invocation: `args` are its arguments
+/// (without the program name), `input` its standard input, read only by the
+/// actions that take input (so `version` never waits for it). Errors carry
+/// the reference helpers' messages: [`MISSING_SERVER_URL`] for an empty
+/// server, `<name>: unknown action: <action>`, or the usage line.
+pub fn read_helper_request(args: &[String], input: impl std::io::Read) -> Result<HelperRequest> {
+    let [action] = args else { bail!(helper_usage()) };
+    let server = || {
+        let mut bytes = Vec::new();
+        input
+            .take(MAX_HELPER_INPUT)
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("the input is not UTF-8"))?;
+        // The reference helpers join the input's lines, then trim.
+        let server: String = text.lines().collect();
+        match server.trim() {
+            "" => bail!(MISSING_SERVER_URL),
+            server => Ok(server.to_owned()),
         }
-        "store" => Ok(HelperRequest::Store),
-        "erase" => Ok(HelperRequest::Erase),
-        "list" => Ok(HelperRequest::List),
-        other => bail!("unknown action {other:?}: expected get, store, erase or list"),
-    }
+    };
+    Ok(match action.as_str() {
+        "get" => HelperRequest::Get(server()?),
+        "erase" => HelperRequest::Erase(server()?),
+        "store" => HelperRequest::Store,
+        "list" => HelperRequest::List,
+        "version" | "--version" | "-v" => HelperRequest::Version,
+        "--help" | "-h" => HelperRequest::Help,
+        other => bail!("{DOCKER_HELPER_NAME}: unknown action: {other}"),
+    })
 }
 
 /// The answer to `get`: `ServerURL` as asked, the refresh-token user name
@@ -214,12 +284,14 @@ mod tests {
 
     use super::*;
 
-    /// Variables and files given by the test.
+    /// Variables (names without a `/`) and files (paths) given by the test.
     struct Fake(HashMap<&'static str, &'static str>);
 
     impl Environment for Fake {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| (*v).to_owned())
+        fn vars(&self) -> Vec<(String, String)> {
+            let vars = self.0.iter().filter(|(name, _)| !name.starts_with('/'));
+            vars.map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect()
         }
 
         fn read_file(&self, path: &str) -> Result<String> {
@@ -236,20 +308,37 @@ mod tests {
     const CLIENT: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
     #[test]
-    fn the_environment_picks_the_identity_as_the_azure_sdks_do() {
-        let workload = Fake(HashMap::from([
-            (
-                "AZURE_FEDERATED_TOKEN_FILE",
-                "/var/run/secrets/azure/tokens/azure-identity-token",
-            ),
-            ("/var/run/secrets/azure/tokens/azure-identity-token", "sa.token.value"),
-            ("AZURE_TENANT_ID", TENANT),
+    fn only_identity_variables_reach_the_component() {
+        let env = Fake(HashMap::from([
             ("AZURE_CLIENT_ID", CLIENT),
-            ("AZURE_CLIENT_SECRET", "ignored when a federated token is set"),
-            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:41741/msi/token"),
+            ("IMDS_ENDPOINT", "http://localhost:40342"),
+            ("MSI_ENDPOINT", "http://localhost:50342/oauth2/token"),
+            ("HOME", "/root"),
+            ("AWS_SECRET_ACCESS_KEY", "unrelated"),
+            ("/var/run/token", "a file"),
         ]));
+        let names: Vec<_> = identity_variables(&env).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            ["AZURE_CLIENT_ID", "IDENTITY_ENDPOINT", "IMDS_ENDPOINT", "MSI_ENDPOINT"]
+        );
+    }
+
+    #[test]
+    fn a_workload_identity_token_is_read_from_its_file() {
+        let env = Fake(HashMap::from([(
+            "/var/run/secrets/azure/tokens/azure-identity-token",
+            "sa.token.value\n",
+        )]));
+        let described = EnvironmentIdentity::WorkloadIdentity(acr_auth_host::client::wit::entra::FederatedTokenFile {
+            tenant: TENANT.into(),
+            client_id: CLIENT.into(),
+            path: "/var/run/secrets/azure/tokens/azure-identity-token".into(),
+            authority_host: Some("https://login.microsoftonline.us/".into()),
+        });
         assert_same(
-            identity_from_environment(&workload).expect("an identity"),
+            usable_identity(described, &env).expect("an identity"),
             Identity::FederatedToken(FederatedToken {
                 tenant: TENANT.into(),
                 client_id: CLIENT.into(),
@@ -257,35 +346,6 @@ mod tests {
                 authority_host: Some("https://login.microsoftonline.us/".into()),
             }),
         );
-        let secret = Fake(HashMap::from([
-            ("AZURE_TENANT_ID", TENANT),
-            ("AZURE_CLIENT_ID", CLIENT),
-            ("AZURE_CLIENT_SECRET", "s3cret"),
-        ]));
-        assert!(matches!(
-            identity_from_environment(&secret),
-            Ok(Identity::ClientSecret(ClientSecret { ref secret, authority_host: None, .. })) if secret == "s3cret"
-        ));
-        let user_assigned = Fake(HashMap::from([("AZURE_CLIENT_ID", CLIENT)]));
-        assert_same(
-            identity_from_environment(&user_assigned).expect("an identity"),
-            Identity::ManagedIdentity(ManagedIdentity {
-                id: Some(ManagedIdentityId::ClientId(CLIENT.into())),
-                source: ManagedIdentitySource::Imds,
-            }),
-        );
-        assert_same(
-            identity_from_environment(&Fake(HashMap::new())).expect("an identity"),
-            Identity::ManagedIdentity(ManagedIdentity {
-                id: None,
-                source: ManagedIdentitySource::Imds,
-            }),
-        );
-        let incomplete = Fake(HashMap::from([("AZURE_FEDERATED_TOKEN_FILE", "/token")]));
-        let error = identity_from_environment(&incomplete)
-            .expect_err("no tenant")
-            .to_string();
-        assert!(error.contains("AZURE_TENANT_ID"), "{error}");
     }
 
     /// A request as a kubelet 1.33 with service-account token image pulls
@@ -305,9 +365,9 @@ mod tests {
     fn a_service_account_token_is_the_federated_assertion() {
         let request = read_kubelet_request(KUBELET_REQUEST.as_bytes()).expect("a valid request");
         assert_eq!(request.image, "myregistry.azurecr.io/team/app:1.2");
-        let identity = kubelet_identity(&request, &Fake(HashMap::new())).expect("an identity");
+        let identity = service_account_identity(&request, None).expect("an identity");
         assert_same(
-            identity,
+            identity.expect("token mode"),
             Identity::FederatedToken(FederatedToken {
                 tenant: TENANT.into(),
                 client_id: CLIENT.into(),
@@ -318,18 +378,38 @@ mod tests {
     }
 
     #[test]
-    fn without_a_service_account_token_the_node_identity_is_used() {
-        let request = read_kubelet_request(
+    fn aks_annotations_come_before_workload_identity_ones_field_by_field() {
+        let aks_client = "6b1c2f4a-3d5e-4f60-8a7b-9c0d1e2f3a4b";
+        let mut request = read_kubelet_request(KUBELET_REQUEST.as_bytes()).expect("a valid request");
+        request
+            .annotations
+            .insert("kubernetes.azure.com/acr-client-id".into(), aks_client.into());
+        let Some(Identity::FederatedToken(app)) = service_account_identity(&request, None).expect("an identity") else {
+            panic!("a federated token");
+        };
+        assert_eq!((app.client_id.as_str(), app.tenant.as_str()), (aks_client, TENANT));
+    }
+
+    #[test]
+    fn a_missing_annotation_is_refused_not_taken_from_the_node() {
+        for missing in ["azure.workload.identity/client-id", "azure.workload.identity/tenant-id"] {
+            let mut request = read_kubelet_request(KUBELET_REQUEST.as_bytes()).expect("a valid request");
+            request.annotations.remove(missing);
+            let error = service_account_identity(&request, None)
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains(missing), "{error}");
+            let aks = missing.replace("azure.workload.identity/", "kubernetes.azure.com/acr-");
+            assert!(error.contains(&aks), "{error}");
+        }
+        let without_token = read_kubelet_request(
             br#"{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"myregistry.azurecr.io/app"}"#,
         )
         .expect("a valid request");
-        let node = Fake(HashMap::from([("AZURE_CLIENT_ID", CLIENT)]));
-        assert_same(
-            kubelet_identity(&request, &node).expect("an identity"),
-            Identity::ManagedIdentity(ManagedIdentity {
-                id: Some(ManagedIdentityId::ClientId(CLIENT.into())),
-                source: ManagedIdentitySource::Imds,
-            }),
+        assert!(
+            service_account_identity(&without_token, None)
+                .expect("no token")
+                .is_none()
         );
     }
 
@@ -374,21 +454,43 @@ mod tests {
 
     #[test]
     fn helper_actions_follow_the_protocol() {
+        let args = |action: &str| vec![action.to_owned()];
         assert_eq!(
-            read_helper_request("get", b"https://myregistry.azurecr.io\n").expect("get"),
+            read_helper_request(&args("get"), &b"https://myregistry.azurecr.io\n"[..]).expect("get"),
             HelperRequest::Get("https://myregistry.azurecr.io".into())
         );
-        assert_eq!(read_helper_request("list", b"").expect("list"), HelperRequest::List);
         assert_eq!(
-            read_helper_request("erase", b"myregistry.azurecr.io").expect("erase"),
-            HelperRequest::Erase
+            read_helper_request(&args("list"), &b""[..]).expect("list"),
+            HelperRequest::List
         );
         assert_eq!(
-            read_helper_request("store", b"{}").expect("store"),
+            read_helper_request(&args("erase"), &b"myregistry.azurecr.io"[..]).expect("erase"),
+            HelperRequest::Erase("myregistry.azurecr.io".into())
+        );
+        assert_eq!(
+            read_helper_request(&args("store"), &b"{}"[..]).expect("store"),
             HelperRequest::Store
         );
-        assert!(read_helper_request("get", b"  \n").is_err());
-        assert!(read_helper_request("version", b"").is_err());
+        for version in ["version", "--version", "-v"] {
+            assert_eq!(
+                read_helper_request(&args(version), &b""[..]).expect("version"),
+                HelperRequest::Version
+            );
+        }
+        assert_eq!(
+            helper_version(),
+            format!("docker-credential-acr-auth (acr-auth) {}", env!("CARGO_PKG_VERSION"))
+        );
+        for action in ["get", "erase"] {
+            let error = read_helper_request(&args(action), &b"  \n"[..]).expect_err("no server");
+            assert_eq!(error.to_string(), "no credentials server URL");
+        }
+        let error = read_helper_request(&args("delete"), &b""[..]).expect_err("unknown");
+        assert_eq!(error.to_string(), "docker-credential-acr-auth: unknown action: delete");
+        for wrong in [vec![], vec!["get".to_owned(), "extra".to_owned()]] {
+            let error = read_helper_request(&wrong, &b""[..]).expect_err("usage");
+            assert_eq!(error.to_string(), helper_usage());
+        }
         assert_eq!(
             helper_credentials("myregistry.azurecr.io", "00000000-0000-0000-0000-000000000000", "t"),
             json!({"ServerURL": "myregistry.azurecr.io", "Username": "00000000-0000-0000-0000-000000000000", "Secret": "t"})

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use acr_auth_host::Runtime;
 use acr_auth_host::client::ClientRuntime;
+use acr_auth_host::client::wit::entra::{Identity, ManagedIdentitySource};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{ConnectTo, Network};
 use acr_auth_host::wit::scope::CloudEnvironment;
@@ -21,8 +22,9 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use crate::credentials::{
-    HelperRequest, NOT_FOUND, ProcessEnvironment, helper_credentials, identity_from_environment, kubelet_identity,
-    kubelet_response, read_helper_request, read_kubelet_request,
+    DOCKER_HELPER_NAME, Environment as _, HelperRequest, NOT_FOUND, ProcessEnvironment, helper_credentials,
+    helper_usage, helper_version, identity_variables, kubelet_response, read_helper_request, read_kubelet_request,
+    service_account_identity, usable_identity,
 };
 use crate::output::{
     challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
@@ -66,12 +68,22 @@ enum Command {
         cloud_config: Option<PathBuf>,
     },
     /// Log in: trade an Entra token for an ACR refresh token (and access tokens) over HTTPS.
+    ///
+    /// Without --entra-token-file the identity comes from the environment, in
+    /// the Azure SDKs' DefaultAzureCredential order: a client secret
+    /// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then workload
+    /// identity (AZURE_FEDERATED_TOKEN_FILE with the tenant and client ID),
+    /// then the managed identity of the platform (IDENTITY_ENDPOINT with
+    /// IDENTITY_HEADER: App Service; with IMDS_ENDPOINT: Azure Arc;
+    /// MSI_ENDPOINT: Cloud Shell; else the instance metadata service;
+    /// user-assigned when AZURE_CLIENT_ID is set). AZURE_AUTHORITY_HOST picks
+    /// the Entra cloud. A half-set credential is an error, never skipped.
     Login {
         /// A registry host, image reference, oci:// or https:// URL.
         reference: String,
         /// A file holding the Entra access token (a trailing newline is ignored).
         #[arg(long, value_name = "FILE")]
-        entra_token_file: PathBuf,
+        entra_token_file: Option<PathBuf>,
         /// The Entra tenant (directory) ID or domain.
         #[arg(long, value_name = "ID")]
         tenant: Option<String>,
@@ -106,9 +118,15 @@ enum Command {
     },
     /// Serve the kubelet's credential provider exec plugin protocol: a
     /// CredentialProviderRequest on stdin, a CredentialProviderResponse on stdout.
-    /// The identity comes from the request's service-account token or from
-    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
-    /// AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST (else the managed identity).
+    ///
+    /// With a service-account token in the request, the pod's app signs in
+    /// with it: its client ID from the service account's
+    /// kubernetes.azure.com/acr-client-id annotation, else
+    /// azure.workload.identity/client-id, and its tenant from
+    /// kubernetes.azure.com/acr-tenant-id, else
+    /// azure.workload.identity/tenant-id. A missing one is an error: the
+    /// node's settings never stand in. Without a token, the node's identity
+    /// from the environment, as `login` chooses it.
     KubeletCredentialProvider {
         #[command(flatten)]
         network: NetworkArgs,
@@ -137,9 +155,6 @@ impl NetworkArgs {
         ClientRuntime::new(Network::new(ca.as_deref(), self.connect_to)?)
     }
 }
-
-/// The name under which the binary acts as a docker credential helper.
-const DOCKER_HELPER_NAME: &str = "docker-credential-acr-auth";
 
 fn main() -> ExitCode {
     let invoked_as = std::env::args_os()
@@ -210,7 +225,6 @@ fn run(command: Command) -> Result<Value> {
             network,
         } => {
             let custom_cloud = custom_cloud(&runtime, network.cloud_config.as_deref())?;
-            let token = read_token(&entra_token_file)?;
             let timeout_ms = timeout
                 .map(|secs| {
                     if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
@@ -220,7 +234,15 @@ fn run(command: Command) -> Result<Value> {
                     }
                 })
                 .transpose()?;
-            let client = network.client()?;
+            let mut client = network.client()?;
+            let credentials = match entra_token_file {
+                Some(path) => Credentials::EntraToken(read_token(&path)?),
+                None => {
+                    let identity = environment_identity(&client)?;
+                    client = reaching_identity_endpoint(client, &identity)?;
+                    Credentials::Identity(identity)
+                }
+            };
             let options = LoginOptions {
                 tenant,
                 repository_scopes: scopes,
@@ -232,7 +254,7 @@ fn run(command: Command) -> Result<Value> {
                 retry: None,
             };
             let result = client
-                .login(&reference, &Credentials::EntraToken(token), &options)?
+                .login(&reference, &credentials, &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
             Ok(login_json(&result))
         }
@@ -245,12 +267,16 @@ fn run(command: Command) -> Result<Value> {
         }
         Command::KubeletCredentialProvider { network } => {
             let request = read_kubelet_request(&read_input(Path::new("-"))?)?;
-            let identity = kubelet_identity(&request, &ProcessEnvironment)?;
             let options = LoginOptions {
                 custom_cloud: custom_cloud(&runtime, network.cloud_config.as_deref())?.map(Into::into),
                 ..identity_login_options()
             };
             let client = network.client()?;
+            let identity = match service_account_identity(&request, ProcessEnvironment.var("AZURE_AUTHORITY_HOST"))? {
+                Some(pods) => pods,
+                None => environment_identity(&client)?,
+            };
+            let client = reaching_identity_endpoint(client, &identity)?;
             let result = client
                 .login(&request.image, &Credentials::Identity(identity), &options)?
                 .map_err(|e| anyhow!(login_error_message(&e)))?;
@@ -270,6 +296,38 @@ fn run(command: Command) -> Result<Value> {
                 .map_err(|e| anyhow!(response_error_message(&e).to_owned()))?;
             Ok(credential_json(&credential))
         }
+    }
+}
+
+/// This host's identity, as the component chooses it from the process
+/// environment (see `Command::Login`).
+fn environment_identity(client: &ClientRuntime) -> Result<Identity> {
+    let described = client
+        .identity_from_environment(&identity_variables(&ProcessEnvironment))?
+        .map_err(|e| anyhow!(e.message))?;
+    usable_identity(described, &ProcessEnvironment)
+}
+
+/// `client`, allowed plain HTTP to the managed-identity endpoint `identity`
+/// names, if it is an `http://` one (App Service, Azure Arc and Cloud Shell
+/// serve tokens on a loopback port): that endpoint, exactly, and nothing
+/// else.
+fn reaching_identity_endpoint(client: ClientRuntime, identity: &Identity) -> Result<ClientRuntime> {
+    let Identity::ManagedIdentity(managed) = identity else {
+        return Ok(client);
+    };
+    let endpoint = match &managed.source {
+        ManagedIdentitySource::AppService(app) => &app.endpoint,
+        ManagedIdentitySource::AzureArc(endpoint) | ManagedIdentitySource::CloudShell(endpoint) => endpoint,
+        ManagedIdentitySource::Imds => return Ok(client),
+    };
+    if endpoint
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+    {
+        client.allowing_plain_http(endpoint)
+    } else {
+        Ok(client)
     }
 }
 
@@ -295,24 +353,24 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Acts as `docker-credential-acr-auth <get|store|erase|list>` (the
-/// docker-credential-helpers protocol): answers on stdout; on failure prints
-/// the message on stdout and exits 1, as the protocol wants. The identity
-/// comes from the Azure SDK variables; `ACR_AUTH_CACERT` (a PEM file) and
-/// `ACR_AUTH_CONNECT_TO` (comma-separated HOST:PORT:ADDR:PORT rules) stand in
-/// for the flags a helper cannot be given.
+/// Acts as `docker-credential-acr-auth <get|store|erase|list|version>` (the
+/// docker-credential-helpers protocol), as the reference helpers do:
+/// answers on stdout; on failure the message on stdout and exit status 1.
+/// The identity comes from the environment, as `login` chooses it;
+/// `ACR_AUTH_CACERT` (a PEM file) and `ACR_AUTH_CONNECT_TO` (comma-separated
+/// HOST:PORT:ADDR:PORT rules) stand in for the flags a helper cannot be given.
 fn docker_credential_helper() -> ExitCode {
-    let action = std::env::args().nth(1).unwrap_or_default();
-    let answer = read_input(Path::new("-"))
-        .and_then(|input| read_helper_request(&action, &input))
-        .and_then(|request| match request {
-            HelperRequest::Get(server) => helper_get(&server),
-            HelperRequest::List => Ok(Some(serde_json::json!({}))),
-            HelperRequest::Erase => Ok(None),
-            HelperRequest::Store => Err(anyhow!(
-                "acr-auth stores no credentials: it obtains them from this host's Azure identity"
-            )),
-        });
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let answer = read_helper_request(&args, std::io::stdin()).and_then(|request| match request {
+        HelperRequest::Get(server) => helper_get(&server).map(|answer| Some(answer.to_string())),
+        HelperRequest::List => Ok(Some("{}".to_owned())),
+        HelperRequest::Erase(_) => Ok(None),
+        HelperRequest::Version => Ok(Some(helper_version())),
+        HelperRequest::Help => Ok(Some(helper_usage())),
+        HelperRequest::Store => Err(anyhow!(
+            "acr-auth stores no credentials: it obtains them from this host's Azure identity"
+        )),
+    });
     match answer {
         Ok(output) => {
             if let Some(output) = output {
@@ -329,7 +387,7 @@ fn docker_credential_helper() -> ExitCode {
 
 /// The helper's `get`: logs in to `server` with the host's identity. A
 /// server that is not an ACR login server has no credentials here.
-fn helper_get(server: &str) -> Result<Option<Value>> {
+fn helper_get(server: &str) -> Result<Value> {
     let runtime = Runtime::new()?;
     if runtime.resolve_scope(server, None)?.is_err() {
         return Err(anyhow!(NOT_FOUND));
@@ -343,16 +401,17 @@ fn helper_get(server: &str) -> Result<Option<Value>> {
         .filter(|rule| !rule.is_empty())
         .map(str::parse)
         .collect::<Result<Vec<ConnectTo>>>()?;
-    let identity = identity_from_environment(&ProcessEnvironment)?;
     let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
+    let identity = environment_identity(&client)?;
+    let client = reaching_identity_endpoint(client, &identity)?;
     let result = client
         .login(server, &Credentials::Identity(identity), &identity_login_options())?
         .map_err(|e| anyhow!(login_error_message(&e)))?;
-    Ok(Some(helper_credentials(
+    Ok(helper_credentials(
         server,
         &result.credential.username,
         &result.credential.password,
-    )))
+    ))
 }
 
 /// Reads and parses `--cloud-config`, when given.

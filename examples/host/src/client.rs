@@ -9,6 +9,7 @@
 //! bound). Reaching either ends the login with a [`CallError`] naming the
 //! limit; the runtime keeps serving.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -29,12 +30,13 @@ pub mod wit {
             "wasi:http": wasmtime_wasi_http::p2::bindings::sync::http,
             "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:filesystem": wasmtime_wasi::p2::bindings::sync::filesystem,
         },
     });
     pub use exports::acr::auth::{entra, flow, login, scope};
 }
 
-use wit::flow;
+use wit::{entra, flow};
 
 /// The `pure` world's custom cloud, as the `client` world's bindings type it.
 impl From<crate::wit::scope::CloudEnvironment> for wit::scope::CloudEnvironment {
@@ -111,7 +113,12 @@ pub struct ClientRuntime {
     pre: wit::ClientPre<HttpState<GuestClock>>,
     network: Network,
     limits: ClientLimits,
+    arc_keys: PathBuf,
 }
+
+/// Where the Azure Arc agent keeps the key files its identity endpoint's
+/// challenge names, on Linux; the component sees it at this same path.
+pub const ARC_KEY_DIRECTORY: &str = "/var/opt/azcmagent/tokens";
 
 impl ClientRuntime {
     /// Compiles the embedded client component, [`CLIENT_COMPONENT`](crate::CLIENT_COMPONENT).
@@ -130,8 +137,16 @@ impl ClientRuntime {
         let component = Component::new(&engine, bytes)
             .map_err(anyhow::Error::from)
             .context("compiling the acr-auth client component")?;
-        let mut linker = Linker::new(&engine);
+        let mut linker: Linker<HttpState<GuestClock>> = Linker::new(&engine);
         wasmtime_wasi_http::p2::add_to_linker_sync(&mut linker)?;
+        // The Arc agent's key file: `wasi:filesystem`, with a preopen only
+        // when the directory exists (see `ClientRuntime::call`).
+        {
+            use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+            use wasmtime_wasi::p2::bindings::{filesystem::preopens, sync::filesystem::types};
+            types::add_to_linker::<_, WasiFilesystem>(&mut linker, |state| state.filesystem())?;
+            preopens::add_to_linker::<_, WasiFilesystem>(&mut linker, |state| state.filesystem())?;
+        }
         let pre = wit::ClientPre::new(linker.instantiate_pre(&component)?)?;
         let ticker = engine.weak();
         std::thread::Builder::new()
@@ -143,6 +158,7 @@ impl ClientRuntime {
             pre,
             network,
             limits: ClientLimits::default(),
+            arc_keys: PathBuf::from(ARC_KEY_DIRECTORY),
         })
     }
 
@@ -154,6 +170,26 @@ impl ClientRuntime {
             pre: self.pre.clone(),
             network,
             limits: self.limits,
+            arc_keys: self.arc_keys.clone(),
+        }
+    }
+
+    /// The same runtime, also allowed plain HTTP to `endpoint`'s loopback
+    /// origin (see [`Network::allow_plain_http`]).
+    pub fn allowing_plain_http(&self, endpoint: &str) -> Result<Self> {
+        Ok(Self {
+            network: self.network.clone().allow_plain_http(endpoint)?,
+            ..self.with_network(self.network.clone())
+        })
+    }
+
+    /// The same runtime, reading the Azure Arc agent's key files from
+    /// `dir` instead of [`ARC_KEY_DIRECTORY`] (the component still sees them
+    /// at that path, which is what the agent's challenge names).
+    pub fn with_arc_key_directory(&self, dir: impl Into<PathBuf>) -> Self {
+        Self {
+            arc_keys: dir.into(),
+            ..self.with_network(self.network.clone())
         }
     }
 
@@ -180,6 +216,16 @@ impl ClientRuntime {
         })
     }
 
+    /// The identity the environment `variables` describe, chosen by the
+    /// component in `DefaultAzureCredential`'s order (see the WIT's
+    /// `identity-from-environment`).
+    pub fn identity_from_environment(
+        &self,
+        variables: &[(String, String)],
+    ) -> Result<Result<entra::EnvironmentIdentity, entra::EnvironmentError>, CallError> {
+        self.call(|store, client| client.acr_auth_entra().call_identity_from_environment(store, variables))
+    }
+
     /// Runs `f` on a fresh instance in a fresh store with this runtime's
     /// limits: its memory, and its computation time, counted only while the
     /// component's own code runs.
@@ -187,7 +233,14 @@ impl ClientRuntime {
         &self,
         f: impl FnOnce(&mut Store<HttpState<GuestClock>>, &wit::Client) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let state = HttpState::new(self.network.clone(), self.limits.memory, GuestClock::default());
+        let mut state = HttpState::new(self.network.clone(), self.limits.memory, GuestClock::default());
+        // Only the Arc agent's key directory, read only, and only on a
+        // machine that has one: the one file a login may read is in it.
+        if self.arc_keys.is_dir() {
+            state = state
+                .with_readable_dir(&self.arc_keys, ARC_KEY_DIRECTORY)
+                .map_err(CallError::Host)?;
+        }
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limiter());
         store.call_hook(|mut store, hook| {

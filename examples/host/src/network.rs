@@ -4,8 +4,10 @@
 //!
 //! The host refuses anything but `https://`, except plain HTTP to the instance
 //! metadata service (`169.254.169.254:80`, link-local: the machine's own
-//! identity endpoint); the component already sends tokens only to ACR login
-//! servers and Entra authorities.
+//! identity endpoint) and to the loopback endpoints a host allows with
+//! [`Network::allow_plain_http`] (the managed-identity endpoint that App
+//! Service, Azure Arc or Cloud Shell names in the environment); the component
+//! already sends tokens only to ACR login servers and Entra authorities.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -72,6 +74,7 @@ impl std::str::FromStr for ConnectTo {
 pub struct Network {
     tls: Arc<rustls::ClientConfig>,
     connect_to: Vec<ConnectTo>,
+    plain_http: Vec<(String, u16)>,
 }
 
 impl Network {
@@ -108,7 +111,29 @@ impl Network {
         Ok(Self {
             tls: Arc::new(tls),
             connect_to,
+            plain_http: Vec::new(),
         })
+    }
+
+    /// Also allows plain HTTP to the origin of `endpoint`, which must be an
+    /// `http://` URL of a loopback address (`localhost`, `127.0.0.0/8`,
+    /// `[::1]`): a platform's managed-identity endpoint as its environment
+    /// names it. Nothing else is ever sent without TLS.
+    pub fn allow_plain_http(mut self, endpoint: &str) -> Result<Self> {
+        let uri: http::Uri = endpoint.parse().with_context(|| format!("{endpoint} is not a URL"))?;
+        let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if uri.scheme() != Some(&http::uri::Scheme::HTTP) || !loopback {
+            bail!("plain HTTP is allowed only to a loopback address, not to {endpoint}");
+        }
+        let port = uri.port_u16().unwrap_or(80);
+        self.plain_http.push((host, port));
+        Ok(self)
     }
 
     /// Where to connect for `host:port`.
@@ -153,6 +178,15 @@ impl<T> HttpState<T> {
             limits: MemoryLimiter::new(memory),
             data,
         }
+    }
+
+    /// The same state, with the host directory `host` readable (read only)
+    /// by the component at `guest`, through `wasi:filesystem`.
+    pub fn with_readable_dir(mut self, host: &std::path::Path, guest: &str) -> wasmtime::Result<Self> {
+        let mut builder = WasiCtx::builder();
+        builder.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)?;
+        self.wasi = builder.build();
+        Ok(self)
     }
 
     /// The limits, for [`Store::limiter`]; they also tell whether a memory
@@ -247,9 +281,13 @@ async fn send(
         .ok_or(HttpError::HttpRequestUriInvalid)?
         .to_ascii_lowercase();
     let scheme = request.uri().scheme().ok_or(HttpError::HttpRequestUriInvalid)?;
+    let allowed_plain = |port: u16| network.plain_http.iter().any(|(h, p)| *h == host && *p == port);
     let plain = if *scheme == http::uri::Scheme::HTTPS {
         false
-    } else if *scheme == http::uri::Scheme::HTTP && host == METADATA_HOST && request.uri().port_u16().is_none() {
+    } else if *scheme == http::uri::Scheme::HTTP
+        && ((host == METADATA_HOST && request.uri().port_u16().is_none())
+            || allowed_plain(request.uri().port_u16().unwrap_or(80)))
+    {
         true
     } else {
         return Err(HttpError::HttpRequestDenied);

@@ -13,6 +13,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect, promisify } from 'node:util';
 
@@ -28,6 +31,7 @@ import {
     parseChallenge,
     parseEntraTokenResponse,
     parseRefreshToken,
+    readIdentityFromEnvironment,
     resolveScope,
 } from '../acr-auth.js';
 import { startLoopbackServer } from './loopback-server.js';
@@ -156,6 +160,27 @@ describe('login against the test registry', () => {
             assert.equal(requests[0].headers['x-identity-header'], 'identity-header');
         } finally {
             await endpoint.close();
+        }
+    });
+
+    it("logs in as the workload identity the environment names: its token file, Entra, then the registry", { skip }, async () => {
+        // The test Entra takes the app's credential as its client assertion.
+        const dir = await mkdtemp(join(tmpdir(), 'acr-auth-workload-'));
+        try {
+            const tokenFile = join(dir, 'azure-identity-token');
+            await writeFile(tokenFile, `${process.env.ACR_TEST_CLIENT_SECRET}\n`);
+            const identity = await readIdentityFromEnvironment({
+                AZURE_TENANT_ID: process.env.ACR_TEST_TENANT,
+                AZURE_CLIENT_ID: process.env.ACR_TEST_CLIENT_ID,
+                AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+            });
+            assert.equal(identity.kind, 'federated-token');
+            const result = await login(host, { identity }, { repositoryScopes: ['repository:team/app:pull'] });
+            assert.equal(result.loginServer, host);
+            assert.equal(result.credential.tenant, process.env.ACR_TEST_TENANT);
+            assert.ok(isJwt(result.credential.password) && isJwt(result.accessToken?.token));
+        } finally {
+            await rm(dir, { recursive: true });
         }
     });
 

@@ -3,12 +3,15 @@
 // refuse, so that the declarations stay as exact as the wrapper.
 
 import {
+    EnvironmentError,
     LoginError,
     LoginFlow,
     defaultIo,
+    identityFromEnvironment,
     login,
     parseEntraTokenResponse,
     parseRefreshToken,
+    readIdentityFromEnvironment,
     type Credentials,
     type Identity,
     type LoginEvent,
@@ -71,9 +74,33 @@ function step(flow: LoginFlow, event: LoginEvent): string {
     step(flow, { kind: 'transport-failed', error: { kind: 'reset', message: 'no response' } });
 }
 
+declare const environment: { [name: string]: string | undefined };
+
+async function identityForLogin(): Promise<Identity | string> {
+    const found = identityFromEnvironment(environment);
+    switch (found.kind) {
+        case 'ready':
+            return found.identity;
+        case 'client-certificate':
+            return `${found.path} for ${found.clientId}${found.sendChain ? ' with its chain' : ''}`;
+        case 'workload-identity':
+            return readIdentityFromEnvironment(new Map([['AZURE_FEDERATED_TOKEN_FILE', found.path]]), {
+                signal: AbortSignal.timeout(1000),
+            });
+    }
+}
+
+function incompleteMessage(error: unknown): string | undefined {
+    return error instanceof EnvironmentError && error.kind === 'incomplete' ? error.message : undefined;
+}
+
+identityFromEnvironment([['AZURE_CLIENT_ID', 'id']]);
+// @ts-expect-error: a variable's value is a string
+identityFromEnvironment({ AZURE_CLIENT_ID: 42 });
+
 parseRefreshToken(200, '{}', ['entra-token']);
 parseEntraTokenResponse(200, new ArrayBuffer(0), 1767222000n, []);
 // @ts-expect-error: the secrets the request carried are required
 parseRefreshToken(200, '{}');
 
-export { drive };
+export { drive, identityForLogin, incompleteMessage };

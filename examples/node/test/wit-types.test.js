@@ -5,8 +5,10 @@
 // from `wit/` (with wit-parser): every interface, walked whole, so that a new interface, type,
 // case or field is checked without editing this file. From it this test writes TypeScript
 // assertions about `acr-auth.d.ts` (an enum type equals its cases, a variant's `kind` equals its
-// cases, a record's type has each field, camelCase) and compiles them with `tsc`: whatever the
-// declarations lack is a compile error on the line that checks it.
+// cases, a record's type has each field, camelCase; a resource is a class with each method) and
+// compiles them with `tsc`: whatever the declarations lack is a compile error on the line that
+// checks it. Each type is checked under its WIT name in PascalCase, but for the few the wrapper
+// renames (RENAMED) or folds into another shape (FOLDED), each listed with the reason.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -26,7 +28,8 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * WIT types the wrapper folds into another declared type: for each, the type it goes into and
- * each field's (or, for a variant, each case's) name there.
+ * each field's (or, for a variant, each case's) name there; a field folded into several keys
+ * lists them all. A folded variant's case is a key of one of the alternatives of its type.
  */
 const FOLDED = {
     'input-error': [{ into: 'RequestError', fields: { kind: 'reason', message: 'message' } }],
@@ -53,12 +56,21 @@ const FOLDED = {
     'managed-identity-id': [
         { into: 'ManagedIdentity', cases: { 'client-id': 'clientId', 'object-id': 'objectId', 'resource-id': 'resourceId' } },
     ],
+    'managed-identity': [
+        { into: 'ManagedIdentity', fields: { id: ['clientId', 'objectId', 'resourceId'], source: 'source' } },
+    ],
+    // Credentials are `{entraToken}` or `{identity}`: an object whose one key is the case.
+    credentials: [{ into: 'Credentials', cases: { 'entra-token': 'entraToken', identity: 'identity' } }],
 };
 
-/** WIT functions the wrapper does not offer, and why. */
-const NOT_WRAPPED = {
-    'login-with-identity':
-        'not offered yet: callers get the Entra token with buildEntraTokenRequest and parseEntraTokenResponse, then call login',
+/** WIT types the wrapper declares under another name than their own in PascalCase. */
+const RENAMED = {
+    // JavaScript has its own `ReferenceError`.
+    'reference-error': 'RegistryReferenceError',
+    // `Event` is a global class (the DOM's, and Node's).
+    event: 'LoginEvent',
+    // Named, as `LoginEvent` is, after the login flow it belongs to.
+    step: 'LoginStep',
 };
 
 /** `cloud-environment-error` is `CloudEnvironmentError`. */
@@ -69,6 +81,9 @@ const camel = (name) => {
     const word = pascal(name);
     return word[0].toLowerCase() + word.slice(1);
 };
+
+/** The name `acr-auth.d.ts` declares a WIT type under. */
+const declared = (name) => RENAMED[name] ?? pascal(name);
 
 /** A TypeScript union of string literals. */
 const union = (names) => names.map((name) => `'${name}'`).join(' | ');
@@ -93,6 +108,7 @@ function checks(wit) {
     const types = wit.interfaces.flatMap((i) => i.types);
     for (const type of types) {
         const folded = FOLDED[type.name];
+        const name = declared(type.name);
         if (folded) {
             const wanted = type.fields ?? type.cases;
             for (const { into, fields, cases } of folded) {
@@ -100,31 +116,40 @@ function checks(wit) {
                 if (Object.keys(mapped).join() !== wanted.join()) {
                     problems.push(`${type.name}: WIT has ${wanted.join(', ')}; FOLDED maps ${Object.keys(mapped).join(', ')} into ${into}`);
                 }
-                keys(into, type.name, Object.values(mapped));
+                for (const key of Object.values(mapped).flat()) {
+                    const check = fields ? 'Has' : 'HasSome';
+                    assertions.push({ about: `${type.name}: ${into} has ${key}`, ts: `${check}<api.${into}, '${key}'>` });
+                }
             }
         } else if (type.kind === 'enum') {
             assertions.push({
-                about: `${type.name}: ${pascal(type.name)} is ${union(type.cases)}`,
-                ts: `Equal<api.${pascal(type.name)}, ${union(type.cases)}>`,
+                about: `${type.name}: ${name} is ${union(type.cases)}`,
+                ts: `Equal<api.${name}, ${union(type.cases)}>`,
             });
         } else if (type.kind === 'variant') {
             assertions.push({
-                about: `${type.name}: ${pascal(type.name)}['kind'] is ${union(type.cases)}`,
-                ts: `Equal<api.${pascal(type.name)}['kind'], ${union(type.cases)}>`,
+                about: `${type.name}: ${name}['kind'] is ${union(type.cases)}`,
+                ts: `Equal<api.${name}['kind'], ${union(type.cases)}>`,
             });
         } else if (type.kind === 'record') {
-            keys(pascal(type.name), type.name, type.fields.map(camel));
+            keys(name, type.name, type.fields.map(camel));
+        } else if (type.kind === 'resource') {
+            problems.push(...resourceProblems(type, name));
+            assertions.push({ about: `${type.name}: ${name} is a class`, ts: `IsClass<typeof api.${name}>` });
+            for (const method of type.functions.filter((f) => f !== 'constructor').map(camel)) {
+                assertions.push({ about: `${type.name}: ${name} has ${method}`, ts: `HasMember<typeof api.${name}, '${method}'>` });
+            }
         } else if (type.kind !== 'alias') {
             problems.push(`${type.name}: a WIT ${type.kind}, which this test does not check yet: teach it`);
         }
     }
-    for (const name of Object.keys(FOLDED)) {
+    for (const name of [...Object.keys(FOLDED), ...Object.keys(RENAMED)]) {
         if (!types.some((type) => type.name === name)) {
-            problems.push(`${name}: FOLDED names a type the WIT no longer has`);
+            problems.push(`${name}: FOLDED or RENAMED names a type the WIT no longer has`);
         }
     }
     for (const { name: iface, functions } of wit.interfaces) {
-        for (const name of functions.filter((f) => !(f in NOT_WRAPPED))) {
+        for (const name of functions) {
             assertions.push({ about: `${iface}.${name}: ${camel(name)} is exported`, ts: `Has<typeof api, '${camel(name)}'>` });
             if (typeof api[camel(name)] !== 'function') {
                 problems.push(`${iface}.${name}: acr-auth.js exports no function ${camel(name)}`);
@@ -134,6 +159,22 @@ function checks(wit) {
     return { assertions, problems };
 }
 
+/**
+ * What `acr-auth.js` lacks of the WIT resource `type`, declared as `name`: the class, or a
+ * method (or static function) of it.
+ */
+function resourceProblems(type, name) {
+    const resource = api[name];
+    if (typeof resource !== 'function') {
+        return [`${type.name}: acr-auth.js exports no class ${name}`];
+    }
+    return type.functions
+        .filter((f) => f !== 'constructor')
+        .map(camel)
+        .filter((method) => typeof resource.prototype[method] !== 'function' && typeof resource[method] !== 'function')
+        .map((method) => `${type.name}: ${name} has no method ${method}`);
+}
+
 /** Compiles `assertions` against `acr-auth.d.ts`; returns those that fail. */
 function failingAssertions(assertions) {
     const lines = [
@@ -141,29 +182,38 @@ function failingAssertions(assertions) {
         "import * as api from '../acr-auth.js';",
         'type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;',
         'type Has<T, K extends PropertyKey> = K extends keyof T ? true : false;',
+        'type HasSome<T, K extends PropertyKey> = K extends (T extends unknown ? keyof T : never) ? true : false;',
+        'type IsClass<C> = C extends abstract new (...args: any) => unknown ? true : false;',
+        'type HasMember<C, K extends PropertyKey> = C extends abstract new (...args: any) => infer I ? Has<I & C, K> : false;',
     ];
     const first = lines.length + 1;
     assertions.forEach(({ ts }, i) => lines.push(`export const check${i}: ${ts} = true;`));
     mkdirSync(`${PACKAGE_DIR}generated`, { recursive: true });
     const file = 'generated/wit-check.ts';
     writeFileSync(`${PACKAGE_DIR}${file}`, `${lines.join('\n')}\n`);
-    const tsc = spawnSync(
-        `${PACKAGE_DIR}node_modules/.bin/tsc`,
-        ['--ignoreConfig', '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', file],
-        { cwd: PACKAGE_DIR, encoding: 'utf8' },
-    );
-    const failing = new Set();
-    for (const match of tsc.stdout.matchAll(/wit-check\.ts\((\d+),\d+\): error/g)) {
-        failing.add(Number(match[1]) - first);
-    }
-    assert.ok(tsc.status === 0 || failing.size > 0, `tsc failed on something else:\n${tsc.stdout}${tsc.stderr}`);
+    // The options of `tsconfig.json`, which names other files.
+    const options = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
+    const lib = ['--lib', 'es2022,esnext.disposable,dom,dom.iterable', '--types', ''];
+    const tsc = spawnSync(`${PACKAGE_DIR}node_modules/.bin/tsc`, ['--ignoreConfig', ...options, ...lib, file], {
+        cwd: PACKAGE_DIR,
+        encoding: 'utf8',
+    });
+    const errors = tsc.stdout.split('\n').filter((line) => /: error TS\d+/.test(line));
+    const elsewhere = errors.filter((line) => !line.startsWith(`${file}(`));
+    assert.ok(tsc.status === 0 || (errors.length > 0 && elsewhere.length === 0), `tsc failed on something else:\n${tsc.stdout}${tsc.stderr}`);
+    const failing = new Set(errors.map((line) => Number(/\((\d+),\d+\)/.exec(line)[1]) - first));
     return [...failing].sort((a, b) => a - b).map((i) => assertions[i].about);
 }
 
-/** A copy of the description whose first type of `kind` (not folded) `edit` changes; and its name. */
-function edited(wit, kind, edit) {
+/**
+ * A copy of the description whose first type of `kind` (not folded; renamed if `renamed`) `edit`
+ * changes; and its name.
+ */
+function edited(wit, kind, edit, { renamed = false } = {}) {
     const copy = structuredClone(wit);
-    const type = copy.interfaces.flatMap((i) => i.types).find((t) => t.kind === kind && !(t.name in FOLDED));
+    const type = copy.interfaces
+        .flatMap((i) => i.types)
+        .find((t) => t.kind === kind && !(t.name in FOLDED) && (t.name in RENAMED) === renamed);
     edit(type);
     return { copy, name: type.name };
 }
@@ -174,7 +224,7 @@ describe('the declared types follow the WIT', () => {
     it('the description covers every interface', () => {
         assert.equal(wit.package, 'acr:auth@0.1.0');
         const names = wit.interfaces.map((i) => i.name);
-        for (const name of ['scope', 'exchange', 'token', 'challenge', 'http', 'entra', 'login']) {
+        for (const name of ['scope', 'exchange', 'token', 'challenge', 'http', 'entra', 'flow', 'login']) {
             assert.ok(names.includes(name), `no interface ${name} in ${names}`);
         }
     });
@@ -186,20 +236,27 @@ describe('the declared types follow the WIT', () => {
         assert.deepEqual(failingAssertions(assertions), []);
     });
 
-    it('a case or field the declarations lack fails its check', () => {
+    it('a case, field or method the declarations lack fails its check', () => {
         const enumCase = edited(wit, 'enum', (t) => t.cases.push('unheard'));
         const variantCase = edited(enumCase.copy, 'variant', (t) => t.cases.push('unheard'));
-        const field = edited(variantCase.copy, 'record', (t) => t.fields.push('unheard'));
-        const failing = failingAssertions(checks(field.copy).assertions);
-        assert.equal(failing.length, 3, failing.join('\n'));
-        for (const name of [enumCase.name, variantCase.name, field.name]) {
+        const renamedCase = edited(variantCase.copy, 'variant', (t) => t.cases.push('unheard'), { renamed: true });
+        const field = edited(renamedCase.copy, 'record', (t) => t.fields.push('unheard'));
+        const method = edited(field.copy, 'resource', (t) => t.functions.push('unheard'));
+        const { assertions, problems } = checks(method.copy);
+        const failing = failingAssertions(assertions);
+        const mutated = [enumCase.name, variantCase.name, renamedCase.name, field.name, method.name];
+        assert.equal(failing.length, mutated.length, failing.join('\n'));
+        for (const name of mutated) {
             assert.ok(failing.some((about) => about.startsWith(`${name}:`) && /unheard/.test(about)), name);
         }
+        assert.deepEqual(problems, [`${method.name}: ${declared(method.name)} has no method unheard`]);
     });
 
-    it('a field of a folded record, or a new type or function, fails too', () => {
+    it('a field or case of a folded type, or a new type or function, fails too', () => {
         const copy = structuredClone(wit);
-        copy.interfaces.flatMap((i) => i.types).find((t) => t.name === 'refusal').fields.push('retry-after');
+        const types = copy.interfaces.flatMap((i) => i.types);
+        types.find((t) => t.name === 'refusal').fields.push('retry-after');
+        types.find((t) => t.name === 'credentials').cases.push('refresh-token');
         copy.interfaces.push({
             name: 'state',
             types: [{ name: 'login-state', kind: 'resource', functions: ['constructor', 'poll'] }],
@@ -208,7 +265,7 @@ describe('the declared types follow the WIT', () => {
         const { problems } = checks(copy);
         assert.deepEqual(
             problems.map((p) => p.split(':')[0]),
-            ['refusal', 'login-state', 'state.start-login'],
+            ['refusal', 'credentials', 'login-state', 'state.start-login'],
         );
     });
 });

@@ -8,7 +8,9 @@ choose the token scope (`resolve_scope`), get the Entra token with the host's
 own identity (`build_entra_token_request`, `parse_entra_token_response`),
 build the token exchange (`build_exchange_request`, `build_token_request`)
 and read the registry's answers (`parse_refresh_token`, `parse_access_token`,
-`parse_challenge`).
+`parse_challenge`). `identity_from_environment` says which identity the Azure
+SDKs' environment variables describe, and `read_identity_from_environment`
+makes it ready for a login, reading a workload identity's token file.
 
 Every function raises a subclass of `AcrAuthError` for a refused input or a
 refusing server; each has a `kind` to branch on and a `message` for people,
@@ -19,6 +21,7 @@ from ._component import (
     build_entra_token_request,
     build_exchange_request,
     build_token_request,
+    identity_from_environment,
     parse_access_token,
     parse_challenge,
     parse_cloud_environment,
@@ -27,7 +30,7 @@ from ._component import (
     resolve_scope,
 )
 from ._flow import LoginFlow
-from ._login import Transport, login, login_async
+from ._login import Transport, login, login_async, read_identity_from_environment
 from ._types import (
     AccessToken,
     AcrAuthError,
@@ -35,6 +38,7 @@ from ._types import (
     AppService,
     Audience,
     AzureArc,
+    CertificateFile,
     Challenge,
     ChallengeError,
     ChallengeErrorKind,
@@ -54,15 +58,20 @@ from ._types import (
     EntraResponseError,
     EntraResponseErrorKind,
     EntraToken,
+    EnvironmentErrorKind,
+    EnvironmentIdentity,
+    EnvironmentIdentityKind,
     Event,
     EventKind,
     Failed,
     FederatedToken,
+    FederatedTokenFile,
     FileFailed,
     FileRead,
     FileToRead,
     Header,
     Identity,
+    IdentityEnvironmentError,
     IdentityKind,
     Imds,
     InputErrorKind,
@@ -79,6 +88,7 @@ from ._types import (
     ObjectId,
     Outgoing,
     ReadFile,
+    Ready,
     ReferenceErrorKind,
     RegistryReferenceError,
     Request,
@@ -110,6 +120,7 @@ __all__ = [
     "AppService",
     "Audience",
     "AzureArc",
+    "CertificateFile",
     "Challenge",
     "ChallengeError",
     "ChallengeErrorKind",
@@ -129,15 +140,20 @@ __all__ = [
     "EntraResponseError",
     "EntraResponseErrorKind",
     "EntraToken",
+    "EnvironmentErrorKind",
+    "EnvironmentIdentity",
+    "EnvironmentIdentityKind",
     "Event",
     "EventKind",
     "Failed",
     "FederatedToken",
+    "FederatedTokenFile",
     "FileFailed",
     "FileRead",
     "FileToRead",
     "Header",
     "Identity",
+    "IdentityEnvironmentError",
     "IdentityKind",
     "Imds",
     "InputErrorKind",
@@ -155,6 +171,7 @@ __all__ = [
     "ObjectId",
     "Outgoing",
     "ReadFile",
+    "Ready",
     "ReferenceErrorKind",
     "RegistryReferenceError",
     "Request",
@@ -181,6 +198,7 @@ __all__ = [
     "build_entra_token_request",
     "build_exchange_request",
     "build_token_request",
+    "identity_from_environment",
     "login",
     "login_async",
     "parse_access_token",
@@ -188,5 +206,6 @@ __all__ = [
     "parse_cloud_environment",
     "parse_entra_token_response",
     "parse_refresh_token",
+    "read_identity_from_environment",
     "resolve_scope",
 ]

@@ -30,7 +30,7 @@ import functools
 import os
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,8 +56,10 @@ from ._types import (
     EntraResponseError,
     EntraResponseErrorKind,
     EntraToken,
+    EnvironmentIdentity,
     FederatedToken,
     Identity,
+    IdentityEnvironmentError,
     Imds,
     InputErrorKind,
     MalformedKind,
@@ -128,6 +130,14 @@ def _runtime() -> _Runtime:
     return _Runtime(Path(os.environ.get("ACR_AUTH_COMPONENT", DEFAULT_COMPONENT)))
 
 
+def _invoke(interface: str, function: str, args: tuple[Any, ...]) -> Any:
+    """Calls `interface.function` in a fresh store and returns what it returned,
+    as wasmtime-py maps it."""
+    runtime = _runtime()
+    store, instance = runtime.instantiate()
+    return runtime.func(store, instance, interface, function)(store, *args)
+
+
 def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], error: Callable[[Any], AcrAuthError]) -> T:
     """Calls `interface.function` in a fresh store; returns its `ok` value as
     the dataclass `ok`, or raises its error converted by `error`.
@@ -135,9 +145,7 @@ def _call(interface: str, function: str, args: tuple[Any, ...], ok: type[T], err
     A trap or a mistyped argument raises wasmtime's own exception: a bug, not
     an answer.
     """
-    runtime = _runtime()
-    store, instance = runtime.instantiate()
-    result = runtime.func(store, instance, interface, function)(store, *args)
+    result = _invoke(interface, function, args)
     payload: Any
     if isinstance(result, Variant) and result.tag in ("ok", "err"):
         is_ok, payload = result.tag == "ok", result.payload
@@ -175,6 +183,8 @@ def _lift_value(hint: Any, value: Any) -> Any:
     case names, records to dataclasses, through options and lists."""
     if value is None:
         return None
+    if isinstance(value, Variant):
+        return _lift_case(hint, value)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
@@ -187,6 +197,23 @@ def _lift_value(hint: Any, value: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     return value
+
+
+def _lift_case(union: Any, variant: Variant) -> Any:
+    """A component variant as the class of `union` (optional or not) whose
+    `kind` names its case: a case without a payload as the bare class, a
+    record payload as the class's own fields (`FederatedToken`,
+    `AppService`), any other payload as the class's one field (`ClientId`'s
+    value, `Ready`'s identity)."""
+    cases = {cls.kind.value: cls for cls in typing.get_args(union) if cls is not type(None)}
+    cls = cases[variant.tag]
+    payload: Any = variant.payload
+    if payload is None:
+        return cls()
+    if isinstance(payload, Record):
+        return _lift(cls, payload)
+    ((name, _, hint),) = _fields(cls)
+    return cls(**{name: _lift_value(hint, payload)})
 
 
 def _lower(value: Any) -> Any:
@@ -397,3 +424,42 @@ def parse_entra_token_response(status: int, body: bytes, now: int, sent: Sequenc
     """
     args = (status, bytes(body), now, list(sent))
     return _call("entra", "parse-entra-token-response", args, EntraToken, _entra_response_error)
+
+
+def _variables(variables: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Environment variables as the component's `list<tuple<string, string>>`:
+    a mapping's items, or (name, value) pairs. The error never shows a value."""
+    if isinstance(variables, (str, bytes)):
+        raise TypeError("variables are a mapping of names to values, or (name, value) pairs")
+    pairs = []
+    for pair in variables.items() if isinstance(variables, Mapping) else variables:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
+            raise TypeError("each variable is a name and a value, both str")
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+def identity_from_environment(variables: Mapping[str, str] | Iterable[tuple[str, str]]) -> EnvironmentIdentity:
+    """The identity the environment `variables` (`os.environ`, any mapping, or
+    (name, value) pairs, of which the last of a name counts) describe, in
+    `DefaultAzureCredential`'s order: a client secret (`AZURE_TENANT_ID`,
+    `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`), else a client certificate
+    (`AZURE_CLIENT_CERTIFICATE_PATH`), else workload identity
+    (`AZURE_FEDERATED_TOKEN_FILE`), else a managed identity from the endpoint
+    the platform names: `IDENTITY_ENDPOINT` with `IDENTITY_HEADER` (App
+    Service), `IDENTITY_ENDPOINT` with `IMDS_ENDPOINT` (Azure Arc),
+    `MSI_ENDPOINT` (Cloud Shell), else the instance metadata service;
+    user-assigned when `AZURE_CLIENT_ID` is set. `AZURE_AUTHORITY_HOST` names
+    the Entra cloud; an empty value counts as unset. The component chooses;
+    this reads no variable and no file itself.
+
+    Returns `Ready` (its `identity` for `login`), `CertificateFile` or
+    `FederatedTokenFile`. Raises `IdentityEnvironmentError`: `INCOMPLETE` for
+    a half-set credential (refused, never skipped), `UNSUPPORTED` for what
+    cannot be done here; the message names variables, never values.
+    """
+    result = _invoke("entra", "identity-from-environment", (_variables(variables),))
+    # `result<environment-identity, environment-error>`: a variant or a record.
+    if not isinstance(result, Variant):
+        raise _lift(IdentityEnvironmentError, result)
+    return _lift_case(EnvironmentIdentity, result)

@@ -1,5 +1,6 @@
 """Drivers of `LoginFlow` over Python's standard library: `login` blocks,
-`login_async` runs on an asyncio event loop, and `Transport` moves the bytes.
+`login_async` runs on an asyncio event loop, and `Transport` moves the bytes;
+`read_identity_from_environment` reads the identity a login needs.
 
 The flow decides everything a login does (discovery, redirect refusal,
 retries and their waits, redaction, error mapping); a driver only does what
@@ -14,21 +15,30 @@ import os
 import ssl
 import time
 import urllib.parse
+from collections.abc import Iterable, Mapping
 
+from ._component import identity_from_environment
 from ._flow import LoginFlow
 from ._types import (
+    CertificateFile,
     Credentials,
     Done,
+    EnvironmentErrorKind,
     Event,
     Failed,
+    FederatedToken,
+    FederatedTokenFile,
     FileFailed,
     FileRead,
     FileToRead,
     Header,
+    Identity,
+    IdentityEnvironmentError,
     LoginOptions,
     LoginResult,
     Outgoing,
     ReadFile,
+    Ready,
     Responded,
     Response,
     Send,
@@ -210,3 +220,37 @@ async def login_async(
                     return result
                 case Failed(error):
                     raise error
+
+
+#: The most bytes of a federated token file that are read: twice the longest
+#: token the component takes (32 KiB), so that the component, not this read,
+#: refuses a token that is too long.
+MAX_TOKEN_FILE_LEN = 64 * 1024
+
+
+def read_identity_from_environment(
+    variables: Mapping[str, str] | Iterable[tuple[str, str]] | None = None, *, transport: Transport | None = None
+) -> Identity:
+    """The identity the environment `variables` (`os.environ` when `None`)
+    describe, ready for `login` or `LoginFlow`: `identity_from_environment`,
+    with a workload identity's token file read (by `transport.read_file`, at
+    most 64 KiB, trailing line breaks dropped) into a `FederatedToken`. Call
+    it for each login: the platform rotates the token.
+
+    Raises `IdentityEnvironmentError` as `identity_from_environment` does,
+    and `UNSUPPORTED` for a client certificate, with which the caller signs a
+    client assertion itself; `OSError` if the token file cannot be read.
+    """
+    match identity_from_environment(os.environ if variables is None else variables):
+        case Ready(identity):
+            return identity
+        case FederatedTokenFile(tenant, client_id, path, authority_host):
+            token = (transport or Transport()).read_file(path, MAX_TOKEN_FILE_LEN)
+            return FederatedToken(tenant, client_id, token.rstrip("\r\n"), authority_host)
+        case CertificateFile():
+            message = (
+                "AZURE_CLIENT_CERTIFICATE_PATH names a client certificate, which is not read here: "
+                "sign a client assertion with it and log in with a FederatedToken"
+            )
+            raise IdentityEnvironmentError(EnvironmentErrorKind.UNSUPPORTED, message)
+    raise AssertionError("no other environment identity")

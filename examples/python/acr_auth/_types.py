@@ -338,6 +338,70 @@ Identity = FederatedToken | ClientSecret | ManagedIdentity
 Credentials = str | Identity
 
 
+# The identity the environment describes.
+
+
+class EnvironmentIdentityKind(enum.Enum):
+    """What the environment describes: the cases of the WIT variant
+    `environment-identity`."""
+
+    READY = "ready"
+    CLIENT_CERTIFICATE = "client-certificate"
+    WORKLOAD_IDENTITY = "workload-identity"
+
+
+class EnvironmentErrorKind(enum.Enum):
+    """Why the environment names no usable identity."""
+
+    INCOMPLETE = "incomplete"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An identity usable as it is: a client secret or a managed identity."""
+
+    kind: ClassVar[EnvironmentIdentityKind] = EnvironmentIdentityKind.READY
+
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class CertificateFile:
+    """A service principal whose certificate and unencrypted private key are in
+    the PEM file `AZURE_CLIENT_CERTIFICATE_PATH` names, to sign a client
+    assertion with; `send_chain` when `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`
+    is `true` or `1` (the assertion's header carries the chain)."""
+
+    kind: ClassVar[EnvironmentIdentityKind] = EnvironmentIdentityKind.CLIENT_CERTIFICATE
+
+    tenant: str
+    client_id: str
+    path: str
+    send_chain: bool = False
+    authority_host: str | None = None
+
+
+@dataclass(frozen=True)
+class FederatedTokenFile:
+    """An app whose federated token is in the file `AZURE_FEDERATED_TOKEN_FILE`
+    names (workload identity): read it for each login, since the platform
+    rotates it, and log in with it as a `FederatedToken`'s assertion
+    (`read_identity_from_environment` does)."""
+
+    kind: ClassVar[EnvironmentIdentityKind] = EnvironmentIdentityKind.WORKLOAD_IDENTITY
+
+    tenant: str
+    client_id: str
+    path: str
+    authority_host: str | None = None
+
+
+#: The identity the environment describes: the WIT variant
+#: `environment-identity`.
+EnvironmentIdentity = Ready | CertificateFile | FederatedTokenFile
+
+
 # Plain records.
 
 
@@ -645,6 +709,20 @@ class EntraResponseError(AcrAuthError):
     reason: MalformedKind | None
     message: str
     refusal: EntraRefusal | None
+
+
+@dataclass(eq=False)
+class IdentityEnvironmentError(AcrAuthError):
+    """Environment variables that name no usable identity: `INCOMPLETE` (a
+    variable is set without another it needs, such as a client secret without
+    `AZURE_TENANT_ID`) or `UNSUPPORTED` (a certificate password, a user's name
+    and password, Service Fabric, Azure Machine Learning; and, from
+    `read_identity_from_environment`, a client certificate). The message
+    names variables, never their values. (The WIT record `environment-error`,
+    named so as not to shadow Python's `EnvironmentError`.)"""
+
+    kind: EnvironmentErrorKind
+    message: str
 
 
 @dataclass(eq=False)

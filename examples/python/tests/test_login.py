@@ -98,6 +98,24 @@ def test_login_async_logs_in_with_a_client_secret() -> None:
     check_logged_in(asyncio.run(acr_auth.login_async(host(), app(), options)), before)
 
 
+def test_a_workload_identity_the_environment_names_logs_in(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`AZURE_FEDERATED_TOKEN_FILE` and its companions in `os.environ`: the
+    token file is read (the test Entra takes the app's credential as its
+    client assertion) and the login goes through Entra to the registry."""
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text(os.environ["ACR_TEST_CLIENT_SECRET"] + "\n")
+    for name in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_TENANT_ID", os.environ["ACR_TEST_TENANT"])
+    monkeypatch.setenv("AZURE_CLIENT_ID", os.environ["ACR_TEST_CLIENT_ID"])
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token_file))
+    identity = acr_auth.read_identity_from_environment()
+    assert isinstance(identity, acr_auth.FederatedToken)
+    before = time.time()
+    options = acr_auth.LoginOptions(repository_scopes=["repository:team/app:pull"])
+    check_logged_in(acr_auth.login(host(), identity, options), before)
+
+
 def test_a_wrong_entra_token_is_refused_without_a_trace_of_it() -> None:
     wrong = realistic_token()
     with pytest.raises(acr_auth.LoginError) as caught:

@@ -27,8 +27,10 @@ FOLDED = {
     "malformed": "ResponseError or EntraResponseError (kind MALFORMED) .reason and .message",
 }
 
-#: WIT types whose Python name is not the WIT name in PascalCase.
-RENAMED = {"reference-error": "RegistryReferenceError"}
+#: WIT types whose Python name is not the WIT name in PascalCase: those
+#: names are Python's own exceptions (`ReferenceError`, and
+#: `EnvironmentError`, an alias of `OSError`).
+RENAMED = {"reference-error": "RegistryReferenceError", "environment-error": "IdentityEnvironmentError"}
 
 #: The WIT variant whose Python form is a union with a built-in type, so that
 #: its classes cannot name their case: `credentials` is a `str` (an Entra
@@ -116,13 +118,14 @@ def test_every_wit_export_has_a_matching_python_form(pure_component: tuple[Engin
     assert [m for m in (mismatch(name, ty) for name, ty in checked.items()) if m] == []
 
 
-def test_a_missing_case_or_field_fails_the_check(pure_component: tuple[Engine, Component], monkeypatch) -> None:
-    """The check itself: a Python enum, union or record that lost a WIT case
-    or field is reported."""
+def test_a_missing_case_field_or_method_fails_the_check(pure_component: tuple[Engine, Component], monkeypatch) -> None:
+    """The check itself: a Python enum, union, record or class that lost a WIT
+    case, field or method is reported."""
     found = exports(*pure_component)
     without_abac = dataclasses.make_dataclass(
         "Credential", [f.name for f in dataclasses.fields(acr_auth.Credential) if f.name != "abac"]
     )
+    without_message = dataclasses.make_dataclass("IdentityEnvironmentError", ["kind"], bases=(acr_auth.AcrAuthError,))
     shrunk = {
         "step": ("StepKind", enum.Enum("StepKind", {"SEND": "send", "WAIT": "wait"})),
         "event": ("Event", acr_auth.Start | acr_auth.Responded),
@@ -130,6 +133,11 @@ def test_a_missing_case_or_field_fails_the_check(pure_component: tuple[Engine, C
         "credentials": ("Credentials", acr_auth.Identity),
         "login-error-kind": ("LoginErrorKind", enum.Enum("LoginErrorKind", {"MISUSE": "misuse"})),
         "credential": ("Credential", without_abac),
+        "environment-identity": ("EnvironmentIdentity", acr_auth.Ready | acr_auth.FederatedTokenFile),
+        "environment-error": ("IdentityEnvironmentError", without_message),
+        "login-flow": ("LoginFlow", acr_auth.LoginFlow.step),
+        "[method]login-flow.step": ("LoginFlow", type("LoginFlow", (), {"close": acr_auth.LoginFlow.close})),
+        "identity-from-environment": ("identity_from_environment", None),
     }
     for wit_name, (python, replacement) in shrunk.items():
         assert mismatch(wit_name, found[wit_name]) is None, wit_name

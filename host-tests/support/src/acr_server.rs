@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, TRANSFER_ENCODING, WWW_AUTHENTICATE};
 use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -154,6 +154,18 @@ pub enum Behaviour {
         /// The pause before each byte.
         every: Duration,
     },
+    /// Answer `status` with an error whose every field quotes what the
+    /// request carried (each form field's value and the `Authorization`
+    /// header, whole, then their first 500 characters, a 40-character piece
+    /// from the middle and the last 16), as a server that echoes its input
+    /// would: at the registry ACR's `{"errors":[{"code","message","detail"}]}`
+    /// with the echo in `x-ms-correlation-request-id` too; at Entra its
+    /// `error`, `error_description`, `trace_id` and `correlation_id`. For
+    /// testing that no secret leaves a client's errors, whole or in part.
+    Echo {
+        /// The status, e.g. 400 or 401.
+        status: u16,
+    },
 }
 
 /// A fault in the certificate the server presents, chosen when it starts
@@ -168,6 +180,51 @@ pub enum CertFault {
     WrongHost,
     /// Current and naming the host, but signed by another CA, which no client is given.
     UntrustedCa,
+}
+
+/// A platform's managed-identity endpoint, as the Azure SDKs speak to it,
+/// served on the metadata listener ([`TestAcrBuilder::platform`]). Each
+/// answers with the Entra token only to a request exactly as its platform
+/// documents it, and `400` with what was wrong otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Platform {
+    /// App Service, Functions, Container Apps: `GET /msi/token` with
+    /// `api-version=2019-08-01`, `resource`, and the `X-IDENTITY-HEADER`
+    /// header equal to `header` (`IDENTITY_HEADER`); `client_id` exactly
+    /// when `client_id` is given.
+    AppService {
+        /// `IDENTITY_HEADER`.
+        header: String,
+        /// The user-assigned identity's client ID, if one is expected.
+        client_id: Option<String>,
+    },
+    /// Azure Arc: `GET /metadata/identity/oauth2/token` with
+    /// `api-version=2020-06-01`, `resource` and `Metadata: true`. Without
+    /// an `Authorization` header: `401` with `WWW-Authenticate: Basic
+    /// realm=/var/opt/azcmagent/tokens/<key_name>`; with `Authorization:
+    /// Basic <key>`: the token.
+    AzureArc {
+        /// The key file's name in the agent's token directory.
+        key_name: String,
+        /// The key file's content.
+        key: String,
+    },
+    /// Cloud Shell: `POST /oauth2/token` with the form `resource=...` and
+    /// `Metadata: true`.
+    CloudShell,
+}
+
+impl Platform {
+    /// The endpoint the platform's environment names, on the metadata
+    /// listener at `addr`: `IDENTITY_ENDPOINT` or `MSI_ENDPOINT`.
+    pub fn endpoint(&self, addr: SocketAddr) -> String {
+        match self {
+            Self::AppService { .. } => format!("http://{addr}/msi/token"),
+            Self::AzureArc { .. } => format!("http://{addr}/metadata/identity/oauth2/token"),
+            Self::CloudShell => format!("http://{addr}/oauth2/token"),
+        }
+    }
 }
 
 /// How a TCP connection to the server began, in the order [`TestAcr::handshakes`] lists them.
@@ -247,10 +304,12 @@ pub struct TestAcrBuilder {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    entra: Behaviour,
     port: u16,
     certificate: Option<CertFault>,
     app: Option<TestApp>,
     metadata_service: Option<Option<String>>,
+    platform: Option<Platform>,
 }
 
 impl TestAcrBuilder {
@@ -270,6 +329,15 @@ impl TestAcrBuilder {
     /// exactly when `client_id` is given, buys the Entra token.
     pub fn metadata_service(mut self, client_id: Option<&str>) -> Self {
         self.metadata_service = Some(client_id.map(str::to_owned));
+        self
+    }
+
+    /// Also serves `platform`'s managed-identity endpoint on the metadata
+    /// listener (which it starts if [`Self::metadata_service`] did not), at
+    /// [`Platform::endpoint`], with its exact protocol.
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.metadata_service.get_or_insert(None);
+        self.platform = Some(platform);
         self
     }
 
@@ -314,6 +382,13 @@ impl TestAcrBuilder {
         self
     }
 
+    /// How Entra's token endpoint (of the [`entra_app`](Self::entra_app))
+    /// answers.
+    pub fn entra(mut self, behaviour: Behaviour) -> Self {
+        self.entra = behaviour;
+        self
+    }
+
     /// Presents a certificate with `fault` instead of a valid one.
     pub fn certificate(mut self, fault: CertFault) -> Self {
         self.certificate = Some(fault);
@@ -339,8 +414,10 @@ impl TestAcrBuilder {
             tenant: self.tenant,
             exchange: self.exchange,
             token: self.token,
+            entra: self.entra,
             app: self.app,
             metadata_client_id: self.metadata_service.clone().flatten(),
+            platform: self.platform.clone(),
             jwt_key: EncodingKey::from_secret(&secret),
             image: TestImage::new(),
             random: provider.secure_random,
@@ -414,10 +491,12 @@ impl TestAcr {
             tenant: None,
             exchange: Behaviour::Normal,
             token: Behaviour::Normal,
+            entra: Behaviour::Normal,
             port: 0,
             certificate: None,
             app: None,
             metadata_service: None,
+            platform: None,
         }
     }
 
@@ -503,8 +582,10 @@ struct State {
     tenant: Option<String>,
     exchange: Behaviour,
     token: Behaviour,
+    entra: Behaviour,
     app: Option<TestApp>,
     metadata_client_id: Option<String>,
+    platform: Option<Platform>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
     log: Mutex<Log>,
@@ -722,6 +803,16 @@ async fn handle(
     let too_large = body.is_none();
     let recorded = record(&parts, body.unwrap_or_default());
     state.log().requests.push(recorded.clone());
+    // Every body a client sends is known in full before it is sent, so a
+    // client that streams one chunked has lost track of it: refused, so
+    // that such a regression fails the tests that log in.
+    if parts.method == hyper::Method::POST && parts.headers.contains_key(TRANSFER_ENCODING) {
+        return Ok(acr_error(
+            StatusCode::LENGTH_REQUIRED,
+            "LENGTH_REQUIRED",
+            "a POST must declare its Content-Length, not be sent chunked",
+        ));
+    }
     if too_large {
         return Ok(acr_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -768,10 +859,13 @@ impl State {
     /// Dispatches a recorded request, which arrived on `connection`, to its endpoint.
     async fn route(&self, request: &RecordedRequest, connection: &Connection) -> Response<ResBody> {
         match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, || self.exchange(request)).await,
-            ("POST", "/oauth2/token") => apply(&self.token, connection, || self.token(request)).await,
+            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, request, || self.exchange(request)).await,
+            ("POST", "/oauth2/token") => apply(&self.token, connection, request, || self.token(request)).await,
             ("POST", path) if self.app.as_ref().is_some_and(|app| path == entra_path(&app.tenant)) => {
-                self.entra(request)
+                match self.entra {
+                    Behaviour::Echo { status } => entra_echo(status, request),
+                    _ => apply(&self.entra, connection, request, || self.entra(request)).await,
+                }
             }
             ("GET", "/v2/") => self.base(request),
             ("GET", "/oauth2/token") => self.token_by_basic_auth(request),
@@ -889,34 +983,68 @@ impl State {
             form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect();
-        let mut expected = vec![
-            ("api-version".to_owned(), "2018-02-01".to_owned()),
-            ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
-        ];
-        expected.extend(self.metadata_client_id.clone().map(|id| ("client_id".to_owned(), id)));
-        let problem = if (request.method.as_str(), request.path.as_str()) != ("GET", "/metadata/identity/oauth2/token")
-        {
-            Some("no such endpoint")
-        } else if request.header("metadata") != Some("true") {
-            Some("Required metadata header not specified")
-        } else if query != expected {
-            Some("Identity not found")
-        } else {
-            None
+        let api_version = find_value(&query, "api-version");
+        let route = (request.method.as_str(), request.path.as_str());
+        let problem = match (&self.platform, route, api_version) {
+            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => self.imds_problem(request, &query),
+            (Some(Platform::AzureArc { key_name, key }), ("GET", "/metadata/identity/oauth2/token"), Some(_)) => {
+                match request.header("authorization") {
+                    None => return arc_challenge(key_name),
+                    Some(given) if given != format!("Basic {key}") => Some("the key does not match"),
+                    Some(_) => platform_problem(request, &query, "2020-06-01", None, ("metadata", "true")),
+                }
+            }
+            (Some(Platform::AppService { header, client_id }), ("GET", "/msi/token"), _) => platform_problem(
+                request,
+                &query,
+                "2019-08-01",
+                client_id.as_deref(),
+                ("x-identity-header", header),
+            ),
+            (Some(Platform::CloudShell), ("POST", "/oauth2/token"), _) => {
+                let form = [("resource".to_owned(), "https://containerregistry.azure.net".to_owned())];
+                if request.header("metadata") != Some("true") {
+                    Some("Required metadata header not specified")
+                } else if request.form != form || request.query.is_some() {
+                    Some("the form must be resource=<the ACR resource> and nothing else")
+                } else {
+                    None
+                }
+            }
+            _ => Some("no such endpoint"),
         };
         if let Some(description) = problem {
             let body = json!({ "error": "invalid_request", "error_description": description });
             return json_response(StatusCode::BAD_REQUEST, body.to_string());
         }
         let now = unix_now();
-        let body = json!({
+        let mut body = json!({
             "access_token": self.entra_token,
-            "expires_in": "86399",
             "expires_on": (now + 86_399).to_string(),
             "resource": "https://containerregistry.azure.net",
             "token_type": "Bearer",
         });
+        // IMDS, Arc and Cloud Shell also say `expires_in`; App Service does not.
+        if !matches!(route, ("GET", "/msi/token")) {
+            body["expires_in"] = "86399".into();
+        }
         json_response(StatusCode::OK, body.to_string())
+    }
+
+    /// What is wrong with a request to the instance metadata service, if anything.
+    fn imds_problem(&self, request: &RecordedRequest, query: &[(String, String)]) -> Option<&'static str> {
+        let mut expected = vec![
+            ("api-version".to_owned(), "2018-02-01".to_owned()),
+            ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
+        ];
+        expected.extend(self.metadata_client_id.clone().map(|id| ("client_id".to_owned(), id)));
+        if request.header("metadata") != Some("true") {
+            Some("Required metadata header not specified")
+        } else if query != expected {
+            Some("Identity not found")
+        } else {
+            None
+        }
     }
 
     /// `POST /oauth2/token` done right: checks the form and the refresh token, issues an
@@ -1059,6 +1187,7 @@ impl State {
 async fn apply(
     behaviour: &Behaviour,
     connection: &Connection,
+    request: &RecordedRequest,
     normal: impl FnOnce() -> Response<ResBody>,
 ) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
@@ -1076,6 +1205,14 @@ async fn apply(
             return Response::from_parts(parts, drip.boxed());
         }
         Behaviour::NeverAnswer => std::future::pending().await,
+        Behaviour::Echo { status } => {
+            let echo = echo(request);
+            let body = json!({ "errors": [{ "code": echo, "message": echo, "detail": echo }] }).to_string();
+            let mut response = json_response(status_code(*status), body);
+            let header = echo.parse().expect("an echo of header-safe values");
+            response.headers_mut().insert("x-ms-correlation-request-id", header);
+            return response;
+        }
         Behaviour::Status { status, body, headers } => (*status, full(body.clone()), headers),
         Behaviour::Body(body) => return json_response(StatusCode::OK, body.clone()),
         Behaviour::HugeBody { bytes, chunked } => {
@@ -1212,6 +1349,41 @@ fn entra_path(tenant: &str) -> String {
     format!("/{tenant}/oauth2/v2.0/token")
 }
 
+/// What [`Behaviour::Echo`] quotes of `request`: each form field's value
+/// and the `Authorization` header, whole, then pieces of each.
+fn echo(request: &RecordedRequest) -> String {
+    let values = request.form.iter().map(|(_, value)| value.as_str());
+    let values: Vec<&str> = values.chain(request.header("authorization")).collect();
+    let mut echo = format!("refused: {}", values.join(" "));
+    for value in values {
+        let chars: Vec<char> = value.chars().collect();
+        let middle = chars.len() / 2;
+        let pieces = [
+            &chars[..chars.len().min(500)],
+            &chars[middle.saturating_sub(20)..(middle + 20).min(chars.len())],
+            &chars[chars.len().saturating_sub(16)..],
+        ];
+        for piece in pieces {
+            echo.push_str(" ...");
+            echo.extend(piece);
+        }
+    }
+    echo
+}
+
+/// Entra's error quoting `request` (see [`Behaviour::Echo`]).
+fn entra_echo(status: u16, request: &RecordedRequest) -> Response<ResBody> {
+    let echo = echo(request);
+    let body = json!({
+        "error": echo,
+        "error_description": format!("AADSTS7000215: {echo}"),
+        "error_codes": [7000215],
+        "trace_id": echo,
+        "correlation_id": echo,
+    });
+    json_response(status_code(status), body.to_string())
+}
+
 /// An Entra error response, shaped as Entra sends them.
 fn entra_error(status: StatusCode, error: &str, code: u32, message: &str) -> Response<ResBody> {
     let body = json!({
@@ -1222,6 +1394,41 @@ fn entra_error(status: StatusCode, error: &str, code: u32, message: &str) -> Res
         "correlation_id": CORRELATION_ID,
     });
     json_response(status, body.to_string())
+}
+
+/// What is wrong with a GET to a platform's endpoint, if anything: the query
+/// must be exactly `api-version`, the ACR resource and `client_id` (when
+/// expected), and `header` must be sent.
+fn platform_problem(
+    request: &RecordedRequest,
+    query: &[(String, String)],
+    api_version: &str,
+    client_id: Option<&str>,
+    (name, value): (&str, &str),
+) -> Option<&'static str> {
+    let mut expected = vec![
+        ("api-version".to_owned(), api_version.to_owned()),
+        ("resource".to_owned(), "https://containerregistry.azure.net".to_owned()),
+    ];
+    expected.extend(client_id.map(|id| ("client_id".to_owned(), id.to_owned())));
+    if request.header(name) != Some(value) {
+        Some("the platform's header is missing or wrong")
+    } else if query != expected {
+        Some("the query is not the platform's")
+    } else {
+        None
+    }
+}
+
+/// Azure Arc's first answer: the key file to prove the caller can read.
+fn arc_challenge(key_name: &str) -> Response<ResBody> {
+    let mut response = Response::new(full(String::new()));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let realm = format!("Basic realm=/var/opt/azcmagent/tokens/{key_name}");
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, realm.parse().expect("a challenge header"));
+    response
 }
 
 /// Serves the instance metadata service over plain HTTP/1.1 until the runtime stops.

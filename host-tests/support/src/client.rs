@@ -91,14 +91,19 @@ pub fn login_err(client: &ClientRuntime, reference: &str, entra_token: &str, opt
 /// consecutive bytes, or the whole of a shorter one) appears in the error's
 /// `Debug` output, which shows every field.
 pub fn assert_no_secret(error: &LoginError, secrets: &[&str]) {
-    let debug = format!("{error:?}");
+    assert_text_has_no_secret(&format!("{error:?}"), secrets);
+}
+
+/// Asserts that no part of `secrets` (as [`assert_no_secret`] counts parts)
+/// appears in `text`: what a program printed, say.
+pub fn assert_text_has_no_secret(text: &str, secrets: &[&str]) {
     for secret in secrets {
         for fragment in secret
             .as_bytes()
             .windows(acr_auth::MIN_FRAGMENT.min(secret.len()).max(1))
         {
             let fragment = String::from_utf8_lossy(fragment);
-            assert!(!debug.contains(&*fragment), "the error leaks a token: {debug}");
+            assert!(!text.contains(&*fragment), "a secret leaks: {text}");
         }
     }
 }

@@ -513,6 +513,35 @@ fn oversized_body_is_refused_unread() {
     assert!(recorded[0].body.is_empty());
 }
 
+#[test]
+fn a_chunked_post_is_refused_with_411() {
+    let acr = server();
+    // A well-formed exchange, sent chunked: every client of the registry knows
+    // its body in full, so one that streams it has lost its length.
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(good_exchange_fields())
+        .finish();
+    let request = format!(
+        "POST /oauth2/exchange HTTP/1.1\r\nhost: {HOST}\r\nconnection: close\r\n\
+         content-type: application/x-www-form-urlencoded\r\ntransfer-encoding: chunked\r\n\r\n\
+         {:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+    let reply = block_on(async {
+        let mut tls = connect(&acr).await;
+        tls.write_all(request.as_bytes()).await.expect("write");
+        tls.flush().await.expect("flush");
+        let mut received = Vec::new();
+        let _ = tls.read_to_end(&mut received).await;
+        String::from_utf8_lossy(&received).into_owned()
+    });
+    assert!(reply.starts_with("HTTP/1.1 411"), "{reply:?}");
+    assert!(reply.contains("LENGTH_REQUIRED"), "{reply:?}");
+    assert!(acr.issued_refresh_tokens().is_empty());
+    // The same form with its length is a good exchange.
+    assert_eq!(exchange(&acr, &good_exchange_fields()).status, 200);
+}
+
 /// Sends a well-formed exchange request on a raw TLS connection and reads until the server
 /// ends the connection: what arrived, split into head and body, and how reading ended (`Ok`
 /// for a clean close).

@@ -10,8 +10,11 @@
 //! | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST` | a client secret | |
 //! | `AZURE_FEDERATED_TOKEN_FILE` and `AZURE_FEDERATED_TOKEN` | a workload identity: the file's name and its contents, which the host reads (the component has no file system) | |
 //! | `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, `MSI_ENDPOINT`, or none of them | a managed identity (App Service, Cloud Shell, IMDS), user-assigned when `AZURE_CLIENT_ID` is set | |
+//!
+//! The identity is chosen by `acr_auth::identity_from_environment`, as every
+//! host of the library chooses it.
 
-use acr_auth::{Identity, ManagedIdentityId, ManagedIdentitySource, Secret};
+use acr_auth::{EnvironmentIdentity, Identity, ManagedIdentityId, ManagedIdentitySource, identity_from_environment};
 
 use crate::bindings::wasi::config::store;
 
@@ -22,6 +25,9 @@ pub const DEFAULT_MARGIN_SECONDS: u64 = 300;
 /// The longest margin accepted: a day. Longer would make every ACR token
 /// (at most 3 hours) unusable at once.
 const MAX_MARGIN_SECONDS: u64 = 24 * 60 * 60;
+
+/// The key under which the host passes the federated token file's contents.
+const FEDERATED_TOKEN: &str = "AZURE_FEDERATED_TOKEN";
 
 /// The `Host` names served when `allowed-hosts` is not set: loopback only.
 const DEFAULT_ALLOWED_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
@@ -83,85 +89,67 @@ impl Settings {
     }
 }
 
-/// The identity the Azure SDKs' variables name, and its cache-key name: a
-/// workload identity's federated token, else a client secret, else a managed
-/// identity. A certificate is refused: signing its assertion needs RSA, which
-/// the proxy does not carry. Azure Arc's managed identity is refused too: its
-/// proof is a key file the component cannot read.
+/// The identity the Azure SDKs' variables name, chosen by the library in
+/// `DefaultAzureCredential`'s order, and its cache-key name. A workload
+/// identity's token file is the host's to read: it passes the contents as
+/// `AZURE_FEDERATED_TOKEN`. A certificate is refused (signing its assertion
+/// needs RSA, which the proxy does not carry), and so is Azure Arc's managed
+/// identity (its proof is a key file the component cannot read).
 fn identity(get: &impl Fn(&str) -> Option<String>) -> Result<(Identity, String), SettingsError> {
-    let required = |key: &str| get(key).ok_or_else(|| SettingsError(format!("`{key}` is not set")));
-    let client_id = get("AZURE_CLIENT_ID");
-    let authority_host = get("AZURE_AUTHORITY_HOST");
-    if get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-        let (tenant, client_id) = (required("AZURE_TENANT_ID")?, required("AZURE_CLIENT_ID")?);
-        let assertion = get("AZURE_FEDERATED_TOKEN").ok_or_else(|| {
-            SettingsError(
-                "`AZURE_FEDERATED_TOKEN_FILE` is set but `AZURE_FEDERATED_TOKEN` is not: the host must read the \
-                 file and pass its contents"
+    let identity = match identity_from_environment(get) {
+        Ok(EnvironmentIdentity::Ready(identity)) => identity,
+        Ok(EnvironmentIdentity::WorkloadIdentity(file)) => {
+            let token = get(FEDERATED_TOKEN).filter(|token| !token.is_empty()).ok_or_else(|| {
+                SettingsError(format!(
+                    "`AZURE_FEDERATED_TOKEN_FILE` is set but `{FEDERATED_TOKEN}` is not: the proxy has no file \
+                     system, so its host must read the file and pass its contents"
+                ))
+            })?;
+            file.identity(&token)
+        }
+        Ok(EnvironmentIdentity::ClientCertificate(_)) => {
+            return Err(SettingsError(
+                "a client certificate (`AZURE_CLIENT_CERTIFICATE_PATH`) is not supported by the proxy: use a client \
+                 secret, a workload identity or a managed identity"
                     .into(),
-            )
-        })?;
-        let key = format!("federated/{tenant}/{client_id}");
-        let assertion = Secret::new(assertion.trim_end().to_owned());
-        return Ok((
-            Identity::FederatedToken {
-                tenant,
-                client_id,
-                assertion,
-                authority_host,
-            },
-            key,
-        ));
-    }
-    if let Some(secret) = get("AZURE_CLIENT_SECRET") {
-        let (tenant, client_id) = (required("AZURE_TENANT_ID")?, required("AZURE_CLIENT_ID")?);
-        let key = format!("secret/{tenant}/{client_id}");
-        let secret = Secret::new(secret);
-        return Ok((
-            Identity::ClientSecret {
-                tenant,
-                client_id,
-                secret,
-                authority_host,
-            },
-            key,
-        ));
-    }
-    if get("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
-        return Err(SettingsError(
-            "a client certificate (`AZURE_CLIENT_CERTIFICATE_PATH`) is not supported by the proxy: use a client \
-             secret, a workload identity or a managed identity"
-                .into(),
-        ));
-    }
-    let source = match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER"), get("IMDS_ENDPOINT")) {
-        (Some(_), _, Some(_)) => {
+            ));
+        }
+        Ok(_) => {
+            return Err(SettingsError(
+                "the identity the settings name is not supported by the proxy".into(),
+            ));
+        }
+        Err(e) => return Err(SettingsError(format!("the identity settings: {e}"))),
+    };
+    let key = match &identity {
+        Identity::ClientSecret { tenant, client_id, .. } => format!("secret/{tenant}/{client_id}"),
+        Identity::FederatedToken { tenant, client_id, .. } => format!("federated/{tenant}/{client_id}"),
+        Identity::ManagedIdentity {
+            source: ManagedIdentitySource::AzureArc { .. },
+            ..
+        } => {
             return Err(SettingsError(
                 "Azure Arc's managed identity needs its agent's key file, which the proxy cannot read".into(),
             ));
         }
-        (Some(endpoint), Some(header), None) => ManagedIdentitySource::AppService {
-            endpoint,
-            header: Secret::new(header),
+        Identity::ManagedIdentity { id, .. } => match id {
+            None => "managed/system".to_owned(),
+            Some(ManagedIdentityId::ClientId(id)) => format!("managed/client-id/{id}"),
+            Some(ManagedIdentityId::ObjectId(id)) => format!("managed/object-id/{id}"),
+            Some(ManagedIdentityId::ResourceId(id)) => format!("managed/resource-id/{id}"),
+            Some(_) => {
+                return Err(SettingsError(
+                    "this kind of managed identity ID is not supported".into(),
+                ));
+            }
         },
-        (Some(_), None, None) => {
+        _ => {
             return Err(SettingsError(
-                "`IDENTITY_ENDPOINT` is set without `IDENTITY_HEADER`".into(),
+                "the identity the settings name is not supported by the proxy".into(),
             ));
         }
-        (None, ..) => match get("MSI_ENDPOINT") {
-            Some(endpoint) => ManagedIdentitySource::CloudShell { endpoint },
-            None => ManagedIdentitySource::Imds,
-        },
     };
-    let key = format!("managed/{}", client_id.as_deref().unwrap_or("system"));
-    Ok((
-        Identity::ManagedIdentity {
-            id: client_id.map(ManagedIdentityId::ClientId),
-            source,
-        },
-        key,
-    ))
+    Ok((identity, key))
 }
 
 #[cfg(test)]
@@ -204,11 +192,47 @@ mod tests {
     }
 
     #[test]
+    fn a_workload_identity_takes_the_token_its_host_read() {
+        let s = settings(&[
+            ("registry", "r.azurecr.io"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "/var/run/secrets/azure/tokens/azure-identity-token",
+            ),
+            ("AZURE_FEDERATED_TOKEN", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n"),
+        ])
+        .expect("settings");
+        assert_eq!(s.identity_key, "federated/t/c");
+        let Identity::FederatedToken { assertion, .. } = &s.identity else {
+            panic!("a federated token identity");
+        };
+        assert_eq!(assertion.expose(), "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+    }
+
+    #[test]
     fn what_the_proxy_cannot_use_is_refused_by_name() {
         let refused = |pairs: &[(&str, &str)]| settings(pairs).err().expect("refused").0;
         assert!(refused(&[]).contains("`registry`"));
         let with = |extra: (&str, &str)| refused(&[("registry", "r.azurecr.io"), extra]);
-        assert!(with(("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem")).contains("certificate"));
+        let certificate = refused(&[
+            ("registry", "r.azurecr.io"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"),
+        ]);
+        assert!(certificate.contains("certificate"), "{certificate}");
+        let no_token = refused(&[
+            ("registry", "r.azurecr.io"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "/var/run/secrets/azure/tokens/azure-identity-token",
+            ),
+        ]);
+        assert!(no_token.contains("`AZURE_FEDERATED_TOKEN`"), "{no_token}");
         assert!(with(("cache-margin-seconds", "-1")).contains("cache-margin-seconds"));
         assert!(with(("AZURE_FEDERATED_TOKEN_FILE", "/t")).contains("AZURE_TENANT_ID"));
         let arc = refused(&[

@@ -46,18 +46,26 @@ pub const FEDERATED_TOKEN_FILE_KEY: &str = "AZURE_FEDERATED_TOKEN_FILE";
 /// The `wasi:config` key of the federated token's contents.
 pub const FEDERATED_TOKEN_KEY: &str = "AZURE_FEDERATED_TOKEN";
 
-/// The identity variables of the Azure SDKs, passed from the host's
-/// environment to the component's `wasi:config` when set.
-pub const IDENTITY_VARIABLES: [&str; 9] = [
+/// The identity variables of the Azure SDKs that `acr_auth::identity_from_environment`
+/// reads, passed from the host's environment to the component's `wasi:config` when
+/// set, so that the component chooses (or refuses by name) what they describe.
+pub const IDENTITY_VARIABLES: [&str; 16] = [
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
     "AZURE_AUTHORITY_HOST",
     "AZURE_FEDERATED_TOKEN_FILE",
     "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
     "MSI_ENDPOINT",
+    "MSI_SECRET",
 ];
 
 /// What the proxy serves and how it reaches the registry.

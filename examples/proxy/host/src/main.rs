@@ -80,11 +80,15 @@ async fn main() -> Result<()> {
             .with_context(|| format!("connecting to the cache at {url}"))?,
         other => bail!("--cache {other}: expected `memory` or `redis://...`"),
     };
-    let settings = Settings {
-        config,
-        cache,
-        network: Network::new(ca.as_deref(), args.connect_to)?,
-    };
+    let mut network = Network::new(ca.as_deref(), args.connect_to)?;
+    // App Service's and Cloud Shell's managed-identity endpoints are plain
+    // HTTP on loopback; nothing else is reached without TLS.
+    for (key, value) in &config {
+        if key == "IDENTITY_ENDPOINT" || key == "MSI_ENDPOINT" {
+            network = network.allow_plain_http(value)?;
+        }
+    }
+    let settings = Settings { config, cache, network };
     let host = Arc::new(ProxyHost::new(&component, settings)?);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
