@@ -5,9 +5,12 @@
 //! component in wasmtime (one reused instance, and the embedder's fresh store
 //! per call), the cheapest component call, instantiation with the default and
 //! the pooling allocator, linear memory per instance, compile and load times,
-//! and a login against a local test ACR through the `client` component and
-//! through the native library. Then, as other processes: the `acr-auth` CLI,
-//! and the Node and Python hosts' examples when they are set up.
+//! a login against a local test ACR through the `client` component and
+//! through the native library, and the pull proxy in front of that test ACR
+//! (pulls per second against the same client straight to it, logins per
+//! 1,000 pulls, memory per in-flight request). Then, as other processes: the
+//! `acr-auth` CLI, and the Node and Python hosts' examples when they are set
+//! up.
 //!
 //! With `--baseline DIR`, it also measures another build's components beside
 //! this build's (see `baseline.rs`).
@@ -21,6 +24,7 @@ mod component;
 mod external;
 mod inputs;
 mod login;
+mod proxy;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +96,8 @@ fn main() -> Result<()> {
     }
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
+    section("the pull proxy against the local test ACR");
+    rows.extend(proxy::rows(&plan, quick)?);
 
     section("the acr-auth CLI as a process");
     // The CLI built with the same profile, beside this binary.
