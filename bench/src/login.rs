@@ -26,6 +26,21 @@ const HOST: &str = "benchregistry.azurecr.io";
 /// The repository scope the full flow asks an access token for.
 const SCOPE: &str = "repository:team/app:pull";
 
+/// A TLS client that trusts only the CA certificates in `ca_pem`.
+pub fn tls_connector(ca_pem: &[u8]) -> Result<tokio_rustls::TlsConnector> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(ca_pem) {
+        let cert: CertificateDer<'static> = cert.context("reading the CA certificate")?;
+        roots.add(cert)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(tls)))
+}
+
 /// A [`Transport`] that connects every request to one address over TLS,
 /// trusting one CA, on a fresh connection: what the component's host does.
 pub struct NativeTransport {
@@ -37,20 +52,10 @@ pub struct NativeTransport {
 impl NativeTransport {
     /// Trusts only `ca_pem` and connects every request to `address`.
     pub fn new(ca_pem: &[u8], address: SocketAddr) -> Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(ca_pem) {
-            let cert: CertificateDer<'static> = cert.context("reading the CA certificate")?;
-            roots.add(cert)?;
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         Ok(Self {
             runtime,
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+            tls: tls_connector(ca_pem)?,
             address,
         })
     }
