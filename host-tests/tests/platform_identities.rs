@@ -1,11 +1,12 @@
 //! Managed identities on every platform the Azure SDKs know, against the
 //! test ACR's identity side (plain HTTP on a loopback port, as the
 //! platforms serve it): App Service / Functions / Container Apps
-//! (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), Azure Arc (`IDENTITY_ENDPOINT`
-//! + `IMDS_ENDPOINT`: a 401 naming the agent's key file, read and sent back
-//! as `Authorization: Basic`) and Cloud Shell (`MSI_ENDPOINT`). Each login
-//! runs through the `client` component in the Rust host and from the CLI
-//! (`login` without a token file, the kubelet provider, the docker helper).
+//! (`IDENTITY_ENDPOINT` with `IDENTITY_HEADER`), Azure Arc
+//! (`IDENTITY_ENDPOINT` with `IMDS_ENDPOINT`: a 401 naming the agent's key
+//! file, read and sent back as `Authorization: Basic`) and Cloud Shell
+//! (`MSI_ENDPOINT`). Each login runs through the `client` component in the
+//! Rust host and from the CLI (`login` without a token file, the kubelet
+//! provider, the docker helper).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -110,7 +111,7 @@ fn app_service_sends_its_header_to_its_endpoint_only() {
         assert_eq!(result.credential.password, acr.issued_refresh_tokens()[0].token);
         let identity = identity_requests(&acr);
         assert_eq!(identity.len(), 1);
-        let mut query = format!("api-version=2019-08-01&resource=https%3A%2F%2Fcontainerregistry.azure.net");
+        let mut query = "api-version=2019-08-01&resource=https%3A%2F%2Fcontainerregistry.azure.net".to_owned();
         if let Some(id) = client_id {
             query.push_str(&format!("&client_id={id}"));
         }
