@@ -14,6 +14,7 @@
 //! - [`inputs`]: inputs at and beyond the component's caps, and JWTs.
 
 pub mod acr_server;
+pub mod certificate;
 pub mod cli;
 pub mod client;
 pub mod conformance;
