@@ -88,7 +88,8 @@ fn go_seconds(duration: &str) -> u64 {
 
 /// Runs the kubelet plugin with `request` and `env`.
 fn run_kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Output {
-    let ca = temp_file("provider-ca.pem", acr.ca_pem().as_bytes());
+    // Tests run at once, each with its own CA: one file per server.
+    let ca = temp_file(&format!("provider-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(command());
     cmd.arg("kubelet-credential-provider").arg("--cacert").arg(&ca);
     for rule in connect_to(acr) {
@@ -284,7 +285,7 @@ fn a_half_set_credential_is_refused_by_name_not_skipped() {
 fn login_without_a_token_file_uses_the_environments_identity() {
     let secret = "Qx8~login.client-secret-value-0123456789";
     let acr = server(secret);
-    let ca = temp_file("login-env-ca.pem", acr.ca_pem().as_bytes());
+    let ca = temp_file(&format!("login-env-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(command());
     cmd.args(["login", HOST, "--scope", "repository:team/app:pull", "--cacert"])
         .arg(&ca)
@@ -305,9 +306,10 @@ fn login_without_a_token_file_uses_the_environments_identity() {
 }
 
 /// The CLI binary under the docker credential helper's name, in a
-/// directory of its own.
-fn docker_helper() -> PathBuf {
-    let dir = temp_file("helper-bin", b"").with_extension("dir");
+/// directory of its own for the test `name` (a binary being written cannot
+/// be run, so tests running at once each have their copy).
+fn docker_helper(name: &str) -> PathBuf {
+    let dir = temp_file(&format!("{name}-helper-bin"), b"").with_extension("dir");
     std::fs::create_dir_all(&dir).expect("a directory");
     let helper = dir.join("docker-credential-acr-auth");
     let cli = command().get_program().to_owned();
@@ -318,7 +320,7 @@ fn docker_helper() -> PathBuf {
 
 /// Runs the helper's `action` with `stdin` against `acr`'s registry and Entra.
 fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
-    let ca = temp_file("helper-ca.pem", acr.ca_pem().as_bytes());
+    let ca = temp_file(&format!("helper-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(Command::new(path));
     cmd.arg(action)
         .env("ACR_AUTH_CACERT", &ca)
@@ -336,7 +338,7 @@ fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
 #[test]
 fn the_docker_credential_helper_answers_each_action() {
     let acr = server("helper-secret-value");
-    let path = docker_helper();
+    let path = docker_helper("actions");
 
     let get = helper(&path, &acr, "get", &format!("https://{HOST}\n"));
     assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stdout));
@@ -366,7 +368,7 @@ fn the_docker_credential_helper_answers_each_action() {
 #[test]
 fn the_docker_credential_helper_speaks_the_reference_helpers_messages() {
     let acr = server("helper-secret-value");
-    let path = docker_helper();
+    let path = docker_helper("messages");
     let version = format!("docker-credential-acr-auth (acr-auth) {}", env!("CARGO_PKG_VERSION"));
     for action in ["version", "--version", "-v"] {
         let out = helper(&path, &acr, action, "");
