@@ -19,6 +19,7 @@
 mod baseline;
 mod component;
 mod external;
+mod flow;
 mod inputs;
 mod login;
 mod stats;
@@ -90,6 +91,8 @@ fn main() -> Result<()> {
             &plan,
         )?);
     }
+    section("one login through the flow, canned answers, no network");
+    rows.extend(flow::flow_steps(acr_auth_host::COMPONENT, &plan)?);
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
 
