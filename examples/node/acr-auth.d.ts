@@ -311,6 +311,11 @@ export interface LoginDriverOptions extends LoginOptions {
     signal?: AbortSignal;
     /** Replaces any of `defaultIo`'s functions. */
     io?: Partial<LoginIo>;
+    /**
+     * The directory holding the Azure Arc agent's key files, which its
+     * endpoint names as in `/var/opt/azcmagent/tokens` (the default).
+     */
+    arcKeyDirectory?: string;
 }
 
 /** What happened since the last step of a `LoginFlow`. */
