@@ -8,7 +8,7 @@ use std::process::{Output, Stdio};
 
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
 use acr_auth_test_support::certificate::{TestCertificate, make};
-use acr_auth_test_support::cli::{command, temp_file};
+use acr_auth_test_support::cli::{command, temp_file, without_identity};
 use acr_auth_test_support::client::assert_text_has_no_secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,16 +33,7 @@ fn server(certificate: &TestCertificate) -> TestAcr {
 /// `acr-auth login` with the certificate at `path`, `extra` variables set.
 fn login(acr: &TestAcr, path: &std::path::Path, extra: &[(&str, &str)], name: &str) -> Output {
     let ca = temp_file(&format!("{name}-ca.pem"), acr.ca_pem().as_bytes());
-    let mut cmd = command();
-    for (var, _) in std::env::vars_os() {
-        let text = var.to_string_lossy();
-        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
-            cmd.env_remove(&var);
-        }
-    }
+    let mut cmd = without_identity(command());
     cmd.args(["login", HOST, "--cacert"]).arg(&ca);
     for host in [HOST, ENTRA_HOST] {
         cmd.args(["--connect-to", &format!("{host}:443:127.0.0.1:{}", acr.port())]);

@@ -3,13 +3,12 @@
 //! token endpoint): the protocols' requests in, working registry credentials
 //! out.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, temp_file};
+use acr_auth_test_support::cli::{command, run_command, temp_file, without_identity};
 use serde_json::{Value, json};
 
 const HOST: &str = "providerregistry.azurecr.io";
@@ -31,38 +30,6 @@ fn server(credential: &str) -> TestAcr {
 /// `--connect-to` rules that send the registry and Entra to the server.
 fn connect_to(acr: &TestAcr) -> [String; 2] {
     [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()))
-}
-
-/// `cmd` without the identity variables of the test's environment (the
-/// Azure SDKs' and the platforms' managed-identity endpoints).
-fn without_identity(mut cmd: Command) -> Command {
-    for (name, _) in std::env::vars_os() {
-        let text = name.to_string_lossy();
-        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd
-}
-
-/// Runs `cmd` with `stdin`.
-fn run(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("writing stdin");
-    child.wait_with_output().expect("the binary finishes")
 }
 
 fn unix_now() -> u64 {
@@ -96,7 +63,7 @@ fn run_kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Output {
         cmd.args(["--connect-to", &rule]);
     }
     cmd.envs(env.iter().copied());
-    run(cmd, &request.to_string())
+    run_command(cmd, &request.to_string())
 }
 
 /// Runs the kubelet plugin with `request` and `env`, expecting success.
@@ -297,7 +264,7 @@ fn login_without_a_token_file_uses_the_environments_identity() {
     for rule in connect_to(&acr) {
         cmd.args(["--connect-to", &rule]);
     }
-    let out = run(cmd, "");
+    let out = run_command(cmd, "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(printed["password"], acr.issued_refresh_tokens()[0].token.as_str());
@@ -330,7 +297,7 @@ fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_SECRET", "helper-secret-value"),
         ]);
-    let mut out = run(cmd, stdin);
+    let mut out = run_command(cmd, stdin);
     out.stdout = String::from_utf8(out.stdout).expect("UTF-8").trim_end().into();
     out
 }
