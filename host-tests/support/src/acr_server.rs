@@ -152,6 +152,17 @@ pub enum Behaviour {
         /// The pause before each byte.
         every: Duration,
     },
+    /// Answer the first `times` requests with `status` (429 or 503, say) and
+    /// ACR's error body, with `Retry-After: retry_after` seconds when given;
+    /// answer the rest as [`Behaviour::Normal`]. For testing retries.
+    Busy {
+        /// How many requests are refused.
+        times: usize,
+        /// The status they get.
+        status: u16,
+        /// The `Retry-After` header, in seconds.
+        retry_after: Option<u64>,
+    },
     /// Answer `status` with an error whose every field quotes what the
     /// request carried (each form field's value and the `Authorization`
     /// header, whole, then their first 500 characters, a 40-character piece
@@ -310,6 +321,7 @@ pub struct TestAcrBuilder {
     platform: Option<Platform>,
     client_certificate: Option<(String, String)>,
     abac: Option<String>,
+    metadata_gone: usize,
 }
 
 impl TestAcrBuilder {
@@ -349,6 +361,14 @@ impl TestAcrBuilder {
     /// refuses a wildcard `repository:*:...` scope.
     pub fn abac(mut self, identity: &str) -> Self {
         self.abac = Some(identity.to_owned());
+        self
+    }
+
+    /// The instance metadata service answers its first `times` requests
+    /// `410 Gone`, as it does while it restarts (which the Azure SDKs retry
+    /// for 70 seconds).
+    pub fn metadata_gone(mut self, times: usize) -> Self {
+        self.metadata_gone = times;
         self
     }
 
@@ -439,6 +459,7 @@ impl TestAcrBuilder {
             metadata_client_id: self.metadata_service.clone().flatten(),
             platform: self.platform.clone(),
             abac: self.abac.clone(),
+            metadata_gone: self.metadata_gone,
             client_certificate: self.client_certificate.clone().map(|(pem, thumbprint)| {
                 let key = DecodingKey::from_rsa_pem(pem.as_bytes()).expect("an RSA public key");
                 (key, thumbprint)
@@ -523,6 +544,7 @@ impl TestAcr {
             platform: None,
             client_certificate: None,
             abac: None,
+            metadata_gone: 0,
         }
     }
 
@@ -613,6 +635,7 @@ struct State {
     metadata_client_id: Option<String>,
     platform: Option<Platform>,
     abac: Option<String>,
+    metadata_gone: usize,
     client_certificate: Option<(DecodingKey, String)>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
@@ -883,15 +906,34 @@ impl State {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How many requests to `request`'s path came before it.
+    fn earlier(&self, request: &RecordedRequest) -> usize {
+        let log = self.log();
+        log.requests
+            .iter()
+            .filter(|r| r.path == request.path)
+            .count()
+            .saturating_sub(1)
+    }
+
     /// Dispatches a recorded request, which arrived on `connection`, to its endpoint.
     async fn route(&self, request: &RecordedRequest, connection: &Connection) -> Response<ResBody> {
         match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, request, || self.exchange(request)).await,
-            ("POST", "/oauth2/token") => apply(&self.token, connection, request, || self.token(request)).await,
+            ("POST", "/oauth2/exchange") => {
+                let earlier = self.earlier(request);
+                apply(&self.exchange, connection, request, earlier, || self.exchange(request)).await
+            }
+            ("POST", "/oauth2/token") => {
+                let earlier = self.earlier(request);
+                apply(&self.token, connection, request, earlier, || self.token(request)).await
+            }
             ("POST", path) if self.app.as_ref().is_some_and(|app| path == entra_path(&app.tenant)) => {
                 match self.entra {
                     Behaviour::Echo { status } => entra_echo(status, request),
-                    _ => apply(&self.entra, connection, request, || self.entra(request)).await,
+                    _ => {
+                        let earlier = self.earlier(request);
+                        apply(&self.entra, connection, request, earlier, || self.entra(request)).await
+                    }
                 }
             }
             ("GET", "/v2/") => self.base(request),
@@ -1091,7 +1133,13 @@ impl State {
         let api_version = find_value(&query, "api-version");
         let route = (request.method.as_str(), request.path.as_str());
         let problem = match (&self.platform, route, api_version) {
-            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => self.imds_problem(request, &query),
+            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => {
+                if self.earlier(request) < self.metadata_gone {
+                    let body = json!({ "error": "unavailable", "error_description": "the service is restarting" });
+                    return json_response(StatusCode::GONE, body.to_string());
+                }
+                self.imds_problem(request, &query)
+            }
             (Some(Platform::AzureArc { key_name, key }), ("GET", "/metadata/identity/oauth2/token"), Some(_)) => {
                 match request.header("authorization") {
                     None => return arc_challenge(key_name),
@@ -1297,6 +1345,7 @@ async fn apply(
     behaviour: &Behaviour,
     connection: &Connection,
     request: &RecordedRequest,
+    earlier: usize,
     normal: impl FnOnce() -> Response<ResBody>,
 ) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
@@ -1314,6 +1363,16 @@ async fn apply(
             return Response::from_parts(parts, drip.boxed());
         }
         Behaviour::NeverAnswer => std::future::pending().await,
+        Behaviour::Busy { times, .. } if earlier >= *times => return normal(),
+        Behaviour::Busy {
+            status, retry_after, ..
+        } => {
+            let mut response = acr_error(status_code(*status), "TOOMANYREQUESTS", "the registry is busy");
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert("retry-after", (*seconds).into());
+            }
+            return response;
+        }
         Behaviour::Echo { status } => {
             let echo = echo(request);
             let body = json!({ "errors": [{ "code": echo, "message": echo, "detail": echo }] }).to_string();
