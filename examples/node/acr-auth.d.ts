@@ -385,6 +385,19 @@ export function parseChallenge(wwwAuthenticate: string, options?: CustomCloudOpt
 export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Request;
 
 /**
+ * The claims of a certificate credential's client assertion, as JSON text to
+ * sign (RS256, `x5t#S256`); `now` in unix seconds, `id` a random GUID.
+ * @throws {EntraRequestError}
+ */
+export function clientAssertionClaims(
+    tenant: string,
+    clientId: string,
+    now: number | bigint,
+    id: string,
+    options?: { authorityHost?: string; customCloud?: CloudEnvironment },
+): string;
+
+/**
  * The Entra token of an answer to a request sent at unix time `now`; `sent`:
  * the secrets the request carried. @throws {EntraResponseError}
  */

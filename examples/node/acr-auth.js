@@ -540,6 +540,33 @@ export function buildEntraTokenRequest(identity, scope, { customCloud } = {}) {
 }
 
 /**
+ * The claims of the client assertion a service principal signs with its
+ * certificate, as JSON text for the host to sign (RS256, with the
+ * certificate's `x5t#S256` thumbprint in the header): `aud` the token
+ * endpoint `<authority><tenant>/oauth2/v2.0/token`, `iss` and `sub` the
+ * client ID, `jti` the GUID `id` (draw it at random, e.g.
+ * `crypto.randomUUID()`), `iat` and `nbf` `now` and `exp` ten minutes later.
+ * The signed assertion is then a `federated-token` identity's assertion.
+ *
+ * @param {string} tenant the app's tenant (GUID or domain)
+ * @param {string} clientId the app's client ID (GUID)
+ * @param {number | bigint} now unix seconds
+ * @param {string} id the assertion's GUID
+ * @param {{authorityHost?: string, customCloud?: object}} [options] the Entra
+ *   authority (`AZURE_AUTHORITY_HOST`) and a custom cloud whose authority it may be
+ * @returns {string} the claims, a JSON object
+ * @throws {EntraRequestError} when the tenant, client ID, ID, authority or
+ *   custom cloud is refused
+ */
+export function clientAssertionClaims(tenant, clientId, now, id, { authorityHost, customCloud } = {}) {
+    const at = toU64(now, 'now');
+    return unwrap(
+        () => entra.clientAssertionClaims(tenant, clientId, authorityHost, customCloud, at, id),
+        EntraRequestError,
+    );
+}
+
+/**
  * Reads the answer to a request of `buildEntraTokenRequest` into the Entra
  * access token (for `buildExchangeRequest`) and its expiry: from
  * `expires_on` (absolute) or else `expires_in` (relative to `now`), each a
