@@ -13,13 +13,16 @@
 # The command sees ACR_TEST_HOST, ACR_TEST_CA (the test CA's PEM file),
 # ACR_TEST_IMAGE_DIGESTS (the test image's digests, one `<role> <digest>` a line),
 # ACR_TEST_ENTRA_TOKEN, the app's ACR_TEST_TENANT, ACR_TEST_CLIENT_ID and
-# ACR_TEST_CLIENT_SECRET, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS.
+# ACR_TEST_CLIENT_SECRET, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS; and
+# ACR_TEST_SERVER, the test-acr binary's absolute path, with which a test
+# starts a server of its own (a platform's managed-identity endpoint, say).
 set -euo pipefail
 if [[ "${1:-}" != "--inside" ]]; then
     exec unshare --net --mount --fork -- "$0" --inside "$@"
 fi
 shift
-server="$1"; shift
+server="$(realpath "$1")"; shift
+export ACR_TEST_SERVER="$server"
 export ACR_TEST_HOST="${ACR_TEST_HOST:-hosttestregistry.azurecr.io}"
 export ACR_TEST_ENTRA_TOKEN="test-entra-access-token"
 export ACR_TEST_TENANT="72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -214,6 +214,63 @@ pub fn build_entra_token_request(
     })
 }
 
+/// How long a client assertion is valid, in seconds: ten minutes, as the
+/// Azure SDKs make them.
+pub const CLIENT_ASSERTION_LIFETIME: u64 = 600;
+
+/// The claims of the client assertion a service principal signs with its
+/// certificate (RFC 7523, as Microsoft's identity platform documents
+/// certificate credentials), as a JSON object for the host to sign: `aud`
+/// the token endpoint `<authority><tenant>/oauth2/v2.0/token`, `iss` and
+/// `sub` the client ID, `jti` the GUID `id` (which the host draws at
+/// random: no two assertions may share one), `iat` and `nbf` `now` and
+/// `exp` [`CLIENT_ASSERTION_LIFETIME`] later (unix seconds). The signed
+/// assertion is then sent as [`Identity::FederatedToken`]'s. The authority
+/// is checked as [`build_entra_token_request`] checks it, so the assertion
+/// names only a token endpoint it may be sent to.
+pub fn client_assertion_claims(
+    tenant: &str,
+    client_id: &str,
+    authority_host: Option<&str>,
+    custom_cloud: Option<&CloudEnvironment>,
+    now: u64,
+    id: &str,
+) -> Result<String, EntraRequestError> {
+    let authority = authority(authority_host, custom_cloud)?;
+    check_tenant(tenant).map_err(|_| EntraRequestError::InvalidTenant)?;
+    if !is_guid(client_id) {
+        return Err(EntraRequestError::InvalidClientId);
+    }
+    if !is_guid(id) {
+        return Err(EntraRequestError::InvalidAssertionId);
+    }
+    let audience = authority
+        .join(&format!("{tenant}/oauth2/v2.0/token"))
+        .map_err(|_| EntraRequestError::InvalidTenant)?;
+    let claims = AssertionClaims {
+        aud: audience.as_str(),
+        iss: client_id,
+        sub: client_id,
+        jti: id,
+        iat: now,
+        nbf: now,
+        exp: now.saturating_add(CLIENT_ASSERTION_LIFETIME),
+    };
+    serde_json::to_string(&claims).map_err(|_| EntraRequestError::InvalidAssertionId)
+}
+
+/// The claims [`client_assertion_claims`] writes, in this order.
+#[derive(serde::Serialize)]
+struct AssertionClaims<'a> {
+    aud: &'a str,
+    iss: &'a str,
+    sub: &'a str,
+    jti: &'a str,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+}
+
 /// The request of a managed identity's `source` for `resource`.
 fn managed_identity_request(
     resource: &str,
@@ -531,5 +588,61 @@ impl EntraRefusal {
             trace_id: text(answer.trace_id),
             correlation_id: text(answer.correlation_id),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const CLIENT: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+    const ID: &str = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn assertion_claims_name_the_token_endpoint_and_last_ten_minutes() {
+        let claims = client_assertion_claims(TENANT, CLIENT, None, None, 1_767_222_000, ID).expect("claims");
+        // RFC 7523 section 3 and Microsoft's certificate credential claims, by hand.
+        assert_eq!(
+            claims,
+            format!(
+                r#"{{"aud":"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token","iss":"{CLIENT}","sub":"{CLIENT}","jti":"{ID}","iat":1767222000,"nbf":1767222000,"exp":1767222600}}"#
+            )
+        );
+        let us = client_assertion_claims(
+            "contoso.onmicrosoft.us",
+            CLIENT,
+            Some("https://login.microsoftonline.us/"),
+            None,
+            0,
+            ID,
+        )
+        .expect("claims");
+        assert!(
+            us.starts_with(r#"{"aud":"https://login.microsoftonline.us/contoso.onmicrosoft.us/oauth2/v2.0/token""#),
+            "{us}"
+        );
+    }
+
+    #[test]
+    fn assertion_claims_refuse_what_build_entra_token_request_refuses() {
+        let refused = |tenant, client, authority, id| {
+            client_assertion_claims(tenant, client, authority, None, 0, id)
+                .expect_err("refused")
+                .kind()
+        };
+        use crate::EntraRequestErrorKind as K;
+        assert_eq!(
+            refused(TENANT, CLIENT, Some("https://login.example.com/"), ID),
+            K::UnknownAuthority
+        );
+        assert_eq!(
+            refused(TENANT, CLIENT, Some("http://login.microsoftonline.com/"), ID),
+            K::UnknownAuthority
+        );
+        assert_eq!(refused("../other", CLIENT, None, ID), K::InvalidTenant);
+        assert_eq!(refused(TENANT, "not-a-guid", None, ID), K::InvalidClientId);
+        assert_eq!(refused(TENANT, CLIENT, None, "1"), K::InvalidAssertionId);
+        assert_eq!(refused(TENANT, CLIENT, None, r#"","exp":9"#), K::InvalidAssertionId);
     }
 }

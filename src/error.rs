@@ -852,6 +852,8 @@ pub enum EntraRequestError {
     /// The custom cloud a host passed across the component boundary is
     /// refused. (A native [`crate::CloudEnvironment`] is checked when made.)
     InvalidCloud(CloudEnvironmentError),
+    /// A client assertion's ID (`jti`) is not a GUID.
+    InvalidAssertionId,
 }
 
 kinds! {
@@ -873,6 +875,8 @@ kinds! {
         InvalidCredential = "invalid-credential",
         /// [`EntraRequestError::InvalidCloud`].
         InvalidCloud = "invalid-cloud",
+        /// [`EntraRequestError::InvalidAssertionId`].
+        InvalidAssertionId = "invalid-assertion-id",
     }
 }
 
@@ -889,6 +893,7 @@ impl EntraRequestError {
             Self::UserAssignedUnsupported => K::UserAssignedUnsupported,
             Self::InvalidCredential(_) => K::InvalidCredential,
             Self::InvalidCloud(_) => K::InvalidCloud,
+            Self::InvalidAssertionId => K::InvalidAssertionId,
         }
     }
 }
@@ -912,6 +917,7 @@ impl fmt::Display for EntraRequestError {
             ),
             Self::InvalidCredential(_) => f.write_str("the federated token or client secret is refused"),
             Self::InvalidCloud(_) => f.write_str("the custom cloud is refused"),
+            Self::InvalidAssertionId => f.write_str("a client assertion's ID must be a GUID"),
         }
     }
 }

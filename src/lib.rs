@@ -88,8 +88,9 @@ mod component;
 pub use challenge::{Challenge, MAX_CHALLENGE_LEN, parse_challenge};
 pub use cloud::{CloudEnvironment, MAX_CLOUD_ENVIRONMENT_LEN, parse_cloud_environment};
 pub use entra::{
-    DEFAULT_AUTHORITY_HOST, EntraToken, Identity, MANAGED_IDENTITY_API_VERSION, MANAGED_IDENTITY_ENDPOINT,
-    ManagedIdentityId, ManagedIdentitySource, build_entra_token_request, parse_entra_token_response,
+    CLIENT_ASSERTION_LIFETIME, DEFAULT_AUTHORITY_HOST, EntraToken, Identity, MANAGED_IDENTITY_API_VERSION,
+    MANAGED_IDENTITY_ENDPOINT, ManagedIdentityId, ManagedIdentitySource, build_entra_token_request,
+    client_assertion_claims, parse_entra_token_response,
 };
 pub use environment::{
     CertificateFile, EnvironmentError, EnvironmentErrorKind, EnvironmentIdentity, FederatedTokenFile,

@@ -4,136 +4,20 @@
 //! The file's `about` describes the format; the component, Node and Python
 //! run the same file.
 
+mod flow_cases;
+
 use std::collections::BTreeMap;
 
 use acr_auth::{
-    Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, ManagedIdentityId,
-    ManagedIdentitySource, Outgoing, Response, Secret, Step, Transport, TransportError, TransportErrorKind,
+    Credentials, Event, Identity, LoginError, LoginFlow, LoginOptions, LoginResult, Outgoing, Response, Secret, Step,
+    Transport, TransportError,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use flow_cases::{cases, credentials, file_outcome, options, outcome, resolve, text};
+
 /// The case file.
-fn cases() -> (Vec<Value>, BTreeMap<String, String>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/login-flow.json");
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the case file")).expect("JSON");
-    let mut secrets = BTreeMap::new();
-    for (name, spec) in file["secrets"].as_object().expect("secrets") {
-        let value = resolve(spec, &secrets);
-        secrets.insert(name.clone(), value.as_str().expect("a secret is text").to_owned());
-    }
-    (file["cases"].as_array().expect("cases").clone(), secrets)
-}
-
-/// `value` with `${name}` / `${name:from:to}` replaced by secrets and
-/// `{"jwt": claims}` by a JWT.
-fn resolve(value: &Value, secrets: &BTreeMap<String, String>) -> Value {
-    match value {
-        Value::String(text) => Value::String(substitute(text, secrets)),
-        Value::Array(items) => Value::Array(items.iter().map(|item| resolve(item, secrets)).collect()),
-        Value::Object(object) => match object.get("jwt") {
-            Some(claims) if object.len() == 1 => {
-                let claims = resolve(claims, secrets);
-                Value::String(format!(
-                    "{}.{}.{}",
-                    URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
-                    URL_SAFE_NO_PAD.encode(claims.to_string()),
-                    URL_SAFE_NO_PAD.encode(b"sig"),
-                ))
-            }
-            _ => Value::Object(object.iter().map(|(k, v)| (k.clone(), resolve(v, secrets))).collect()),
-        },
-        other => other.clone(),
-    }
-}
-
-/// `text` with its `${...}` references replaced.
-fn substitute(text: &str, secrets: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').expect("a closing brace") + start;
-        let reference = &rest[start + 2..end];
-        let mut parts = reference.split(':');
-        let name = parts.next().expect("a name");
-        let secret = secrets.get(name).unwrap_or_else(|| panic!("no secret {name}"));
-        match (parts.next(), parts.next()) {
-            (Some(from), Some(to)) => out.push_str(&secret[from.parse().expect("from")..to.parse().expect("to")]),
-            _ => out.push_str(secret),
-        }
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn text(value: &Value, key: &str) -> Option<String> {
-    value.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// The case's credentials.
-fn credentials(case: &Value) -> Credentials {
-    let given = &case["credentials"];
-    if let Some(token) = text(given, "entra_token") {
-        return Credentials::EntraToken(Secret::new(token));
-    }
-    let identity = &given["identity"];
-    let identity = if let Some(secret) = identity.get("client_secret") {
-        Identity::ClientSecret {
-            tenant: text(secret, "tenant").expect("tenant"),
-            client_id: text(secret, "client_id").expect("client_id"),
-            secret: Secret::new(text(secret, "secret").expect("secret")),
-            authority_host: text(secret, "authority_host"),
-        }
-    } else if let Some(federated) = identity.get("federated_token") {
-        Identity::FederatedToken {
-            tenant: text(federated, "tenant").expect("tenant"),
-            client_id: text(federated, "client_id").expect("client_id"),
-            assertion: Secret::new(text(federated, "assertion").expect("assertion")),
-            authority_host: text(federated, "authority_host"),
-        }
-    } else {
-        let managed = &identity["managed_identity"];
-        let source = &managed["source"];
-        let source = if let Some(app) = source.get("app_service") {
-            ManagedIdentitySource::AppService {
-                endpoint: text(app, "endpoint").expect("endpoint"),
-                header: Secret::new(text(app, "header").expect("header")),
-            }
-        } else if let Some(endpoint) = text(source, "azure_arc") {
-            ManagedIdentitySource::AzureArc { endpoint }
-        } else if let Some(endpoint) = text(source, "cloud_shell") {
-            ManagedIdentitySource::CloudShell { endpoint }
-        } else {
-            ManagedIdentitySource::Imds
-        };
-        Identity::ManagedIdentity {
-            id: managed["id"]
-                .as_object()
-                .and_then(|id| id.get("client_id"))
-                .and_then(Value::as_str)
-                .map(|id| ManagedIdentityId::ClientId(id.to_owned())),
-            source,
-        }
-    };
-    Credentials::Identity(identity)
-}
-
-/// The case's options.
-fn options(case: &Value) -> LoginOptions {
-    let given = &case["options"];
-    LoginOptions {
-        tenant: text(given, "tenant"),
-        repository_scopes: given["repository_scopes"]
-            .as_array()
-            .map(|scopes| scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default(),
-        discover: given["discover"].as_bool().unwrap_or(false),
-        ..LoginOptions::default()
-    }
-}
+const CASE_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/login-flow.json");
 
 /// Asserts that `outgoing` is the request `expected` describes.
 fn check_request(name: &str, outgoing: &Outgoing, expected: &Value) {
@@ -169,56 +53,6 @@ fn check_request(name: &str, outgoing: &Outgoing, expected: &Value) {
         (10, 30, 30),
         "{name}: default timeouts"
     );
-}
-
-/// What a script item feeds back: a response or a transport failure.
-fn outcome(item: &Value) -> Result<Response, TransportError> {
-    if let Some(fail) = item.get("fail") {
-        let kind = match fail["kind"].as_str().expect("a kind") {
-            "connect" => TransportErrorKind::Connect,
-            "tls" => TransportErrorKind::Tls,
-            "timeout" => TransportErrorKind::Timeout,
-            "too-large" => TransportErrorKind::TooLarge,
-            _ => TransportErrorKind::Protocol,
-        };
-        return Err(TransportError {
-            kind,
-            message: text(fail, "message").unwrap_or_default(),
-        });
-    }
-    let respond = &item["respond"];
-    let body = match (respond.get("json"), respond.get("text")) {
-        (Some(json), _) => json.to_string().into_bytes(),
-        (None, Some(text)) => text.as_str().expect("text").as_bytes().to_vec(),
-        (None, None) => Vec::new(),
-    };
-    let headers = respond["headers"]
-        .as_array()
-        .map(|headers| {
-            headers
-                .iter()
-                .map(|h| {
-                    (
-                        h[0].as_str().expect("name").to_owned(),
-                        h[1].as_str().expect("value").to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Response {
-        status: u16::try_from(respond["status"].as_u64().expect("a status")).expect("a u16"),
-        headers,
-        body,
-    })
-}
-
-/// What a `read_file` item answers.
-fn file_outcome(item: &Value) -> Result<String, String> {
-    match text(item, "contents") {
-        Some(contents) => Ok(contents),
-        None => Err(text(item, "read_failed").expect("contents or read_failed")),
-    }
 }
 
 /// Asserts that the login ended as the case says.
@@ -278,7 +112,7 @@ fn check_end(case: &Value, secrets: &BTreeMap<String, String>, end: Result<Login
 
 #[test]
 fn every_case_step_by_step() {
-    let (cases, secrets) = cases();
+    let (cases, secrets) = cases(CASE_FILE);
     assert!(cases.len() >= 38, "{} cases", cases.len());
     for case in &cases {
         let case = &resolve(case, &secrets);
@@ -378,7 +212,7 @@ impl Transport for Scripted<'_> {
 
 #[test]
 fn every_case_through_the_blocking_driver() {
-    let (cases, secrets) = cases();
+    let (cases, secrets) = cases(CASE_FILE);
     for case in &cases {
         let case = &resolve(case, &secrets);
         let name = case["name"].as_str().expect("a name");

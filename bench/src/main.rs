@@ -22,6 +22,7 @@
 mod baseline;
 mod component;
 mod external;
+mod flow;
 mod inputs;
 mod login;
 mod proxy;
@@ -94,6 +95,8 @@ fn main() -> Result<()> {
             &plan,
         )?);
     }
+    section("one login through the flow, canned answers, no network");
+    rows.extend(flow::flow_steps(acr_auth_host::COMPONENT, &plan)?);
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
     section("the pull proxy against the local test ACR");

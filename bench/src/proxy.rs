@@ -16,10 +16,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::login::tls_connector;
 use crate::stats::{Plan, Stat};
 
 /// The registry name the test ACR's certificate carries.
@@ -109,8 +108,18 @@ async fn connect_plain(proxy: SocketAddr) -> Result<SendRequest<Empty<Bytes>>> {
 
 /// An HTTP/1.1 connection over TLS to the test ACR, trusting only its CA.
 async fn connect_tls(acr: &TestAcr) -> Result<SendRequest<Empty<Bytes>>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(acr.ca_pem().as_bytes()) {
+        let cert: CertificateDer<'static> = cert?;
+        roots.add(cert)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let tcp = TcpStream::connect(acr.addr()).await?;
-    let tls = tls_connector(acr.ca_pem().as_bytes())?
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from(HOST)?, tcp)
         .await?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;

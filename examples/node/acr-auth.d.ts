@@ -311,6 +311,11 @@ export interface LoginDriverOptions extends LoginOptions {
     signal?: AbortSignal;
     /** Replaces any of `defaultIo`'s functions. */
     io?: Partial<LoginIo>;
+    /**
+     * The directory holding the Azure Arc agent's key files, which its
+     * endpoint names as in `/var/opt/azcmagent/tokens` (the default).
+     */
+    arcKeyDirectory?: string;
 }
 
 /** What happened since the last step of a `LoginFlow`. */
@@ -378,6 +383,19 @@ export function parseChallenge(wwwAuthenticate: string, options?: CustomCloudOpt
 
 /** The request for an Entra token for `scope` with the host's own identity, as data. @throws {EntraRequestError} */
 export function buildEntraTokenRequest(identity: Identity, scope: string, options?: CustomCloudOptions): Request;
+
+/**
+ * The claims of a certificate credential's client assertion, as JSON text to
+ * sign (RS256, `x5t#S256`); `now` in unix seconds, `id` a random GUID.
+ * @throws {EntraRequestError}
+ */
+export function clientAssertionClaims(
+    tenant: string,
+    clientId: string,
+    now: number | bigint,
+    id: string,
+    options?: { authorityHost?: string; customCloud?: CloudEnvironment },
+): string;
 
 /**
  * The Entra token of an answer to a request sent at unix time `now`; `sent`:

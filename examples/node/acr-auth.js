@@ -21,6 +21,7 @@
  */
 
 import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { inspect } from 'node:util';
 
@@ -539,6 +540,33 @@ export function buildEntraTokenRequest(identity, scope, { customCloud } = {}) {
 }
 
 /**
+ * The claims of the client assertion a service principal signs with its
+ * certificate, as JSON text for the host to sign (RS256, with the
+ * certificate's `x5t#S256` thumbprint in the header): `aud` the token
+ * endpoint `<authority><tenant>/oauth2/v2.0/token`, `iss` and `sub` the
+ * client ID, `jti` the GUID `id` (draw it at random, e.g.
+ * `crypto.randomUUID()`), `iat` and `nbf` `now` and `exp` ten minutes later.
+ * The signed assertion is then a `federated-token` identity's assertion.
+ *
+ * @param {string} tenant the app's tenant (GUID or domain)
+ * @param {string} clientId the app's client ID (GUID)
+ * @param {number | bigint} now unix seconds
+ * @param {string} id the assertion's GUID
+ * @param {{authorityHost?: string, customCloud?: object}} [options] the Entra
+ *   authority (`AZURE_AUTHORITY_HOST`) and a custom cloud whose authority it may be
+ * @returns {string} the claims, a JSON object
+ * @throws {EntraRequestError} when the tenant, client ID, ID, authority or
+ *   custom cloud is refused
+ */
+export function clientAssertionClaims(tenant, clientId, now, id, { authorityHost, customCloud } = {}) {
+    const at = toU64(now, 'now');
+    return unwrap(
+        () => entra.clientAssertionClaims(tenant, clientId, authorityHost, customCloud, at, id),
+        EntraRequestError,
+    );
+}
+
+/**
  * Reads the answer to a request of `buildEntraTokenRequest` into the Entra
  * access token (for `buildExchangeRequest`) and its expiry: from
  * `expires_on` (absolute) or else `expires_in` (relative to `now`), each a
@@ -884,6 +912,16 @@ export const defaultIo = Object.freeze({
  * flow, never followed), each wait is a timer, and the Azure Arc key file the
  * flow may name is read with `fs.promises`.
  *
+ * Requests go over HTTPS, or over plain HTTP to two places only: the instance
+ * metadata service (`http://169.254.169.254`) and the loopback endpoint
+ * (`localhost`, `127.0.0.0/8`, `[::1]`; that host and port) that a managed
+ * identity's `source` names, which App Service, Azure Arc and Cloud Shell
+ * serve without TLS. Any other plain-HTTP request is refused unsent, as a
+ * `connect` failure. The only file read is an Azure Arc key file, a `.key`
+ * file directly in the agent's token directory, `/var/opt/azcmagent/tokens`
+ * (`arcKeyDirectory` says where that directory is on this machine), at most
+ * the length the flow gives; any other path is refused unread.
+ *
  * @param {string} reference the registry, as `resolveScope` accepts it
  * @param {{entraToken: string} | {identity: object}} credentials an Entra token, or the host's identity
  * @param {object} [options]
@@ -896,6 +934,9 @@ export const defaultIo = Object.freeze({
  * @param {number | bigint} [options.betweenBytesTimeoutMs] default 30000
  * @param {object} [options.retry] a whole retry policy (`maxRetries`,
  *   `metadataMaxRetries`, `firstDelayMs`, `maxDelayMs`, `goneWindowMs`)
+ * @param {string} [options.arcKeyDirectory] the directory that holds the
+ *   Azure Arc agent's key files, which its endpoint names as in
+ *   `/var/opt/azcmagent/tokens` (the default)
  * @param {AbortSignal} [options.signal] aborts the login: the promise
  *   rejects with the signal's reason
  * @param {object} [options.io] replaces any of `defaultIo`'s functions
@@ -903,25 +944,23 @@ export const defaultIo = Object.freeze({
  * @throws {LoginError} (as a rejection) for any failure; no field holds a secret
  */
 export async function login(reference, credentials, options = {}) {
-    const { signal } = options;
+    const { signal, arcKeyDirectory = ARC_KEY_DIRECTORY } = options;
     const io = { ...defaultIo, ...options.io };
     signal?.throwIfAborted();
     const loginFlow = new LoginFlow(reference, credentials, options);
+    const plainHttp = plainHttpOrigins(credentials);
     try {
         let event = { kind: 'start' };
         for (;;) {
             signal?.throwIfAborted();
             const step = loginFlow.step(io.now(), event);
             if (step.kind === 'send') {
-                event = await send(step, io.fetch, signal);
+                event = plainHttpRefusal(step.request.url, plainHttp) ?? (await send(step, io.fetch, signal));
             } else if (step.kind === 'wait') {
                 await io.sleep(Math.max(0, Number(step.untilMs) - io.now()), signal);
                 event = { kind: 'woke' };
             } else if (step.kind === 'read-file') {
-                event = await io.readFile(step.path, step.maxLen, signal).then(
-                    (contents) => ({ kind: 'file-read', contents }),
-                    (error) => ({ kind: 'file-failed', reason: String(error?.message ?? error) }),
-                );
+                event = await readArcKey(step, arcKeyDirectory, io.readFile, signal);
             } else if (step.kind === 'done') {
                 return step.result;
             } else {
@@ -933,6 +972,67 @@ export async function login(reference, credentials, options = {}) {
     } finally {
         loginFlow[Symbol.dispose]();
     }
+}
+
+/** The instance metadata service, which every login may reach over plain HTTP. */
+const METADATA_ORIGIN = 'http://169.254.169.254';
+
+/** Whether `hostname` (as `URL` normalises it) names this machine's loopback interface. */
+function isLoopback(hostname) {
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * The origins a login with `credentials` may reach over plain HTTP: the
+ * metadata service and, for a managed identity whose `source` names an
+ * `http://` endpoint on a loopback address, that endpoint's origin (host and
+ * port), exactly.
+ */
+function plainHttpOrigins(credentials) {
+    const origins = new Set([METADATA_ORIGIN]);
+    const endpoint = credentials?.identity?.kind === 'managed-identity' ? credentials.identity.source?.endpoint : undefined;
+    if (typeof endpoint === 'string' && URL.canParse(endpoint)) {
+        const url = new URL(endpoint);
+        if (url.protocol === 'http:' && isLoopback(url.hostname)) {
+            origins.add(url.origin);
+        }
+    }
+    return origins;
+}
+
+/**
+ * The `transport-failed` event that refuses a request to `url` unsent, if it
+ * is plain HTTP to an origin not in `allowed`; `undefined` if it may go.
+ */
+function plainHttpRefusal(url, allowed) {
+    // A URL fetch cannot parse fails there, as a transport failure.
+    const { protocol, origin } = URL.canParse(url) ? new URL(url) : {};
+    if (protocol !== 'http:' || allowed.has(origin)) {
+        return undefined;
+    }
+    const message = `refused to send plain HTTP to ${origin}: only the metadata service and the managed identity's loopback endpoint are reached without TLS`;
+    return { kind: 'transport-failed', error: { kind: 'connect', message } };
+}
+
+/** Where the Azure Arc agent keeps the key files its endpoint's challenge names, on Linux. */
+const ARC_KEY_DIRECTORY = '/var/opt/azcmagent/tokens';
+
+/**
+ * Reads the file a `read-file` step names, if it is an Azure Arc key file
+ * (a `.key` file directly in `ARC_KEY_DIRECTORY`), from `directory`, with
+ * `readFile`; returns the `file-read` or `file-failed` event.
+ */
+async function readArcKey({ path, maxLen }, directory, readFile, signal) {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    if (path.slice(0, slash) !== ARC_KEY_DIRECTORY || !name.endsWith('.key') || /[\\\0]/.test(name)) {
+        const reason = `the host reads only the Azure Arc agent's key files, in ${ARC_KEY_DIRECTORY}`;
+        return { kind: 'file-failed', reason };
+    }
+    return readFile(join(directory, name), maxLen, signal).then(
+        (contents) => ({ kind: 'file-read', contents }),
+        (error) => ({ kind: 'file-failed', reason: String(error?.message ?? error) }),
+    );
 }
 
 /**

@@ -28,6 +28,7 @@ fn login_prints_the_credential_and_access_token() {
             "username": "00000000-0000-0000-0000-000000000000",
             "password": refresh.token,
             "expires_at": refresh.expires_at,
+            "abac": false,
             "access_token": access.token,
             "access_token_expires_at": access.expires_at,
         })
@@ -43,6 +44,28 @@ fn login_prints_the_credential_and_access_token() {
         );
         assert_eq!(post.header("transfer-encoding"), None);
     }
+}
+
+#[test]
+fn an_abac_registry_is_reported_and_a_wildcard_scope_refused_before_it_is_sent() {
+    let acr = TestAcr::builder(HOST).abac("puller@contoso.com").start();
+    let mut wildcard = args(&acr, "abac-wildcard");
+    wildcard.extend(["--scope", "repository:*:pull"].map(String::from));
+    let wildcard: Vec<&str> = wildcard.iter().map(String::as_str).collect();
+    let error = failure(&wildcard, b"", 1);
+    assert!(error.contains("name each repository"), "{error}");
+    assert!(error.contains("ABAC"), "{error}");
+    assert!(
+        acr.requests().iter().all(|r| r.path != "/oauth2/token"),
+        "the wildcard was not sent"
+    );
+
+    let mut named = args(&acr, "abac-named");
+    named.extend(["--scope", "repository:team/app:pull"].map(String::from));
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    let out = success(&named, b"");
+    assert_eq!(out["abac"], true);
+    assert_eq!(out["access_token"], acr.issued_access_tokens()[0].token.as_str());
 }
 
 #[test]

@@ -3,13 +3,12 @@
 //! token endpoint): the protocols' requests in, working registry credentials
 //! out.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, temp_file};
+use acr_auth_test_support::cli::{command, run_command, temp_file, without_identity};
 use serde_json::{Value, json};
 
 const HOST: &str = "providerregistry.azurecr.io";
@@ -31,38 +30,6 @@ fn server(credential: &str) -> TestAcr {
 /// `--connect-to` rules that send the registry and Entra to the server.
 fn connect_to(acr: &TestAcr) -> [String; 2] {
     [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()))
-}
-
-/// `cmd` without the identity variables of the test's environment (the
-/// Azure SDKs' and the platforms' managed-identity endpoints).
-fn without_identity(mut cmd: Command) -> Command {
-    for (name, _) in std::env::vars_os() {
-        let text = name.to_string_lossy();
-        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd
-}
-
-/// Runs `cmd` with `stdin`.
-fn run(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("writing stdin");
-    child.wait_with_output().expect("the binary finishes")
 }
 
 fn unix_now() -> u64 {
@@ -88,14 +55,15 @@ fn go_seconds(duration: &str) -> u64 {
 
 /// Runs the kubelet plugin with `request` and `env`.
 fn run_kubelet(acr: &TestAcr, request: &Value, env: &[(&str, &str)]) -> Output {
-    let ca = temp_file("provider-ca.pem", acr.ca_pem().as_bytes());
+    // Tests run at once, each with its own CA: one file per server.
+    let ca = temp_file(&format!("provider-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(command());
     cmd.arg("kubelet-credential-provider").arg("--cacert").arg(&ca);
     for rule in connect_to(acr) {
         cmd.args(["--connect-to", &rule]);
     }
     cmd.envs(env.iter().copied());
-    run(cmd, &request.to_string())
+    run_command(cmd, &request.to_string())
 }
 
 /// Runs the kubelet plugin with `request` and `env`, expecting success.
@@ -284,7 +252,7 @@ fn a_half_set_credential_is_refused_by_name_not_skipped() {
 fn login_without_a_token_file_uses_the_environments_identity() {
     let secret = "Qx8~login.client-secret-value-0123456789";
     let acr = server(secret);
-    let ca = temp_file("login-env-ca.pem", acr.ca_pem().as_bytes());
+    let ca = temp_file(&format!("login-env-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(command());
     cmd.args(["login", HOST, "--scope", "repository:team/app:pull", "--cacert"])
         .arg(&ca)
@@ -296,7 +264,7 @@ fn login_without_a_token_file_uses_the_environments_identity() {
     for rule in connect_to(&acr) {
         cmd.args(["--connect-to", &rule]);
     }
-    let out = run(cmd, "");
+    let out = run_command(cmd, "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(printed["password"], acr.issued_refresh_tokens()[0].token.as_str());
@@ -305,9 +273,10 @@ fn login_without_a_token_file_uses_the_environments_identity() {
 }
 
 /// The CLI binary under the docker credential helper's name, in a
-/// directory of its own.
-fn docker_helper() -> PathBuf {
-    let dir = temp_file("helper-bin", b"").with_extension("dir");
+/// directory of its own for the test `name` (a binary being written cannot
+/// be run, so tests running at once each have their copy).
+fn docker_helper(name: &str) -> PathBuf {
+    let dir = temp_file(&format!("{name}-helper-bin"), b"").with_extension("dir");
     std::fs::create_dir_all(&dir).expect("a directory");
     let helper = dir.join("docker-credential-acr-auth");
     let cli = command().get_program().to_owned();
@@ -318,7 +287,7 @@ fn docker_helper() -> PathBuf {
 
 /// Runs the helper's `action` with `stdin` against `acr`'s registry and Entra.
 fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
-    let ca = temp_file("helper-ca.pem", acr.ca_pem().as_bytes());
+    let ca = temp_file(&format!("helper-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
     let mut cmd = without_identity(Command::new(path));
     cmd.arg(action)
         .env("ACR_AUTH_CACERT", &ca)
@@ -328,7 +297,7 @@ fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_SECRET", "helper-secret-value"),
         ]);
-    let mut out = run(cmd, stdin);
+    let mut out = run_command(cmd, stdin);
     out.stdout = String::from_utf8(out.stdout).expect("UTF-8").trim_end().into();
     out
 }
@@ -336,7 +305,7 @@ fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
 #[test]
 fn the_docker_credential_helper_answers_each_action() {
     let acr = server("helper-secret-value");
-    let path = docker_helper();
+    let path = docker_helper("actions");
 
     let get = helper(&path, &acr, "get", &format!("https://{HOST}\n"));
     assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stdout));
@@ -366,7 +335,7 @@ fn the_docker_credential_helper_answers_each_action() {
 #[test]
 fn the_docker_credential_helper_speaks_the_reference_helpers_messages() {
     let acr = server("helper-secret-value");
-    let path = docker_helper();
+    let path = docker_helper("messages");
     let version = format!("docker-credential-acr-auth (acr-auth) {}", env!("CARGO_PKG_VERSION"));
     for action in ["version", "--version", "-v"] {
         let out = helper(&path, &acr, action, "");

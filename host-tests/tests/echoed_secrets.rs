@@ -8,14 +8,13 @@
 //! random (`tests/properties.rs`); this runs the same through the component,
 //! the CLI, the kubelet provider and the docker helper.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Behaviour, ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, login_args, temp_file};
+use acr_auth_test_support::cli::{command, login_args, run_command, temp_file};
 use acr_auth_test_support::client::{assert_no_secret, assert_text_has_no_secret, client, options, runtime};
 use acr_auth_test_support::inputs::unsigned_jwt;
 use serde_json::json;
@@ -82,32 +81,6 @@ fn printed(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// Runs `cmd` with `stdin` and without the test's own identity variables.
-fn run(mut cmd: Command, stdin: &str) -> Output {
-    for (name, _) in std::env::vars_os() {
-        let text = name.to_string_lossy();
-        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
-            cmd.env_remove(&name);
-        }
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    child.wait_with_output().expect("the binary finishes")
 }
 
 /// `--connect-to` rules for the registry and Entra, and the CA.
@@ -228,7 +201,7 @@ fn the_cli_prints_no_echoed_token() {
         let mut cmd = command();
         cmd.args(login_args(&acr, HOST, &token, "echo-cli"))
             .args(["--scope", "repository:team/app:pull"]);
-        let out = run(cmd, "");
+        let out = run_command(cmd, "");
         assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
         let mut secrets = vec![token.clone()];
         secrets.extend(acr.issued_refresh_tokens().into_iter().map(|issued| issued.token));
@@ -258,7 +231,7 @@ fn the_kubelet_provider_prints_no_echoed_service_account_token() {
     let mut cmd = command();
     cmd.arg("kubelet-credential-provider")
         .args(network_args(&acr, "echo-kubelet"));
-    let out = run(cmd, &request.to_string());
+    let out = run_command(cmd, &request.to_string());
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     assert_echoed(&acr, &assertion);
     assert_text_has_no_secret(&printed(&out), &[&assertion]);
@@ -285,7 +258,7 @@ fn the_kubelet_provider_prints_no_echoed_entra_token() {
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
         ]);
-    let out = run(cmd, &request.to_string());
+    let out = run_command(cmd, &request.to_string());
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     assert_echoed(&acr, &token);
     assert_text_has_no_secret(&printed(&out), &[&token, CLIENT_SECRET]);
@@ -313,7 +286,7 @@ fn the_docker_helper_prints_no_echoed_client_secret() {
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
         ]);
-    let out = run(cmd, HOST);
+    let out = run_command(cmd, HOST);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     assert_echoed(&acr, CLIENT_SECRET);
     assert_text_has_no_secret(&printed(&out), &[CLIENT_SECRET]);

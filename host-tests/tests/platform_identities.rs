@@ -1,22 +1,22 @@
 //! Managed identities on every platform the Azure SDKs know, against the
 //! test ACR's identity side (plain HTTP on a loopback port, as the
 //! platforms serve it): App Service / Functions / Container Apps
-//! (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), Azure Arc (`IDENTITY_ENDPOINT`
-//! + `IMDS_ENDPOINT`: a 401 naming the agent's key file, read and sent back
-//! as `Authorization: Basic`) and Cloud Shell (`MSI_ENDPOINT`). Each login
-//! runs through the `client` component in the Rust host and from the CLI
-//! (`login` without a token file, the kubelet provider, the docker helper).
+//! (`IDENTITY_ENDPOINT` with `IDENTITY_HEADER`), Azure Arc
+//! (`IDENTITY_ENDPOINT` with `IMDS_ENDPOINT`: a 401 naming the agent's key
+//! file, read and sent back as `Authorization: Basic`) and Cloud Shell
+//! (`MSI_ENDPOINT`). Each login runs through the `client` component in the
+//! Rust host and from the CLI (`login` without a token file, the kubelet
+//! provider, the docker helper).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use acr_auth_host::client::ClientRuntime;
 use acr_auth_host::client::wit::entra::{AppService, Identity, ManagedIdentity, ManagedIdentitySource};
 use acr_auth_host::client::wit::flow::{Credentials, LoginErrorKind};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Platform, RecordedRequest, TestAcr};
-use acr_auth_test_support::cli::{command, temp_file};
+use acr_auth_test_support::cli::{command, run_command, temp_file};
 use acr_auth_test_support::client::{assert_no_secret, options, runtime};
 use serde_json::{Value, json};
 
@@ -110,7 +110,7 @@ fn app_service_sends_its_header_to_its_endpoint_only() {
         assert_eq!(result.credential.password, acr.issued_refresh_tokens()[0].token);
         let identity = identity_requests(&acr);
         assert_eq!(identity.len(), 1);
-        let mut query = format!("api-version=2019-08-01&resource=https%3A%2F%2Fcontainerregistry.azure.net");
+        let mut query = "api-version=2019-08-01&resource=https%3A%2F%2Fcontainerregistry.azure.net".to_owned();
         if let Some(id) = client_id {
             query.push_str(&format!("&client_id={id}"));
         }
@@ -250,32 +250,10 @@ fn the_host_refuses_plain_http_it_was_not_told_about() {
     }
 }
 
-/// Runs `cmd` with `stdin`, without the test's own identity variables, and
-/// with `env`.
-fn run(mut cmd: Command, env: &[(&str, &str)], stdin: &str) -> Output {
-    for (name, _) in std::env::vars_os() {
-        let text = name.to_string_lossy();
-        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
-            cmd.env_remove(&name);
-        }
-    }
-    let mut child = cmd
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    child.wait_with_output().expect("the binary finishes")
+/// `cmd` with `env` set.
+fn with_env(mut cmd: Command, env: &[(&str, &str)]) -> Command {
+    cmd.envs(env.iter().copied());
+    cmd
 }
 
 /// `acr-auth login <HOST>` aimed at `acr`, with no token file.
@@ -306,7 +284,10 @@ fn the_cli_logs_in_with_app_service_and_cloud_shell_identities() {
         ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = run(login_command(Path::new(&cli), &acr, "cli-app-service"), &env, "");
+    let out = run_command(
+        with_env(login_command(Path::new(&cli), &acr, "cli-app-service"), &env),
+        "",
+    );
     assert_logged_in(&acr, &out);
     assert_eq!(
         identity_requests(&acr)[0].header("x-identity-header"),
@@ -316,9 +297,11 @@ fn the_cli_logs_in_with_app_service_and_cloud_shell_identities() {
     let platform = Platform::CloudShell;
     let acr = server(platform.clone());
     let msi = endpoint(&acr, &platform);
-    let out = run(
-        login_command(Path::new(&cli), &acr, "cli-cloud-shell"),
-        &[("MSI_ENDPOINT", &msi)],
+    let out = run_command(
+        with_env(
+            login_command(Path::new(&cli), &acr, "cli-cloud-shell"),
+            &[("MSI_ENDPOINT", &msi)],
+        ),
         "",
     );
     assert_logged_in(&acr, &out);
@@ -343,7 +326,10 @@ fn the_cli_logs_in_with_an_arc_identity_reading_the_agents_key() {
     cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c", &script, "sh"])
         .arg(login.get_program())
         .args(login.get_args());
-    let out = run(cmd, &[("IDENTITY_ENDPOINT", &endpoint), ("IMDS_ENDPOINT", &imds)], "");
+    let out = run_command(
+        with_env(cmd, &[("IDENTITY_ENDPOINT", &endpoint), ("IMDS_ENDPOINT", &imds)]),
+        "",
+    );
     assert_logged_in(&acr, &out);
     let identity = identity_requests(&acr);
     assert_eq!(
@@ -375,7 +361,7 @@ fn the_kubelet_provider_and_docker_helper_use_the_platforms_identity() {
         "kind": "CredentialProviderRequest",
         "image": format!("{HOST}/team/app:1.2"),
     });
-    let out = run(cmd, &env, &request.to_string());
+    let out = run_command(with_env(cmd, &env), &request.to_string());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let response: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
@@ -401,7 +387,7 @@ fn the_kubelet_provider_and_docker_helper_use_the_platforms_identity() {
     ];
     let mut get = Command::new(&helper);
     get.arg("get");
-    let out = run(get, &env, HOST);
+    let out = run_command(with_env(get, &env), HOST);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(answer["Secret"], acr.issued_refresh_tokens()[0].token.as_str());

@@ -479,6 +479,26 @@ impl entra::Guest for Component {
         }
     }
 
+    fn client_assertion_claims(
+        tenant: String,
+        client_id: String,
+        authority_host: Option<String>,
+        custom_cloud: Option<scope::CloudEnvironment>,
+        now: u64,
+        id: String,
+    ) -> Result<String, entra::EntraRequestError> {
+        let custom_cloud = checked_cloud(custom_cloud).map_err(EntraRequestError::InvalidCloud)?;
+        crate::client_assertion_claims(
+            &tenant,
+            &client_id,
+            authority_host.as_deref(),
+            custom_cloud.as_ref(),
+            now,
+            &id,
+        )
+        .map_err(Into::into)
+    }
+
     fn identity_from_environment(
         variables: Vec<(String, String)>,
     ) -> Result<entra::EnvironmentIdentity, entra::EnvironmentError> {
@@ -500,7 +520,7 @@ impl From<EntraRequestError> for entra::EntraRequestError {
         Self {
             kind: same_cases!(e.kind(), crate::EntraRequestErrorKind => entra::EntraRequestErrorKind {
                 InvalidScope, UnknownAuthority, InvalidTenant, InvalidClientId, InvalidManagedIdentityId,
-                UserAssignedUnsupported, InvalidCredential, InvalidCloud,
+                UserAssignedUnsupported, InvalidCredential, InvalidCloud, InvalidAssertionId,
             }),
             message: full_message(&e),
         }

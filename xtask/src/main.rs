@@ -109,8 +109,8 @@ const BUILDS: [Build; 2] = [
         feature: "component",
         file: "acr_auth.wasm",
         allowed_imports: &[],
-        // 245,815 bytes when last measured.
-        budget: 244 * 1024,
+        // 249,259 bytes when set.
+        budget: 252 * 1024,
     },
     Build {
         feature: "client",
@@ -123,8 +123,8 @@ const BUILDS: [Build; 2] = [
             "wasi:filesystem/types@",
             "wasi:filesystem/preopens@",
         ],
-        // 293,515 bytes when set.
-        budget: 296 * 1024,
+        // 296,965 bytes when set.
+        budget: 300 * 1024,
     },
 ];
 

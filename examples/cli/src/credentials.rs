@@ -10,7 +10,7 @@ use std::io::Read as _;
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use acr_auth_host::client::wit::entra::{EnvironmentIdentity, FederatedToken, Identity};
+use acr_auth_host::client::wit::entra::{CertificateFile, EnvironmentIdentity, FederatedToken, Identity};
 
 /// The kubelet credential provider API version this plugin speaks.
 pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
@@ -91,8 +91,13 @@ pub fn identity_variables(env: &dyn Environment) -> Vec<(String, String)> {
 
 /// The identity to log in with, from the one the environment describes:
 /// a workload identity's token is read from its file now (the platform
-/// rotates it), without a trailing newline.
-pub fn usable_identity(described: EnvironmentIdentity, env: &dyn Environment) -> Result<Identity> {
+/// rotates it), without a trailing newline; a client certificate becomes
+/// the assertion `sign` makes with it.
+pub fn usable_identity(
+    described: EnvironmentIdentity,
+    env: &dyn Environment,
+    sign: impl FnOnce(CertificateFile) -> Result<Identity>,
+) -> Result<Identity> {
     match described {
         EnvironmentIdentity::Ready(identity) => Ok(identity),
         EnvironmentIdentity::WorkloadIdentity(file) => {
@@ -104,9 +109,7 @@ pub fn usable_identity(described: EnvironmentIdentity, env: &dyn Environment) ->
                 authority_host: file.authority_host,
             }))
         }
-        EnvironmentIdentity::ClientCertificate(_) => {
-            bail!("AZURE_CLIENT_CERTIFICATE_PATH names a client certificate, which this host cannot sign with yet")
-        }
+        EnvironmentIdentity::ClientCertificate(file) => sign(file),
     }
 }
 
@@ -338,7 +341,7 @@ mod tests {
             authority_host: Some("https://login.microsoftonline.us/".into()),
         });
         assert_same(
-            usable_identity(described, &env).expect("an identity"),
+            usable_identity(described, &env, |_| unreachable!("no certificate")).expect("an identity"),
             Identity::FederatedToken(FederatedToken {
                 tenant: TENANT.into(),
                 client_id: CLIENT.into(),

@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use acr_auth_host::Runtime;
+use acr_auth_host::certificate::{ClientCertificate, random_guid};
 use acr_auth_host::client::ClientRuntime;
-use acr_auth_host::client::wit::entra::{Identity, ManagedIdentitySource};
+use acr_auth_host::client::wit::entra::{CertificateFile, FederatedToken, Identity, ManagedIdentitySource};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
+use acr_auth_host::client::wit::scope::CloudEnvironment as ClientCloud;
 use acr_auth_host::network::{ConnectTo, Network};
 use acr_auth_host::wit::scope::CloudEnvironment;
 use anyhow::{Context as _, Result, anyhow};
@@ -224,7 +226,8 @@ fn run(command: Command) -> Result<Value> {
             timeout,
             network,
         } => {
-            let custom_cloud = custom_cloud(&runtime, network.cloud_config.as_deref())?;
+            let custom_cloud: Option<ClientCloud> =
+                custom_cloud(&runtime, network.cloud_config.as_deref())?.map(Into::into);
             let timeout_ms = timeout
                 .map(|secs| {
                     if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
@@ -238,7 +241,7 @@ fn run(command: Command) -> Result<Value> {
             let credentials = match entra_token_file {
                 Some(path) => Credentials::EntraToken(read_token(&path)?),
                 None => {
-                    let identity = environment_identity(&client)?;
+                    let identity = environment_identity(&client, custom_cloud.as_ref())?;
                     client = reaching_identity_endpoint(client, &identity)?;
                     Credentials::Identity(identity)
                 }
@@ -247,7 +250,7 @@ fn run(command: Command) -> Result<Value> {
                 tenant,
                 repository_scopes: scopes,
                 discover,
-                custom_cloud: custom_cloud.map(Into::into),
+                custom_cloud,
                 connect_timeout_ms: timeout_ms,
                 first_byte_timeout_ms: timeout_ms,
                 between_bytes_timeout_ms: timeout_ms,
@@ -274,7 +277,7 @@ fn run(command: Command) -> Result<Value> {
             let client = network.client()?;
             let identity = match service_account_identity(&request, ProcessEnvironment.var("AZURE_AUTHORITY_HOST"))? {
                 Some(pods) => pods,
-                None => environment_identity(&client)?,
+                None => environment_identity(&client, options.custom_cloud.as_ref())?,
             };
             let client = reaching_identity_endpoint(client, &identity)?;
             let result = client
@@ -300,12 +303,35 @@ fn run(command: Command) -> Result<Value> {
 }
 
 /// This host's identity, as the component chooses it from the process
-/// environment (see `Command::Login`).
-fn environment_identity(client: &ClientRuntime) -> Result<Identity> {
+/// environment (see `Command::Login`); a client certificate signs an
+/// assertion for `custom_cloud`'s Entra, or the built-in clouds'.
+fn environment_identity(client: &ClientRuntime, custom_cloud: Option<&ClientCloud>) -> Result<Identity> {
     let described = client
         .identity_from_environment(&identity_variables(&ProcessEnvironment))?
         .map_err(|e| anyhow!(e.message))?;
-    usable_identity(described, &ProcessEnvironment)
+    usable_identity(described, &ProcessEnvironment, |file| {
+        certificate_identity(client, &file, custom_cloud)
+    })
+}
+
+/// Signs a client assertion with the certificate `file` names: the
+/// component writes the claims, this host signs them with the key.
+fn certificate_identity(
+    client: &ClientRuntime,
+    file: &CertificateFile,
+    custom_cloud: Option<&ClientCloud>,
+) -> Result<Identity> {
+    let pem = read_input(Path::new(&file.path))?;
+    let certificate = ClientCertificate::from_pem(&pem).with_context(|| format!("reading {}", file.path))?;
+    let claims = client
+        .client_assertion_claims(file, custom_cloud, unix_now(), &random_guid()?)?
+        .map_err(|e| anyhow!(e.message))?;
+    Ok(Identity::FederatedToken(FederatedToken {
+        tenant: file.tenant.clone(),
+        client_id: file.client_id.clone(),
+        assertion: certificate.sign(&claims, file.send_chain)?,
+        authority_host: file.authority_host.clone(),
+    }))
 }
 
 /// `client`, allowed plain HTTP to the managed-identity endpoint `identity`
@@ -402,7 +428,7 @@ fn helper_get(server: &str) -> Result<Value> {
         .map(str::parse)
         .collect::<Result<Vec<ConnectTo>>>()?;
     let client = ClientRuntime::new(Network::new(ca.as_deref(), connect_to)?)?;
-    let identity = environment_identity(&client)?;
+    let identity = environment_identity(&client, None)?;
     let client = reaching_identity_endpoint(client, &identity)?;
     let result = client
         .login(server, &Credentials::Identity(identity), &identity_login_options())?

@@ -81,6 +81,7 @@ pub fn login_json(result: &flow::LoginResult) -> Value {
         "username": result.credential.username,
         "password": result.credential.password,
         "expires_at": result.credential.expires_at,
+        "abac": result.credential.abac,
     });
     if let Some(access) = &result.access_token {
         out["access_token"] = json!(access.token);

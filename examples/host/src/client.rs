@@ -226,6 +226,29 @@ impl ClientRuntime {
         self.call(|store, client| client.acr_auth_entra().call_identity_from_environment(store, variables))
     }
 
+    /// The claims of a client assertion for the service principal
+    /// `client_id` of `tenant`, as the component writes them (see the WIT's
+    /// `client-assertion-claims`), for [`crate::certificate`] to sign.
+    pub fn client_assertion_claims(
+        &self,
+        file: &entra::CertificateFile,
+        custom_cloud: Option<&wit::scope::CloudEnvironment>,
+        now: u64,
+        id: &str,
+    ) -> Result<Result<String, entra::EntraRequestError>, CallError> {
+        self.call(|store, client| {
+            client.acr_auth_entra().call_client_assertion_claims(
+                store,
+                &file.tenant,
+                &file.client_id,
+                file.authority_host.as_deref(),
+                custom_cloud,
+                now,
+                id,
+            )
+        })
+    }
+
     /// Runs `f` on a fresh instance in a fresh store with this runtime's
     /// limits: its memory, and its computation time, counted only while the
     /// component's own code runs.

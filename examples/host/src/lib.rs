@@ -10,6 +10,9 @@
 //!   computation time.
 //! - [`limits`]: the limits both share, and the [`CallError`] a call that
 //!   reached one ends with.
+//! - [`certificate`]: a service principal's client certificate, which signs
+//!   the client assertion the component's `client-assertion-claims`
+//!   describes (RSA signing is the host's: the components carry none).
 //! - With the `embed` feature, the components themselves ([`COMPONENT`],
 //!   [`CLIENT_COMPONENT`]) and [`Runtime`], the embedded `pure` component
 //!   compiled once per machine through wasmtime's on-disk cache.
@@ -19,6 +22,7 @@
 //! `acr-auth` CLI, the proxy host, the tests and the benchmark are built on
 //! this crate.
 
+pub mod certificate;
 pub mod client;
 #[cfg(feature = "embed")]
 mod embedded;

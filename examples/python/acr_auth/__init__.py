@@ -19,6 +19,7 @@ and none holds a secret.
 
 from ._component import (
     build_entra_token_request,
+    client_assertion_claims,
     build_exchange_request,
     build_token_request,
     identity_from_environment,
@@ -196,6 +197,7 @@ __all__ = [
     "Wait",
     "Woke",
     "build_entra_token_request",
+    "client_assertion_claims",
     "build_exchange_request",
     "build_token_request",
     "identity_from_environment",

@@ -411,6 +411,34 @@ def build_entra_token_request(
     return _call("entra", "build-entra-token-request", args, Request, _entra_request_error)
 
 
+def client_assertion_claims(
+    tenant: str,
+    client_id: str,
+    now: int,
+    id: str,
+    *,
+    authority_host: str | None = None,
+    custom_cloud: CloudEnvironment | None = None,
+) -> str:
+    """The claims of the client assertion a service principal signs with its
+    certificate, as JSON text for the host to sign (RS256, with the
+    certificate's `x5t#S256` thumbprint in the header): `aud` the token
+    endpoint `<authority><tenant>/oauth2/v2.0/token`, `iss` and `sub` the
+    client ID, `jti` the GUID `id` (draw it at random: `str(uuid.uuid4())`),
+    `iat` and `nbf` `now` (unix seconds) and `exp` ten minutes later. The
+    signed assertion is then a `FederatedToken`'s assertion.
+
+    Raises `EntraRequestError` for a refused tenant, client ID, ID, authority
+    (`authority_host`, as `AZURE_AUTHORITY_HOST` names it) or custom cloud.
+    """
+    args = (tenant, client_id, authority_host, _lower(custom_cloud), now, id)
+    result = _invoke("entra", "client-assertion-claims", args)
+    # `result<string, entra-request-error>`: the text, or the error's record.
+    if isinstance(result, str):
+        return result
+    raise _entra_request_error(result)
+
+
 def parse_entra_token_response(status: int, body: bytes, now: int, sent: Sequence[str] = ()) -> EntraToken:
     """Reads the answer to a request of `build_entra_token_request`, sent at
     unix time `now` (take `int(time.time())` before sending), into the Entra

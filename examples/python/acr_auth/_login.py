@@ -5,12 +5,16 @@
 The flow decides everything a login does (discovery, redirect refusal,
 retries and their waits, redaction, error mapping); a driver only does what
 a step says: send one request exactly as given, sleep until a time, read one
-file, and feed back what happened.
+file, and feed back what happened. It keeps two rules of its own, the
+host's, whatever the transport: plain HTTP goes only to the instance
+metadata service and to the loopback endpoint the managed identity names,
+and the one file read is an Azure Arc key file in the agent's directory.
 """
 
 import asyncio
 import errno
 import http.client
+import ipaddress
 import os
 import ssl
 import time
@@ -36,6 +40,7 @@ from ._types import (
     IdentityEnvironmentError,
     LoginOptions,
     LoginResult,
+    ManagedIdentity,
     Outgoing,
     ReadFile,
     Ready,
@@ -72,7 +77,8 @@ class Transport:
 
     def send(self, outgoing: Outgoing) -> Response:
         """Sends `outgoing.request` exactly as given, over HTTPS (or plain HTTP
-        where the flow's URL says so: a metadata or loopback endpoint),
+        where the URL says so: `login` lets through only the metadata service
+        and the managed identity's loopback endpoint),
         following no redirect, with `content-length` for a body. Raises
         `TransportError`: `CONNECT` if no connection (TCP and TLS within the
         connect timeout) was made, `TLS`, `TIMEOUT` (connecting, waiting for
@@ -154,44 +160,124 @@ class Transport:
             raise OSError(errno.EILSEQ, "the file is not UTF-8 text") from None
 
 
-def _send(transport: Transport, outgoing: Outgoing) -> Event:
-    """What sending `outgoing` gave, as the flow's event."""
-    try:
-        return Responded(transport.send(outgoing))
-    except TransportError as e:
-        return TransportFailed(e)
+#: Where the Azure Arc agent keeps the key files its endpoint's challenge
+#: names, on Linux: the flow names them at this path.
+ARC_KEY_DIRECTORY = "/var/opt/azcmagent/tokens"
+
+#: The instance metadata service (host, port), which every login may reach
+#: over plain HTTP.
+_METADATA_ORIGIN = ("169.254.169.254", 80)
 
 
-def _read(transport: Transport, file: FileToRead) -> Event:
-    """What reading `file` gave, as the flow's event; the reason of a failure
-    without the path, which the flow names itself."""
+def _http_origin(url: str) -> tuple[str, int] | None:
+    """The (host, port) of an `http://` URL, an IP address in its short
+    form; `None` for any other URL."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http":
+        return None
+    host = parts.hostname or ""
     try:
-        return FileRead(transport.read_file(file.path, file.max_len))
-    except OSError as e:
-        return FileFailed(e.strerror or str(e))
+        host = str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return host, parts.port or 80
+    except ValueError:
+        # An invalid port, which no allowed origin has.
+        return host, -1
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` names this machine's loopback interface."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Driver:
+    """What a login does for a `Send` or `ReadFile` step, over `transport`:
+    plain HTTP only to the metadata service and to the loopback endpoint
+    (host and port) a managed identity's source names; files only from the
+    Azure Arc agent's key directory, found at `arc_key_directory`."""
+
+    def __init__(
+        self, credentials: Credentials, transport: Transport, arc_key_directory: str | os.PathLike[str] | None
+    ) -> None:
+        self.transport = transport
+        self.arc_key_directory = ARC_KEY_DIRECTORY if arc_key_directory is None else os.fspath(arc_key_directory)
+        self.plain_http = {_METADATA_ORIGIN}
+        if isinstance(credentials, ManagedIdentity):
+            endpoint = getattr(credentials.source, "endpoint", "")
+            origin = _http_origin(endpoint)
+            if origin is not None and _is_loopback(origin[0]):
+                self.plain_http.add(origin)
+
+    def send(self, outgoing: Outgoing) -> Event:
+        """What sending `outgoing` gave, as the flow's event: a plain-HTTP
+        request to anywhere else fails unsent, as `CONNECT`."""
+        origin = _http_origin(outgoing.request.url)
+        if origin is not None and origin not in self.plain_http:
+            message = (
+                f"refused to send plain HTTP to {origin[0]}:{origin[1]}: only the metadata service and "
+                "the managed identity's loopback endpoint are reached without TLS"
+            )
+            return TransportFailed(TransportError(TransportErrorKind.CONNECT, message))
+        try:
+            return Responded(self.transport.send(outgoing))
+        except TransportError as e:
+            return TransportFailed(e)
+
+    def read(self, file: FileToRead) -> Event:
+        """What reading `file` gave, as the flow's event: only a `.key` file
+        directly in the Arc agent's key directory is read, at most
+        `file.max_len` bytes; a failure's reason is without the path, which
+        the flow names itself."""
+        directory, _, name = file.path.rpartition("/")
+        if directory != ARC_KEY_DIRECTORY or not name.endswith(".key") or "\\" in name or "\0" in name:
+            return FileFailed(f"the host reads only the Azure Arc agent's key files, in {ARC_KEY_DIRECTORY}")
+        try:
+            return FileRead(self.transport.read_file(os.path.join(self.arc_key_directory, name), file.max_len))
+        except OSError as e:
+            return FileFailed(e.strerror or str(e))
 
 
 def login(
-    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
+    reference: str,
+    credentials: Credentials,
+    options: LoginOptions | None = None,
+    *,
+    transport: Transport | None = None,
+    arc_key_directory: str | os.PathLike[str] | None = None,
 ) -> LoginResult:
     """Logs in to the registry `reference` names with `credentials` (an Entra
     token as a `str`, or an `Identity`) and `options`: a `LoginFlow` driven to
     its end over `transport` (a `Transport()` when none).
 
+    Requests go over HTTPS, or over plain HTTP only to the instance metadata
+    service (`http://169.254.169.254`) and to the loopback endpoint
+    (`localhost`, `127.0.0.0/8`, `[::1]`; that host and port) a managed
+    identity's source names, which App Service, Azure Arc and Cloud Shell
+    serve without TLS; any other plain-HTTP request fails unsent. The one file
+    read is the Azure Arc agent's key, a `.key` file directly in
+    `/var/opt/azcmagent/tokens`, which `arc_key_directory` (when given) says
+    where to find on this machine.
+
     Returns the `LoginResult`; raises `LoginError`.
     """
     transport = transport or Transport()
+    driver = _Driver(credentials, transport, arc_key_directory)
     with LoginFlow(reference, credentials, options) as flow:
         event: Event = Start()
         while True:
             match flow.step(transport.now_ms(), event):
                 case Send(outgoing):
-                    event = _send(transport, outgoing)
+                    event = driver.send(outgoing)
                 case Wait(until_ms):
                     transport.sleep_until(until_ms)
                     event = Woke()
                 case ReadFile(file):
-                    event = _read(transport, file)
+                    event = driver.read(file)
                 case Done(result):
                     return result
                 case Failed(error):
@@ -199,23 +285,29 @@ def login(
 
 
 async def login_async(
-    reference: str, credentials: Credentials, options: LoginOptions | None = None, *, transport: Transport | None = None
+    reference: str,
+    credentials: Credentials,
+    options: LoginOptions | None = None,
+    *,
+    transport: Transport | None = None,
+    arc_key_directory: str | os.PathLike[str] | None = None,
 ) -> LoginResult:
     """`login` on an asyncio event loop: the same flow, each request and file
     read in a worker thread (`asyncio.to_thread`) and each wait an
     `asyncio.sleep`, so the loop runs other tasks meanwhile."""
     transport = transport or Transport()
+    driver = _Driver(credentials, transport, arc_key_directory)
     with LoginFlow(reference, credentials, options) as flow:
         event: Event = Start()
         while True:
             match flow.step(transport.now_ms(), event):
                 case Send(outgoing):
-                    event = await asyncio.to_thread(_send, transport, outgoing)
+                    event = await asyncio.to_thread(driver.send, outgoing)
                 case Wait(until_ms):
                     await transport.sleep_until_async(until_ms)
                     event = Woke()
                 case ReadFile(file):
-                    event = await asyncio.to_thread(_read, transport, file)
+                    event = await asyncio.to_thread(driver.read, file)
                 case Done(result):
                     return result
                 case Failed(error):

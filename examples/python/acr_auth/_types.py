@@ -133,6 +133,7 @@ class EntraRequestErrorKind(enum.Enum):
     USER_ASSIGNED_UNSUPPORTED = "user-assigned-unsupported"
     INVALID_CREDENTIAL = "invalid-credential"
     INVALID_CLOUD = "invalid-cloud"
+    INVALID_ASSERTION_ID = "invalid-assertion-id"
 
 
 class EntraResponseErrorKind(enum.Enum):

@@ -31,7 +31,7 @@ use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use jsonwebtoken::{EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rcgen::{BasicConstraints, Certificate, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::crypto::{CryptoProvider, SecureRandom};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -153,6 +153,17 @@ pub enum Behaviour {
     SlowDrip {
         /// The pause before each byte.
         every: Duration,
+    },
+    /// Answer the first `times` requests with `status` (429 or 503, say) and
+    /// ACR's error body, with `Retry-After: retry_after` seconds when given;
+    /// answer the rest as [`Behaviour::Normal`]. For testing retries.
+    Busy {
+        /// How many requests are refused.
+        times: usize,
+        /// The status they get.
+        status: u16,
+        /// The `Retry-After` header, in seconds.
+        retry_after: Option<u64>,
     },
     /// Answer `status` with an error whose every field quotes what the
     /// request carried (each form field's value and the `Authorization`
@@ -310,6 +321,9 @@ pub struct TestAcrBuilder {
     app: Option<TestApp>,
     metadata_service: Option<Option<String>>,
     platform: Option<Platform>,
+    client_certificate: Option<(String, String)>,
+    abac: Option<String>,
+    metadata_gone: usize,
 }
 
 impl TestAcrBuilder {
@@ -329,6 +343,34 @@ impl TestAcrBuilder {
     /// exactly when `client_id` is given, buys the Entra token.
     pub fn metadata_service(mut self, client_id: Option<&str>) -> Self {
         self.metadata_service = Some(client_id.map(str::to_owned));
+        self
+    }
+
+    /// Entra accepts the app's client assertions signed by the certificate
+    /// whose public key is `public_key_pem` and SHA-256 thumbprint
+    /// (base64url) `thumbprint`, checking them as Entra does: an RS256
+    /// signature by that key, `x5t#S256` naming the certificate, `aud` the
+    /// token endpoint, `iss` and `sub` the client ID, a current `nbf`/`exp`
+    /// window of at most ten minutes, and a `jti` never seen before.
+    pub fn entra_certificate(mut self, public_key_pem: &str, thumbprint: &str) -> Self {
+        self.client_certificate = Some((public_key_pem.to_owned(), thumbprint.to_owned()));
+        self
+    }
+
+    /// The registry grants access per repository (repository permissions,
+    /// ABAC), as ACR signals it: its refresh tokens carry the
+    /// `aad_identity` claim (`identity`, the signed-in principal), and it
+    /// refuses a wildcard `repository:*:...` scope.
+    pub fn abac(mut self, identity: &str) -> Self {
+        self.abac = Some(identity.to_owned());
+        self
+    }
+
+    /// The instance metadata service answers its first `times` requests
+    /// `410 Gone`, as it does while it restarts (which the Azure SDKs retry
+    /// for 70 seconds).
+    pub fn metadata_gone(mut self, times: usize) -> Self {
+        self.metadata_gone = times;
         self
     }
 
@@ -418,6 +460,12 @@ impl TestAcrBuilder {
             app: self.app,
             metadata_client_id: self.metadata_service.clone().flatten(),
             platform: self.platform.clone(),
+            abac: self.abac.clone(),
+            metadata_gone: self.metadata_gone,
+            client_certificate: self.client_certificate.clone().map(|(pem, thumbprint)| {
+                let key = DecodingKey::from_rsa_pem(pem.as_bytes()).expect("an RSA public key");
+                (key, thumbprint)
+            }),
             jwt_key: EncodingKey::from_secret(&secret),
             image: TestImage::new(),
             random: provider.secure_random,
@@ -497,6 +545,9 @@ impl TestAcr {
             app: None,
             metadata_service: None,
             platform: None,
+            client_certificate: None,
+            abac: None,
+            metadata_gone: 0,
         }
     }
 
@@ -586,6 +637,9 @@ struct State {
     app: Option<TestApp>,
     metadata_client_id: Option<String>,
     platform: Option<Platform>,
+    abac: Option<String>,
+    metadata_gone: usize,
+    client_certificate: Option<(DecodingKey, String)>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
     log: Mutex<Log>,
@@ -600,6 +654,7 @@ struct Log {
     accepted: usize,
     handshakes: Vec<Handshake>,
     requests: Vec<RecordedRequest>,
+    assertion_ids: Vec<String>,
     refresh_tokens: Vec<IssuedToken>,
     access_tokens: Vec<IssuedToken>,
 }
@@ -856,15 +911,34 @@ impl State {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How many requests to `request`'s path came before it.
+    fn earlier(&self, request: &RecordedRequest) -> usize {
+        let log = self.log();
+        log.requests
+            .iter()
+            .filter(|r| r.path == request.path)
+            .count()
+            .saturating_sub(1)
+    }
+
     /// Dispatches a recorded request, which arrived on `connection`, to its endpoint.
     async fn route(&self, request: &RecordedRequest, connection: &Connection) -> Response<ResBody> {
         match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/oauth2/exchange") => apply(&self.exchange, connection, request, || self.exchange(request)).await,
-            ("POST", "/oauth2/token") => apply(&self.token, connection, request, || self.token(request)).await,
+            ("POST", "/oauth2/exchange") => {
+                let earlier = self.earlier(request);
+                apply(&self.exchange, connection, request, earlier, || self.exchange(request)).await
+            }
+            ("POST", "/oauth2/token") => {
+                let earlier = self.earlier(request);
+                apply(&self.token, connection, request, earlier, || self.token(request)).await
+            }
             ("POST", path) if self.app.as_ref().is_some_and(|app| path == entra_path(&app.tenant)) => {
                 match self.entra {
                     Behaviour::Echo { status } => entra_echo(status, request),
-                    _ => apply(&self.entra, connection, request, || self.entra(request)).await,
+                    _ => {
+                        let earlier = self.earlier(request);
+                        apply(&self.entra, connection, request, earlier, || self.entra(request)).await
+                    }
                 }
             }
             ("GET", "/v2/") => self.base(request),
@@ -934,14 +1008,14 @@ impl State {
             return acr_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
         let tenant = known_tenant.unwrap_or(DEFAULT_TENANT);
-        let token = self.issue(
-            REFRESH_TOKEN_LIFETIME,
-            Vec::new(),
-            json!({
-                "grant_type": "refresh_token",
-                "tenant": tenant,
-            }),
-        );
+        let mut claims = json!({
+            "grant_type": "refresh_token",
+            "tenant": tenant,
+        });
+        if let Some(identity) = &self.abac {
+            claims["aad_identity"] = identity.as_str().into();
+        }
+        let token = self.issue(REFRESH_TOKEN_LIFETIME, Vec::new(), claims);
         json_response(StatusCode::OK, json!({ "refresh_token": token }).to_string())
     }
 
@@ -969,12 +1043,56 @@ impl State {
             return entra_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, &message);
         }
         let given = request.field("client_secret").or(request.field("client_assertion"));
-        if given != Some(app.credential.as_str()) {
+        let signed = match (&self.client_certificate, request.field("client_assertion")) {
+            (Some(certificate), Some(assertion)) => Some(self.check_assertion(certificate, assertion, app, request)),
+            _ => None,
+        };
+        if let Some(Err(message)) = signed {
+            return entra_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, &message);
+        }
+        if signed.is_none() && given != Some(app.credential.as_str()) {
             let message = "Invalid client secret provided.";
             return entra_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, message);
         }
         let body = json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": self.entra_token });
         json_response(StatusCode::OK, body.to_string())
+    }
+
+    /// Checks a certificate-signed client assertion as Entra does (see
+    /// [`TestAcrBuilder::entra_certificate`]).
+    fn check_assertion(
+        &self,
+        (key, thumbprint): &(DecodingKey, String),
+        assertion: &str,
+        app: &TestApp,
+        request: &RecordedRequest,
+    ) -> Result<(), String> {
+        let header = jsonwebtoken::decode_header(assertion).map_err(|e| format!("not a JWT: {e}"))?;
+        if header.alg != Algorithm::RS256 || header.x5t_s256.as_deref() != Some(thumbprint.as_str()) {
+            return Err("the assertion is not RS256 with the certificate's x5t#S256".into());
+        }
+        let audience = format!("https://{ENTRA_HOST}{}", request.path);
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[app.client_id.as_str()]);
+        validation.sub = Some(app.client_id.clone());
+        validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<Value>(assertion, key, &validation)
+            .map_err(|e| format!("Client assertion failed signature validation: {e}"))?
+            .claims;
+        let (nbf, exp) = (claims["nbf"].as_u64().unwrap_or(0), claims["exp"].as_u64().unwrap_or(0));
+        if exp.saturating_sub(nbf) > 600 {
+            return Err("the assertion is valid for more than ten minutes".into());
+        }
+        let id = claims["jti"].as_str().ok_or("the assertion has no jti")?.to_owned();
+        let mut log = self.log();
+        if log.assertion_ids.contains(&id) {
+            return Err("the assertion's jti was used before".into());
+        }
+        log.assertion_ids.push(id);
+        Ok(())
     }
 
     /// The instance metadata service's token endpoint.
@@ -986,7 +1104,13 @@ impl State {
         let api_version = find_value(&query, "api-version");
         let route = (request.method.as_str(), request.path.as_str());
         let problem = match (&self.platform, route, api_version) {
-            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => self.imds_problem(request, &query),
+            (_, ("GET", "/metadata/identity/oauth2/token"), Some("2018-02-01")) => {
+                if self.earlier(request) < self.metadata_gone {
+                    let body = json!({ "error": "unavailable", "error_description": "the service is restarting" });
+                    return json_response(StatusCode::GONE, body.to_string());
+                }
+                self.imds_problem(request, &query)
+            }
             (Some(Platform::AzureArc { key_name, key }), ("GET", "/metadata/identity/oauth2/token"), Some(_)) => {
                 match request.header("authorization") {
                     None => return arc_challenge(key_name),
@@ -1065,6 +1189,10 @@ impl State {
             .filter(|(n, _)| n == "scope")
             .map(|(_, v)| v.clone())
             .collect();
+        if self.abac.is_some() && scopes.iter().any(|scope| scope.starts_with("repository:*:")) {
+            let message = "wildcard repository scopes are not allowed on a registry with repository permissions";
+            return acr_error(StatusCode::BAD_REQUEST, "DENIED", message);
+        }
         self.grant_access(refresh_token, &scopes, "form field `refresh_token`")
     }
 
@@ -1188,6 +1316,7 @@ async fn apply(
     behaviour: &Behaviour,
     connection: &Connection,
     request: &RecordedRequest,
+    earlier: usize,
     normal: impl FnOnce() -> Response<ResBody>,
 ) -> Response<ResBody> {
     let (status, body, headers): (u16, ResBody, &[(String, String)]) = match behaviour {
@@ -1205,6 +1334,16 @@ async fn apply(
             return Response::from_parts(parts, drip.boxed());
         }
         Behaviour::NeverAnswer => std::future::pending().await,
+        Behaviour::Busy { times, .. } if earlier >= *times => return normal(),
+        Behaviour::Busy {
+            status, retry_after, ..
+        } => {
+            let mut response = acr_error(status_code(*status), "TOOMANYREQUESTS", "the registry is busy");
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert("retry-after", (*seconds).into());
+            }
+            return response;
+        }
         Behaviour::Echo { status } => {
             let echo = echo(request);
             let body = json!({ "errors": [{ "code": echo, "message": echo, "detail": echo }] }).to_string();

@@ -41,6 +41,40 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     out
 }
 
+/// `cmd` without the identity variables of the test's own environment (the
+/// Azure SDKs' `AZURE_*` and the platforms' managed-identity endpoints), so
+/// that only what a test sets chooses the identity.
+pub fn without_identity(mut cmd: Command) -> Command {
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if ["AZURE_", "IDENTITY_", "IMDS_", "MSI_"]
+            .iter()
+            .any(|prefix| text.starts_with(prefix))
+        {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd
+}
+
+/// Runs `cmd` (any program: the CLI, the docker helper, `unshare`) without
+/// the test's identity variables, with `stdin`, and returns its output.
+pub fn run_command(cmd: Command, stdin: &str) -> Output {
+    let mut child = without_identity(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("writing stdin");
+    child.wait_with_output().expect("the program finishes")
+}
+
 /// Runs the CLI expecting success and returns its JSON output.
 pub fn success(args: &[&str], stdin: &[u8]) -> Value {
     let out = run(args, stdin);

@@ -80,7 +80,7 @@ fn malformed_kind(kind: token::MalformedKind) -> &'static str {
 pub fn entra_request_kind(kind: entra::EntraRequestErrorKind) -> &'static str {
     library_kind!(kind, entra::EntraRequestErrorKind => acr_auth::EntraRequestErrorKind {
         InvalidScope, UnknownAuthority, InvalidTenant, InvalidClientId, InvalidManagedIdentityId,
-        UserAssignedUnsupported, InvalidCredential, InvalidCloud,
+        UserAssignedUnsupported, InvalidCredential, InvalidCloud, InvalidAssertionId,
     })
     .as_str()
 }

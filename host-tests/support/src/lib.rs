@@ -16,6 +16,7 @@
 //!   proxy's shared cache.
 
 pub mod acr_server;
+pub mod certificate;
 pub mod cli;
 pub mod client;
 pub mod conformance;
