@@ -112,23 +112,22 @@ pub fn parse_cloud_environment(json: &str) -> Result<CloudEnvironment, CloudEnvi
         return Err(CloudEnvironmentError::TooLarge);
     }
     let file: EnvironmentFile<'_> = crate::document::object(json.as_bytes()).map_err(|e| {
-        let position = (e.line(), e.column());
-        if !e.is_data() {
-            CloudEnvironmentError::NotJson {
-                position: Some(position),
-            }
-        } else if json.trim_start().starts_with('{') {
+        // The typed read stops at its first error, which may come before a
+        // syntax error further on: a file that is not JSON is that, first.
+        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(json) {
+            return CloudEnvironmentError::NotJson {
+                position: Some((syntax.line(), syntax.column())),
+            };
+        }
+        if e.is_data() && json.trim_start().starts_with('{') {
             // Every member is read as text, so the only data error inside an
             // object is a member that is read appearing twice.
-            CloudEnvironmentError::RepeatedField { position }
-        } else {
-            // Not an object: JSON of another type, or not JSON at all.
-            match serde_json::from_str::<serde::de::IgnoredAny>(json) {
-                Ok(_) => CloudEnvironmentError::NotJson { position: None },
-                Err(e) => CloudEnvironmentError::NotJson {
-                    position: Some((e.line(), e.column())),
-                },
+            CloudEnvironmentError::RepeatedField {
+                position: (e.line(), e.column()),
             }
+        } else {
+            // JSON, but not an object.
+            CloudEnvironmentError::NotJson { position: None }
         }
     })?;
     let acr_audience = match file.resource_identifiers.object::<ResourceIdentifiers<'_>>() {
@@ -306,6 +305,18 @@ mod tests {
         assert_eq!(
             parse_cloud_environment("[1, 2]"),
             Err(CloudEnvironmentError::NotJson { position: None })
+        );
+    }
+
+    #[test]
+    fn a_repeated_field_in_a_file_that_is_not_json_is_not_json() {
+        // Found by the cloud_environment fuzz target: the repeat was reported,
+        // though the file stops being JSON after it (at the `}` where `:` is
+        // due, column 87, as Python's json module also says).
+        let json = r#"{"activeDirectoryEndpoint": "https://a/", "activeDirectoryEndpoint": "https://b/", "x"}"#;
+        assert_eq!(
+            parse_cloud_environment(json),
+            Err(CloudEnvironmentError::NotJson { position: Some((1, 87)) })
         );
     }
 

@@ -26,9 +26,13 @@ use serde_json::value::RawValue;
 
 use crate::prelude::*;
 
-/// Reads `bytes` as one JSON object into `T`.
+/// Reads `bytes` as one JSON object into `T`. The whole document must be
+/// UTF-8 (RFC 8259 section 8.1): serde_json checks the strings it reads,
+/// but not those of members it skips.
 pub(crate) fn object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice::<ObjectOnly<T>>(bytes).map(|object| object.0)
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| <serde_json::Error as serde::de::Error>::custom("the document is not UTF-8"))?;
+    serde_json::from_str::<ObjectOnly<T>>(text).map(|object| object.0)
 }
 
 /// `T` read from a JSON object only, never from an array.
@@ -268,6 +272,9 @@ mod tests {
             b"{\"a\": 1} x",
             b"{\"a\": 1, \"a\": 2}",
             b"{\"a\": \"\xff\"}",
+            // Found by the entra_token_response fuzz target: invalid UTF-8 in
+            // a member that is skipped was read past.
+            b"{\"c\": \"\xff\", \"a\": 1}",
         ] {
             assert!(object::<Doc<'_>>(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }

@@ -40,6 +40,12 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ReferenceError> {
     if text.contains('\\') || rest.starts_with('/') || rest.is_empty() {
         return Err(not_a_url);
     }
+    // `url` reads `https://@host/` as a host with an empty user name; any
+    // `@` before the path is user-info syntax, refused as a reference's is.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(ReferenceError::UserInfo);
+    }
     let url = Url::parse(text).map_err(|_| not_a_url.clone())?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(ReferenceError::UserInfo);
@@ -97,6 +103,10 @@ mod tests {
                 },
             ),
             ("https://u:p@login.contoso.private/", ReferenceError::UserInfo),
+            // Found by the challenge fuzz target: `url` reads an empty user
+            // name, which passed, though a reference with `@` is refused.
+            ("https://@myregistry.azurecr.io/oauth2/token", ReferenceError::UserInfo),
+            ("https://@myregistry.azurecr.io?oauth2/token", ReferenceError::UserInfo),
             (
                 "https://login.contoso.private:8443/",
                 ReferenceError::Port { port: "8443".into() },
