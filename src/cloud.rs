@@ -316,7 +316,9 @@ mod tests {
         let json = r#"{"activeDirectoryEndpoint": "https://a/", "activeDirectoryEndpoint": "https://b/", "x"}"#;
         assert_eq!(
             parse_cloud_environment(json),
-            Err(CloudEnvironmentError::NotJson { position: Some((1, 87)) })
+            Err(CloudEnvironmentError::NotJson {
+                position: Some((1, 87))
+            })
         );
     }
 

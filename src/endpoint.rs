@@ -120,7 +120,10 @@ mod tests {
             ("https://@myregistry.azurecr.io/oauth2/token", ReferenceError::UserInfo),
             ("https://@myregistry.azurecr.io?oauth2/token", ReferenceError::UserInfo),
             // Found by the same target: `url` reads an empty port as none.
-            ("https://myregistry.azurecr.io:/oauth2/token", ReferenceError::Port { port: "".into() }),
+            (
+                "https://myregistry.azurecr.io:/oauth2/token",
+                ReferenceError::Port { port: "".into() },
+            ),
             (
                 "https://login.contoso.private:8443/",
                 ReferenceError::Port { port: "8443".into() },
