@@ -6,8 +6,8 @@
 //! drops tabs and newlines, reads `\` as `/`, skips extra slashes after the
 //! scheme and percent-decodes the host. None of that may decide where a token
 //! goes, so the text is checked first (printable ASCII, no `\`, a host right
-//! after `https://`), and the host `url` hands back is held to the same DNS
-//! rules as a registry reference's.
+//! after `https://`, no `@`, `%` or empty port before the path), and the host
+//! `url` hands back is held to the same DNS rules as a registry reference's.
 
 use url::{Host, Url};
 
@@ -45,6 +45,18 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ReferenceError> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err(ReferenceError::UserInfo);
+    }
+    // `url` reads `host:` as the default port; a reference with an empty
+    // port is refused, so this is too.
+    if authority.ends_with(':') {
+        return Err(ReferenceError::Port { port: String::new() });
+    }
+    // `url` percent-decodes a host; a registry's or authority's name never
+    // needs it, and a reference may not use it.
+    if authority.contains('%') {
+        return Err(ReferenceError::InvalidHost {
+            reason: "a host name may hold only letters, digits, hyphens and dots",
+        });
     }
     let url = Url::parse(text).map_err(|_| not_a_url.clone())?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -107,6 +119,11 @@ mod tests {
             // name, which passed, though a reference with `@` is refused.
             ("https://@myregistry.azurecr.io/oauth2/token", ReferenceError::UserInfo),
             ("https://@myregistry.azurecr.io?oauth2/token", ReferenceError::UserInfo),
+            // Found by the same target: `url` reads an empty port as none.
+            (
+                "https://myregistry.azurecr.io:/oauth2/token",
+                ReferenceError::Port { port: "".into() },
+            ),
             (
                 "https://login.contoso.private:8443/",
                 ReferenceError::Port { port: "8443".into() },
@@ -129,10 +146,15 @@ mod tests {
         let (url, host) = https_url("HTTPS://Login.Contoso.Private:443/ADFS").expect("a URL");
         assert_eq!(host, "login.contoso.private");
         assert_eq!(url.as_str(), "https://login.contoso.private/ADFS");
-        // A percent-encoded dot is decoded by `url`; the decoded host is what
-        // is checked and used.
-        let (_, host) = https_url("https://myregistry%2eazurecr.io/").expect("a URL");
-        assert_eq!(host, "myregistry.azurecr.io");
+        // `url` would decode a percent-encoded host (found by the challenge
+        // fuzz target: `myreg%4Ery` became `myregNry`); it is refused, as in a
+        // reference.
+        assert_eq!(
+            https_url("https://myregistry%2eazurecr.io/").map(|(_, host)| host),
+            Err(ReferenceError::InvalidHost {
+                reason: "a host name may hold only letters, digits, hyphens and dots"
+            })
+        );
         assert!(https_url("https://my_registry.azurecr.io/").is_err());
     }
 }
