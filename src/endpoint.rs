@@ -74,6 +74,18 @@ pub(crate) fn https_url(text: &str) -> Result<(Url, String), ReferenceError> {
     Ok((url, host))
 }
 
+/// Whether `url`'s host is this machine's loopback interface: `localhost`,
+/// `127.0.0.0/8` or `[::1]`. The one place plain HTTP may go besides the
+/// metadata service, when a platform's managed-identity endpoint is there.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// `https://<login-server><path>`, serialized by `url`, for a login server
 /// [`crate::scope::login_server`] accepted and one of this crate's paths.
 pub(crate) fn login_server_url(login_server: &str, path: &str) -> Result<String, ReferenceError> {

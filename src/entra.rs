@@ -380,12 +380,7 @@ fn platform_endpoint(text: &str) -> Result<Url, EntraRequestError> {
         return Err(unknown);
     }
     let url = Url::parse(text).map_err(|_| EntraRequestError::UnknownAuthority)?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = crate::endpoint::is_loopback(&url);
     let plain =
         url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
     if loopback && plain { Ok(url) } else { Err(unknown) }

@@ -105,12 +105,7 @@ fn open(
     plain_http: PlainHttp,
 ) -> Result<(FutureIncomingResponse, OutgoingBody), TransportError> {
     let url = url::Url::parse(url).map_err(|_| protocol("request URL is not https://host/path"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(host)) => host == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = crate::endpoint::is_loopback(&url);
     let scheme = match (url.scheme(), url.host_str(), url.port()) {
         ("https", Some(_), None) => Scheme::Https,
         ("http", Some(crate::entra::METADATA_HOST), None) => Scheme::Http,
