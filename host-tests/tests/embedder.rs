@@ -67,12 +67,12 @@ fn running_out_of_fuel_is_a_clear_error_and_the_embedder_keeps_serving() {
 
 #[test]
 fn running_out_of_memory_is_a_clear_error_and_the_embedder_keeps_serving() {
-    // Enough to instantiate and serve small calls, not to hold a 64 KiB body
-    // next to its parsed copy.
+    // Enough to instantiate and serve small calls (a 16 KiB stack, the data,
+    // a little heap), not to hold a 64 KiB body next to its parsed copy.
     let tight = Embedder::new(
         COMPONENT,
         Limits {
-            memory: 1_200 << 10,
+            memory: 128 << 10,
             ..Limits::default()
         },
     )
@@ -83,7 +83,7 @@ fn running_out_of_memory_is_a_clear_error_and_the_embedder_keeps_serving() {
     );
     let error = tight
         .parse_refresh_token(200, body.as_bytes(), &[])
-        .expect_err("1.2 MiB is too little");
+        .expect_err("128 KiB is too little");
     assert!(matches!(error, CallError::OutOfMemory), "{error:?}");
     assert!(error.to_string().contains("memory limit"), "{error}");
     let scope = tight

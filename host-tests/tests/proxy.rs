@@ -19,6 +19,7 @@ use acr_auth_test_support::acr_server::{
     ACCESS_TOKEN_LIFETIME, ENTRA_HOST, OCI_INDEX, OCI_MANIFEST, STORAGE_HOST, TestAcr, TestApp, TestImage,
 };
 use acr_auth_test_support::cli::temp_file;
+use acr_auth_test_support::proxy_component;
 use acr_auth_test_support::redis_server::RedisServer;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
@@ -34,22 +35,6 @@ const CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const CLIENT_SECRET: &str = "Xq8~Vn2.Lr5_Tg7-Hw3.Kb9~Mz4_Pd6-Fs1.Jc0~Ny8_Qe2-Ua5";
 /// The most any test may take, compiling the component included.
 const TEST_TIMEOUT: Duration = Duration::from_secs(240);
-
-/// The proxy: `ACR_AUTH_PROXY_COMPONENT`, or where `cargo xtask build` writes it.
-fn component() -> Vec<u8> {
-    let path = std::env::var_os("ACR_AUTH_PROXY_COMPONENT").map_or_else(
-        || {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(
-                    || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
-                    PathBuf::from,
-                )
-                .join("components/acr_auth_proxy.wasm")
-        },
-        PathBuf::from,
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build`", path.display()))
-}
 
 /// A test ACR that also answers Entra for the test app.
 fn acr() -> TestAcr {
@@ -93,7 +78,7 @@ async fn start_proxy(acr: &TestAcr, config: Vec<(String, String)>, cache: KeyVal
         )
         .expect("network"),
     };
-    let host = ProxyHost::new(&component(), settings).expect("the proxy component links");
+    let host = ProxyHost::new(&proxy_component(), settings).expect("the proxy component links");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("listener address");
     tokio::spawn(Arc::new(host).serve(listener));

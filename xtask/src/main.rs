@@ -255,6 +255,14 @@ fn strip_component_names(component: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The components' shadow stack (Rust's wasm32 default is 1 MiB). Rust
+/// links it first in linear memory, below the data, so an overflow runs
+/// below address 0 and traps instead of overwriting data
+/// (`host-tests/tests/stack.rs`). The deepest case the tests and the
+/// benchmark know needs a few KiB (`cargo xtask bench`, "shadow stack
+/// needed"); this leaves room for inputs no test has thought of.
+pub const STACK_SIZE: usize = 16 * 1024;
+
 /// Builds `package`'s library for [`WASM_TARGET`] as a `cdylib` with
 /// `features` and encodes the module as a component; returns the module's
 /// size and the component.
@@ -272,7 +280,9 @@ fn encode_component(package: &str, features: &[&str]) -> Result<(usize, Vec<u8>)
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
-    run(command.args(["--crate-type", "cdylib"]))?;
+    run(command
+        .args(["--crate-type", "cdylib", "--"])
+        .arg(format!("-Clink-arg=-zstack-size={STACK_SIZE}")))?;
     let core = target_dir()
         .join(WASM_TARGET)
         .join("release")

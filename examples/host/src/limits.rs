@@ -7,8 +7,9 @@ use core::fmt;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap};
 
 /// The most linear memory one call may use by default: 16 MiB. Both
-/// components start with about 1 MiB and need well under that again for the
-/// largest input they accept.
+/// components start with 64 KiB (a 16 KiB stack and their data) and need at
+/// most 320 KiB for the largest input they accept (a login reading a 64 KiB
+/// body); the headroom is for hosts that never tune it.
 pub const MEMORY_LIMIT: usize = 16 << 20;
 
 /// The most core instances one store may hold: each component's module and

@@ -51,8 +51,9 @@ use wit::{challenge, entra, exchange, flow, http, scope, token};
 /// What one call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes of linear memory per store. The component starts with about
-    /// 1 MiB and needs well under that again for its largest input.
+    /// Bytes of linear memory per store. The component starts with 64 KiB
+    /// and runs its largest accepted inputs in 256 KiB
+    /// (`host-tests/tests/stack.rs`).
     pub memory: usize,
     /// Instructions (wasmtime fuel units) per call.
     pub fuel: u64,

@@ -41,6 +41,20 @@ pub fn maximal_scopes() -> Vec<String> {
         .collect()
 }
 
+/// A refresh-token response of exactly [`acr_auth::MAX_RESPONSE_BODY_LEN`]
+/// bytes, the largest accepted: a refresh token near
+/// [`acr_auth::MAX_TOKEN_LEN`], the rest an unknown member.
+pub fn largest_refresh_token_response() -> Vec<u8> {
+    let claims = json!({"aud": "myregistry.azurecr.io", "exp": 1_767_232_800u64, "pad": "x".repeat(22_000)});
+    let jwt = unsigned_jwt(&claims);
+    assert!(jwt.len() <= acr_auth::MAX_TOKEN_LEN);
+    let skeleton = json!({ "refresh_token": jwt, "padding": "" }).to_string();
+    let padding = "p".repeat(acr_auth::MAX_RESPONSE_BODY_LEN - skeleton.len());
+    let body = json!({ "refresh_token": jwt, "padding": padding }).to_string();
+    assert_eq!(body.len(), acr_auth::MAX_RESPONSE_BODY_LEN);
+    body.into_bytes()
+}
+
 /// An unsigned JWT with `claims`: acr-auth reads claims without verifying
 /// signatures, so tests can make up the tokens a registry would send.
 pub fn unsigned_jwt(claims: &Value) -> String {

@@ -13,7 +13,9 @@
 //! - [`cli`]: running the `acr-auth` binary as a user does;
 //! - [`inputs`]: inputs at and beyond the component's caps, and JWTs;
 //! - [`redis_server`]: a real `redis-server` on a free port, for the pull
-//!   proxy's shared cache.
+//!   proxy's shared cache;
+//! - [`stack`]: a component's shadow stack, and the same component with a
+//!   smaller one.
 
 pub mod acr_server;
 pub mod certificate;
@@ -22,3 +24,25 @@ pub mod client;
 pub mod conformance;
 pub mod inputs;
 pub mod redis_server;
+pub mod stack;
+
+/// The pull proxy component: `ACR_AUTH_PROXY_COMPONENT`, or where `cargo
+/// xtask build` writes it. (The host crate embeds the other two; the proxy's
+/// own host reads it from a file.)
+///
+/// # Panics
+/// If it cannot be read: run `cargo xtask build`.
+pub fn proxy_component() -> Vec<u8> {
+    let path = std::env::var_os("ACR_AUTH_PROXY_COMPONENT").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(
+                    || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+                    std::path::PathBuf::from,
+                )
+                .join("components/acr_auth_proxy.wasm")
+        },
+        std::path::PathBuf::from,
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build`", path.display()))
+}
