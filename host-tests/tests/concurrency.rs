@@ -122,11 +122,18 @@ fn five_hundred_concurrent_logins_through_one_host() {
             "{}",
             host(i)
         );
-        assert_eq!(
-            server.handshakes(),
-            vec![Handshake::Completed; per_server],
-            "{}",
+        // The host keeps connections: no more are opened than logins ran at once.
+        let handshakes = server.handshakes();
+        assert!(
+            handshakes.iter().all(|h| *h == Handshake::Completed),
+            "{}: {handshakes:?}",
             host(i)
+        );
+        assert!(
+            (1..=THREADS).contains(&handshakes.len()),
+            "{}: {} connections for {per_server} logins on {THREADS} threads",
+            host(i),
+            handshakes.len()
         );
     }
     assert!(

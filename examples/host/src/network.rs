@@ -2,6 +2,12 @@
 //! with the roots it chooses and to the addresses it chooses (curl's
 //! `--cacert` and `--connect-to`), instead of wasi-http's default sender.
 //!
+//! Connections stay open after a response and carry the next request to the
+//! same origin ([`Network`] keeps them, shared by its clones): a login's
+//! discovery, exchange and token requests go over one TLS connection per
+//! host, and a long-running host (the proxy, an embedder) reuses them across
+//! logins and pulls.
+//!
 //! The host refuses anything but `https://`, except plain HTTP to the instance
 //! metadata service (`169.254.169.254:80`, link-local: the machine's own
 //! identity endpoint) and to the loopback endpoints a host allows with
@@ -9,11 +15,12 @@
 //! Service, Azure Arc or Cloud Shell names in the environment); the component
 //! already sends tokens only to ACR login servers and Entra authorities.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
@@ -32,6 +39,15 @@ use crate::limits::MemoryLimiter;
 
 /// Used when the guest sets no timeout; the component always sets all three.
 const FALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an idle connection is kept for reuse: long enough for every
+/// request of a login (milliseconds apart) and for a proxy's stream of pulls,
+/// well under the idle timeouts of Azure's load balancers (4 minutes), so
+/// that a kept connection is rarely one the server has just closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Idle connections kept per origin; more are closed when they end.
+const MAX_IDLE_PER_ORIGIN: usize = 32;
 
 /// `--connect-to HOST:PORT:ADDR:PORT`, as in curl: requests for HOST:PORT
 /// connect to ADDR:PORT instead. An empty HOST or PORT matches any; an empty
@@ -69,12 +85,15 @@ impl std::str::FromStr for ConnectTo {
     }
 }
 
-/// How the host reaches servers.
+/// How the host reaches servers, and the connections it keeps open (shared
+/// by every clone).
 #[derive(Clone)]
 pub struct Network {
     tls: Arc<rustls::ClientConfig>,
     connect_to: Vec<ConnectTo>,
     plain_http: Vec<(String, u16)>,
+    /// `None` when every request opens its own connection.
+    pool: Option<Pool>,
 }
 
 impl Network {
@@ -112,7 +131,17 @@ impl Network {
             tls: Arc::new(tls),
             connect_to,
             plain_http: Vec::new(),
+            pool: Some(Pool::default()),
         })
+    }
+
+    /// The same network, but each request opens a connection of its own and
+    /// closes it after the response (as wasi-http's default sender does): for
+    /// a server that mishandles kept connections, and to measure what reuse
+    /// saves (`cargo xtask bench`).
+    pub fn without_connection_reuse(mut self) -> Self {
+        self.pool = None;
+        self
     }
 
     /// Also allows plain HTTP to the origin of `endpoint`, which must be an
@@ -263,7 +292,57 @@ impl WasiHttpHooks for NetworkHooks {
     }
 }
 
-/// Sends one request over a fresh TLS connection.
+/// The HTTP/1.1 sender of one open connection.
+type Sender = hyper::client::conn::http1::SendRequest<WasiBody>;
+
+/// Where a connection goes: requests to the same origin may share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Origin {
+    plain: bool,
+    host: String,
+    port: u16,
+}
+
+/// A kept connection and the time it became idle.
+type Idle = (Sender, Instant);
+
+/// Idle connections by origin.
+#[derive(Clone, Default)]
+struct Pool {
+    idle: Arc<Mutex<HashMap<Origin, Vec<Idle>>>>,
+}
+
+impl Pool {
+    /// The most recently idle connection to `origin` that is still open and
+    /// younger than [`IDLE_TIMEOUT`]; older and closed ones are dropped (which
+    /// closes them).
+    fn take(&self, origin: &Origin) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let senders = idle.get_mut(origin)?;
+        while let Some((sender, since)) = senders.pop() {
+            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    /// Keeps `sender`, whose response has been read to its end, for the next
+    /// request to `origin`.
+    fn put(&self, origin: Origin, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let senders = idle.entry(origin).or_default();
+        senders.retain(|(sender, since)| !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT);
+        if senders.len() < MAX_IDLE_PER_ORIGIN {
+            senders.push((sender, Instant::now()));
+        }
+    }
+}
+
+/// Sends one request over an idle connection to its origin, or a new one.
 async fn send(
     network: Network,
     mut request: http::Request<WasiBody>,
@@ -293,60 +372,109 @@ async fn send(
         return Err(HttpError::HttpRequestDenied);
     };
     let port = request.uri().port_u16().unwrap_or(if plain { 80 } else { 443 });
-    let (address, address_port) = network.address(&host, port);
+    let origin = Origin { plain, host, port };
     let connect_timeout = options.connect_timeout.unwrap_or(FALLBACK_TIMEOUT);
     let first_byte_timeout = options.first_byte_timeout.unwrap_or(FALLBACK_TIMEOUT);
     let between_bytes_timeout = options.between_bytes_timeout.unwrap_or(FALLBACK_TIMEOUT);
 
-    let connect = async {
-        let tcp = TcpStream::connect((address.as_str(), address_port))
-            .await
-            .map_err(HttpError::Connect)?;
-        use hyper::client::conn::http1::handshake;
-        if plain {
-            let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tcp)).await?;
-            return Ok((sender, tokio::spawn(connection)));
-        }
-        let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
-        let tls = tokio_rustls::TlsConnector::from(network.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(HttpError::Tls)?;
-        let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tls)).await?;
-        Ok::<_, HttpError>((sender, tokio::spawn(connection)))
-    };
-    let (mut sender, driver) = tokio::time::timeout(connect_timeout, connect)
-        .await
-        .map_err(|_| HttpError::ConnectionTimeout)??;
-
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
+
+    // A kept connection first. One the server closed before the request went
+    // out hands the request back, and the next (or a new one) gets it.
+    while let Some(mut sender) = network.pool.as_ref().and_then(|pool| pool.take(&origin)) {
+        if !matches!(tokio::time::timeout(connect_timeout, sender.ready()).await, Ok(Ok(()))) {
+            continue;
+        }
+        match tokio::time::timeout(first_byte_timeout, sender.try_send_request(request)).await {
+            Err(_) => return Err(HttpError::ConnectionReadTimeout),
+            Ok(Ok(response)) => return Ok(answer(response, &network, origin, sender, between_bytes_timeout)),
+            Ok(Err(mut refused)) => match refused.take_message() {
+                Some(unsent) => request = unsent,
+                None => return Err(HttpError::from(refused.into_error())),
+            },
+        }
+    }
+
+    let mut sender = tokio::time::timeout(connect_timeout, connect(&network, &origin))
+        .await
+        .map_err(|_| HttpError::ConnectionTimeout)??;
     let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
         .await
         .map_err(|_| HttpError::ConnectionReadTimeout)?
         .map_err(HttpError::from)?;
+    Ok(answer(response, &network, origin, sender, between_bytes_timeout))
+}
+
+/// Opens a connection to `origin` (TLS unless it is plain), at the address
+/// [`Network`]'s rules give, and drives it on a task of its own, which ends
+/// when its sender is dropped or the server closes it.
+async fn connect(network: &Network, origin: &Origin) -> Result<Sender, HttpError> {
+    use hyper::client::conn::http1::handshake;
+    let (address, address_port) = network.address(&origin.host, origin.port);
+    let tcp = TcpStream::connect((address.as_str(), address_port))
+        .await
+        .map_err(HttpError::Connect)?;
+    if origin.plain {
+        let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tcp)).await?;
+        tokio::spawn(connection);
+        return Ok(sender);
+    }
+    let name = ServerName::try_from(origin.host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    let tls = tokio_rustls::TlsConnector::from(network.tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(HttpError::Tls)?;
+    let (sender, connection) = handshake(hyper_util::rt::TokioIo::new(tls)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// The response for wasi-http: its body fails when no chunk arrives within
+/// `between_bytes_timeout`, and gives `sender` back to the network's pool
+/// once read to its end (a body dropped early closes the connection).
+fn answer(
+    response: http::Response<hyper::body::Incoming>,
+    network: &Network,
+    origin: Origin,
+    sender: Sender,
+    between_bytes_timeout: Duration,
+) -> (
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+) {
+    let keep = network.pool.clone().map(|pool| (pool, origin, sender));
     let response = response.map(|incoming| {
         TimedBody {
             inner: incoming,
             timeout: between_bytes_timeout,
             deadline: Box::pin(tokio::time::sleep(between_bytes_timeout)),
+            keep,
         }
         .boxed_unsync()
     });
-    let io = async move {
-        match driver.await {
-            Ok(result) => result.map_err(HttpError::from),
-            Err(_) => Err(HttpError::ConnectionTerminated),
-        }
-    };
-    Ok((response, Box::new(io)))
+    // The connection's own task reports nothing more: a failure while the
+    // body streams ends the body with an error.
+    (response, Box::new(async { Ok(()) }))
 }
 
-/// A response body that fails when no chunk arrives within `timeout`.
+/// A response body that fails when no chunk arrives within `timeout`, and
+/// returns its connection to the pool when it ends.
 struct TimedBody {
     inner: hyper::body::Incoming,
     timeout: Duration,
     deadline: Pin<Box<tokio::time::Sleep>>,
+    /// Where the connection goes back once the body has ended.
+    keep: Option<(Pool, Origin, Sender)>,
+}
+
+impl TimedBody {
+    /// Returns the connection to the pool: the body has been read to its end.
+    fn release(&mut self) {
+        if let Some((pool, origin, sender)) = self.keep.take() {
+            pool.put(origin, sender);
+        }
+    }
 }
 
 impl Body for TimedBody {
@@ -360,10 +488,19 @@ impl Body for TimedBody {
                 self.deadline.as_mut().reset(next);
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => {
+                self.keep = None;
+                Poll::Ready(Some(Err(HttpError::from(e))))
+            }
+            Poll::Ready(None) => {
+                self.release();
+                Poll::Ready(None)
+            }
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
+                Poll::Ready(()) => {
+                    self.keep = None;
+                    Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)))
+                }
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -371,6 +508,16 @@ impl Body for TimedBody {
 
     fn is_end_stream(&self) -> bool {
         self.inner.is_end_stream()
+    }
+}
+
+impl Drop for TimedBody {
+    /// A body its reader stopped at its end without polling once more (an
+    /// empty body, say) still gives its connection back.
+    fn drop(&mut self) {
+        if self.inner.is_end_stream() {
+            self.release();
+        }
     }
 }
 

@@ -324,6 +324,7 @@ pub struct TestAcrBuilder {
     client_certificate: Option<(String, String)>,
     abac: Option<String>,
     metadata_gone: usize,
+    connection_delay: Duration,
 }
 
 impl TestAcrBuilder {
@@ -371,6 +372,14 @@ impl TestAcrBuilder {
     /// for 70 seconds).
     pub fn metadata_gone(mut self, times: usize) -> Self {
         self.metadata_gone = times;
+        self
+    }
+
+    /// Waits `delay` before answering each new connection, as the round trips of
+    /// a TCP and a TLS handshake over a real network would (default none): what
+    /// a client that opens a connection per request pays per request.
+    pub fn connection_delay(mut self, delay: Duration) -> Self {
+        self.connection_delay = delay;
         self
     }
 
@@ -462,6 +471,8 @@ impl TestAcrBuilder {
             platform: self.platform.clone(),
             abac: self.abac.clone(),
             metadata_gone: self.metadata_gone,
+            connection_delay: self.connection_delay,
+            close_connections: Notify::new(),
             client_certificate: self.client_certificate.clone().map(|(pem, thumbprint)| {
                 let key = DecodingKey::from_rsa_pem(pem.as_bytes()).expect("an RSA public key");
                 (key, thumbprint)
@@ -548,6 +559,7 @@ impl TestAcr {
             client_certificate: None,
             abac: None,
             metadata_gone: 0,
+            connection_delay: Duration::ZERO,
         }
     }
 
@@ -590,6 +602,13 @@ impl TestAcr {
     /// Every access token `/oauth2/token` issued, oldest first.
     pub fn issued_access_tokens(&self) -> Vec<IssuedToken> {
         self.state.log().access_tokens.clone()
+    }
+
+    /// Closes every open connection at once, as a
+    /// server closes idle kept-alive connections: a client must notice and
+    /// open a new one.
+    pub fn close_connections(&self) {
+        self.state.close_connections.notify_waiters();
     }
 
     /// How every connection accepted so far began, in the order their handshakes ended.
@@ -639,6 +658,9 @@ struct State {
     platform: Option<Platform>,
     abac: Option<String>,
     metadata_gone: usize,
+    connection_delay: Duration,
+    /// Notified to close every open connection.
+    close_connections: Notify,
     client_certificate: Option<(DecodingKey, String)>,
     jwt_key: EncodingKey,
     random: &'static dyn SecureRandom,
@@ -736,6 +758,7 @@ async fn serve(listener: StdTcpListener, acceptor: TlsAcceptor, state: Arc<State
 /// Records how a connection begins; serves HTTP/1.1 on it once its TLS handshake completes,
 /// until the client leaves or a handler breaks the connection off on purpose.
 async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<State>) {
+    tokio::time::sleep(state.connection_delay).await;
     let mut first = [0u8; 1];
     let handshake = match tcp.peek(&mut first).await {
         Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => acceptor.accept(tcp).await.ok(),
@@ -753,6 +776,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
         ended: Arc::new(Notify::new()),
     };
     let handler = connection.clone();
+    let closing = Arc::clone(&state);
     let service = service_fn(move |request| handle(Arc::clone(&state), handler.clone(), request));
     let http =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(connection.stream.clone()), service);
@@ -761,6 +785,8 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
         _ = http => {}
         // A handler wrote its broken answer itself; dropping the stream closes the socket.
         () = connection.ended.notified() => {}
+        // The test closes every open connection, as a server does with idle ones.
+        () = closing.close_connections.notified() => {}
     }
 }
 
