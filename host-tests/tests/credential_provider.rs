@@ -3,12 +3,12 @@
 //! token endpoint): the protocols' requests in, working registry credentials
 //! out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, run_command, temp_file, without_identity};
+use acr_auth_test_support::cli::{command, docker_helper, run_command, temp_file, without_identity};
 use serde_json::{Value, json};
 
 const HOST: &str = "providerregistry.azurecr.io";
@@ -270,19 +270,6 @@ fn login_without_a_token_file_uses_the_environments_identity() {
     assert_eq!(printed["password"], acr.issued_refresh_tokens()[0].token.as_str());
     assert_eq!(printed["access_token"], acr.issued_access_tokens()[0].token.as_str());
     assert_eq!(acr.requests()[0].field("client_secret"), Some(secret));
-}
-
-/// The CLI binary under the docker credential helper's name, in a
-/// directory of its own for the test `name` (a binary being written cannot
-/// be run, so tests running at once each have their copy).
-fn docker_helper(name: &str) -> PathBuf {
-    let dir = temp_file(&format!("{name}-helper-bin"), b"").with_extension("dir");
-    std::fs::create_dir_all(&dir).expect("a directory");
-    let helper = dir.join("docker-credential-acr-auth");
-    let cli = command().get_program().to_owned();
-    let _ = std::fs::remove_file(&helper);
-    std::fs::copy(&cli, &helper).expect("copying the binary");
-    helper
 }
 
 /// Runs the helper's `action` with `stdin` against `acr`'s registry and Entra.

@@ -14,7 +14,7 @@ use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Behaviour, ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, login_args, run_command, temp_file};
+use acr_auth_test_support::cli::{command, docker_helper, login_args, run_command, temp_file};
 use acr_auth_test_support::client::{assert_no_secret, assert_text_has_no_secret, client, options, runtime};
 use acr_auth_test_support::inputs::unsigned_jwt;
 use serde_json::json;
@@ -270,11 +270,7 @@ fn the_docker_helper_prints_no_echoed_client_secret() {
         .entra_app(app(CLIENT_SECRET))
         .entra(Behaviour::Echo { status: 401 })
         .start();
-    let dir = temp_file("echo-helper-bin", b"").with_extension("dir");
-    std::fs::create_dir_all(&dir).expect("a directory");
-    let helper = dir.join("docker-credential-acr-auth");
-    let _ = std::fs::remove_file(&helper);
-    std::fs::copy(command().get_program(), &helper).expect("copying the binary");
+    let helper = docker_helper("echo");
     let ca = temp_file("echo-helper-ca.pem", acr.ca_pem().as_bytes());
     let rules = [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()));
     let mut cmd = Command::new(&helper);

@@ -20,6 +20,20 @@ pub fn command() -> Command {
     Command::new(path)
 }
 
+/// The CLI under the docker credential helper's name, in a directory of its
+/// own for the test `name`: a symbolic link, as a package would install it
+/// (the CLI acts by the name it runs as). Not a copy: a binary still open for
+/// writing cannot be run, and a child that another test forks meanwhile
+/// holds the copy open ("Text file busy").
+pub fn docker_helper(name: &str) -> PathBuf {
+    let dir = temp_file(&format!("{name}-helper-bin"), b"").with_extension("dir");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let helper = dir.join("docker-credential-acr-auth");
+    let _ = std::fs::remove_file(&helper);
+    std::os::unix::fs::symlink(command().get_program(), &helper).expect("linking the binary");
+    helper
+}
+
 /// Runs the CLI with `stdin` and returns its output.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = command()
