@@ -34,44 +34,96 @@ impl wasmtime::ResourceLimiter for State {
     }
 }
 
-/// One build's `pure` component, compiled, and a function of it found by name.
+/// Instances held at once for the footprint rows: a proxy with 1,000
+/// requests in flight.
+const CONCURRENT: usize = 1_000;
+
+/// One build's `pure` component, compiled for the default and the pooling
+/// allocator, and a function of it found by name.
 struct Build {
     label: &'static str,
     bytes: Vec<u8>,
     client: Vec<u8>,
     engine: Engine,
     component: Component,
+    /// The same component in an engine with the pooling allocator, sized
+    /// for [`CONCURRENT`] instances.
+    pooled: Component,
 }
 
 impl Build {
     fn new(label: &'static str, bytes: Vec<u8>, client: Vec<u8>) -> Result<Self> {
-        let engine = Engine::new(&Config::new())?;
-        let component = Component::new(&engine, &bytes)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("compiling the {label} component"))?;
+        let compile = |config: &Config| {
+            let engine = Engine::new(config)?;
+            let component = Component::new(&engine, &bytes)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("compiling the {label} component"))?;
+            anyhow::Ok((engine, component))
+        };
+        let (engine, component) = compile(&Config::new())?;
+        let (_, pooled) = compile(&crate::component::pooling_config(CONCURRENT as u32))?;
         Ok(Self {
             label,
             bytes,
             client,
             engine,
             component,
+            pooled,
         })
     }
 
     /// A fresh store with a fresh instance, and `interface`'s `function`.
     fn instantiate(&self, interface: &str, function: &str) -> Result<(Store<State>, Func)> {
-        let mut store = Store::new(&self.engine, State::default());
-        store.limiter(|state| state);
-        let instance = Linker::new(&self.engine).instantiate(&mut store, &self.component)?;
-        let name = format!("acr:auth/{interface}@0.1.0");
-        let func = self
-            .component
-            .get_export_index(None, &name)
-            .and_then(|exported| self.component.get_export_index(Some(&exported), function))
-            .and_then(|index| instance.get_func(&mut store, index))
-            .with_context(|| format!("the {} component exports no {name}#{function}", self.label))?;
-        Ok((store, func))
+        instantiate(&self.component, self.label, interface, function)
     }
+
+    /// [`Build::instantiate`] with the pooling allocator.
+    fn instantiate_pooled(&self, interface: &str, function: &str) -> Result<(Store<State>, Func)> {
+        instantiate(&self.pooled, self.label, interface, function)
+    }
+}
+
+/// A fresh store with a fresh instance of `component`, and `interface`'s `function`.
+fn instantiate(component: &Component, label: &str, interface: &str, function: &str) -> Result<(Store<State>, Func)> {
+    let engine = component.engine();
+    let mut store = Store::new(engine, State::default());
+    store.limiter(|state| state);
+    let instance = Linker::new(engine).instantiate(&mut store, component)?;
+    let name = format!("acr:auth/{interface}@0.1.0");
+    let func = component
+        .get_export_index(None, &name)
+        .and_then(|exported| component.get_export_index(Some(&exported), function))
+        .and_then(|index| instance.get_func(&mut store, index))
+        .with_context(|| format!("the {label} component exports no {name}#{function}"))?;
+    Ok((store, func))
+}
+
+/// Resident memory of this process, from `/proc/self/statm`, in bytes.
+fn resident_bytes() -> Result<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .context("statm has no resident field")?
+        .parse()?;
+    Ok(pages * 4096)
+}
+
+/// [`CONCURRENT`] instances alive at once, each after one call made with
+/// `instantiate`: the linear memory they hold together (what memory limits
+/// must allow) and the resident memory the process gained, in MiB.
+fn footprint(instantiate: impl Fn() -> Result<(Store<State>, Func)>, args: &[Val]) -> Result<(f64, f64)> {
+    let before = resident_bytes()?;
+    let mut alive = Vec::with_capacity(CONCURRENT);
+    for _ in 0..CONCURRENT {
+        let (mut store, func) = instantiate()?;
+        call(&mut store, &func, args)?;
+        alive.push(store);
+    }
+    let resident = resident_bytes()?.saturating_sub(before);
+    let linear: usize = alive.iter().map(|store| store.data().memory_bytes).sum();
+    let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
+    Ok((mib(linear), mib(resident)))
 }
 
 /// Calls `func` with `args` and drops its result.
@@ -122,6 +174,47 @@ pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Ve
         rows.push(measure(format!("{label}: instantiate + new Store"), plan, || {
             build.instantiate("scope", "resolve-scope").expect("instantiates")
         }));
+        rows.push(measure(
+            format!("{label}: instantiate + new Store, pooling allocator"),
+            plan,
+            || {
+                build
+                    .instantiate_pooled("scope", "resolve-scope")
+                    .expect("instantiates")
+            },
+        ));
+        rows.push(measure(
+            format!("{label}: instantiate + resolve-scope short, pooling allocator"),
+            plan,
+            || {
+                let (mut store, resolve) = build
+                    .instantiate_pooled("scope", "resolve-scope")
+                    .expect("instantiates");
+                call(&mut store, &resolve, &scope_args).expect("resolves");
+            },
+        ));
+        for (allocator, pooled) in [("default allocator", false), ("pooling allocator", true)] {
+            let (linear, resident) = footprint(
+                || {
+                    if pooled {
+                        build.instantiate_pooled("scope", "resolve-scope")
+                    } else {
+                        build.instantiate("scope", "resolve-scope")
+                    }
+                },
+                &scope_args,
+            )?;
+            rows.push(Stat::single(
+                format!("{label}: {CONCURRENT} instances after one call, {allocator}: linear memory"),
+                "MiB",
+                linear,
+            ));
+            rows.push(Stat::single(
+                format!("{label}: {CONCURRENT} instances after one call, {allocator}: resident memory added"),
+                "MiB",
+                resident,
+            ));
+        }
         let (mut store, resolve) = build.instantiate("scope", "resolve-scope")?;
         call(&mut store, &resolve, &scope_args)?;
         rows.push(Stat::single(

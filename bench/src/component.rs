@@ -9,13 +9,15 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use acr_auth_host::wit::{Pure, PurePre};
-use acr_auth_host::{Embedder, Limits};
+use acr_auth_host::{CallError, Embedder, Limits};
+use acr_auth_test_support::inputs::{largest_refresh_token_response, maximal_scopes, maximal_token};
+use acr_auth_test_support::stack;
 use anyhow::{Result, ensure};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-use crate::inputs;
 use crate::stats::{Plan, Stat, measure};
+use crate::{flow, inputs};
 
 /// Instances the pooling allocator keeps slots for: more than one thread of
 /// this benchmark ever holds, as a proxy sizes it to its concurrency.
@@ -75,20 +77,31 @@ impl Host {
     }
 }
 
-/// [`Embedder`]'s engine configuration, with the pooling allocator or not.
+/// [`Embedder`]'s engine configuration, with the pooling allocator (slots
+/// for [`POOL_INSTANCES`]) or not.
 fn config(pooling: bool) -> Config {
+    if pooling {
+        let mut config = pooling_config(POOL_INSTANCES);
+        config.consume_fuel(true);
+        return config;
+    }
     let mut config = Config::new();
     config.consume_fuel(true);
-    if pooling {
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES * POOL_CORE_INSTANCES_PER_COMPONENT)
-            .max_core_instances_per_component(POOL_CORE_INSTANCES_PER_COMPONENT)
-            .total_memories(POOL_INSTANCES)
-            .total_tables(POOL_INSTANCES * POOL_CORE_INSTANCES_PER_COMPONENT)
-            .max_memory_size(POOL_MEMORY);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    }
+    config
+}
+
+/// An engine configuration with the pooling allocator, with slots for
+/// `instances` instances of a `pure` component.
+pub fn pooling_config(instances: u32) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * POOL_CORE_INSTANCES_PER_COMPONENT)
+        .max_core_instances_per_component(POOL_CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(instances)
+        .total_tables(instances * POOL_CORE_INSTANCES_PER_COMPONENT)
+        .max_memory_size(POOL_MEMORY);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
 }
 
@@ -300,5 +313,74 @@ pub fn compile_and_load(pure: &[u8], client: &[u8], plan: &Plan) -> Result<Vec<S
         compile_client,
         precompile,
         load,
+    ])
+}
+
+/// The least shadow stack, to 256 bytes, with which every case above, the
+/// largest accepted inputs and a whole login through the flow still answer
+/// as with the stack the build chose: found by shrinking the stack in the
+/// built component (an overflow traps) and searching by halves.
+pub fn stack_needed(component: &[u8]) -> Result<Vec<Stat>> {
+    let top = stack::layout(component)?.stack_top;
+    let cases = cases();
+    let (token, answers) = (flow::entra_token(), flow::answers());
+    let (longest_token, scopes) = (maximal_token('e'), maximal_scopes());
+    let body = largest_refresh_token_response();
+    let overflowed = |e: &CallError| matches!(e, CallError::Trap(_));
+    let fits = |size: u32| -> Result<bool> {
+        let embedder =
+            Embedder::new(&stack::with_stack_size(component, size)?, Limits::default()).map_err(anyhow::Error::from)?;
+        let largest: [Box<dyn Fn() -> Result<bool, CallError>>; 3] = [
+            Box::new(|| {
+                Ok(embedder
+                    .build_exchange_request(inputs::SHORT_REFERENCE, &longest_token, None, None)?
+                    .is_ok())
+            }),
+            Box::new(|| {
+                Ok(embedder
+                    .build_token_request(inputs::SHORT_REFERENCE, &longest_token, &scopes, None)?
+                    .is_ok())
+            }),
+            Box::new(|| Ok(embedder.parse_refresh_token(200, &body, &[])?.is_ok())),
+        ];
+        let answers_of_cases = cases
+            .iter()
+            .map(|case| ((case.embedder)(&embedder), case.accepted, case.name.as_str()));
+        let answers_of_largest = largest.iter().map(|call| (call(), true, "a largest input"));
+        for (answer, accepted, name) in answers_of_cases.chain(answers_of_largest) {
+            match answer {
+                Ok(answer) => ensure!(
+                    answer == accepted,
+                    "{name}: answered otherwise with a {size} byte stack"
+                ),
+                Err(e) if overflowed(&e) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match flow::component_login(&embedder, &token, &answers) {
+            Ok(end) => ensure!(end.is_some(), "the login ended otherwise with a {size} byte stack"),
+            Err(e) if e.downcast_ref::<CallError>().is_some_and(overflowed) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        Ok(true)
+    };
+    ensure!(fits(top)?, "the cases do not run with the stack the build chose");
+    let (mut too_small, mut enough) = (0, top);
+    while enough - too_small > 256 {
+        let middle = (too_small + enough) / 32 * 16;
+        if fits(middle)? {
+            enough = middle;
+        } else {
+            too_small = middle;
+        }
+    }
+    let kib = |bytes: u32| f64::from(bytes) / 1024.0;
+    Ok(vec![
+        Stat::single("shadow stack the components are built with", "KiB", kib(top)),
+        Stat::single(
+            "shadow stack the deepest case needs (the cases above, the largest inputs, a login flow)",
+            "KiB",
+            kib(enough),
+        ),
     ])
 }

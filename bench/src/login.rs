@@ -84,3 +84,77 @@ pub fn round_trips(plan: &Plan) -> Result<Vec<Stat>> {
     }
     Ok(rows)
 }
+
+/// A way of logging in, named for its rows.
+type Way<'a> = (&'static str, Box<dyn Fn() + 'a>);
+
+/// The delay the test ACR adds to each new connection: the round trips of a
+/// TCP and a TLS handshake to a registry some distance away.
+const CONNECTION_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// A login with discovery and a repository's access token (three requests)
+/// through the `client` component against a test ACR that answers each new
+/// connection [`CONNECTION_DELAY`] late: with a connection per request (as
+/// before the host kept connections), with a fresh host per login (one
+/// connection per host), and with one host kept across logins. Each with its
+/// connections per login, counted by the server.
+pub fn connection_reuse(plan: &Plan) -> Result<Vec<Stat>> {
+    let acr = TestAcr::builder(HOST).connection_delay(CONNECTION_DELAY).start();
+    let ca = acr.ca_pem();
+    let network = || Network::new(Some(ca.as_bytes()), vec![connect_to_rule(HOST, acr.addr())]);
+    let compiled = ClientRuntime::new(network()?)?;
+    let options = ComponentLoginOptions {
+        tenant: None,
+        repository_scopes: vec![SCOPE.to_owned()],
+        discover: true,
+        custom_cloud: None,
+        connect_timeout_ms: None,
+        first_byte_timeout_ms: None,
+        between_bytes_timeout_ms: None,
+        retry: None,
+    };
+    let credentials = ComponentCredentials::EntraToken(DEFAULT_ENTRA_TOKEN.to_owned());
+    let login = |client: &ClientRuntime| {
+        let result = client.login(HOST, &credentials, &options).expect("no trap");
+        assert!(result.expect("the login succeeds").access_token.is_some());
+    };
+    let kept = compiled.with_network(network()?);
+    let ways: [Way; 3] = [
+        (
+            "a connection per request",
+            Box::new(|| login(&compiled.with_network(network().expect("network").without_connection_reuse()))),
+        ),
+        (
+            "connections kept within the login (a fresh host per login)",
+            Box::new(|| login(&compiled.with_network(network().expect("network")))),
+        ),
+        ("connections kept across logins (one host)", Box::new(|| login(&kept))),
+    ];
+    let mut rows = Vec::new();
+    for (way, run) in ways {
+        let before = acr.handshakes().len();
+        const COUNTED: usize = 5;
+        for _ in 0..COUNTED {
+            run();
+        }
+        let per_login = (acr.handshakes().len() - before) as f64 / COUNTED as f64;
+        rows.push(measure(
+            format!(
+                "login, discovery + exchange + token, {} ms per new connection: {way}",
+                CONNECTION_DELAY.as_millis()
+            ),
+            plan,
+            &*run,
+        ));
+        rows.push(Stat::single(
+            format!("connections per login: {way}"),
+            "connections",
+            per_login,
+        ));
+    }
+    let first = rows[0].clone();
+    for row in rows.iter_mut().skip(2).step_by(2) {
+        *row = row.clone().versus(&first);
+    }
+    Ok(rows)
+}

@@ -77,6 +77,8 @@ fn main() -> Result<()> {
     rows.extend(component::pure_calls(acr_auth_host::COMPONENT, &plan)?);
     section("instantiation");
     rows.extend(component::instantiation(acr_auth_host::COMPONENT, &plan)?);
+    section("shadow stack");
+    rows.extend(component::stack_needed(acr_auth_host::COMPONENT)?);
     section("compile and load");
     rows.extend(component::compile_and_load(
         acr_auth_host::COMPONENT,
@@ -99,6 +101,8 @@ fn main() -> Result<()> {
     rows.extend(flow::flow_steps(acr_auth_host::COMPONENT, &plan)?);
     section("login round trips against the local test ACR");
     rows.extend(login::round_trips(&plan)?);
+    section("connections per login, 20 ms per new connection");
+    rows.extend(login::connection_reuse(&plan)?);
     section("the pull proxy against the local test ACR");
     rows.extend(proxy::rows(&plan, quick)?);
 
