@@ -38,6 +38,10 @@ impl wasmtime::ResourceLimiter for State {
 /// requests in flight.
 const CONCURRENT: usize = 1_000;
 
+/// Bytes of each linear memory the pool keeps resident between instances:
+/// all of the current build's memory after a call, a ninth of the baseline's.
+const KEEP_RESIDENT: usize = 128 << 10;
+
 /// One build's `pure` component, compiled for the default and the pooling
 /// allocator, and a function of it found by name.
 struct Build {
@@ -49,6 +53,8 @@ struct Build {
     /// The same component in an engine with the pooling allocator, sized
     /// for [`CONCURRENT`] instances.
     pooled: Component,
+    /// And with the pool keeping [`KEEP_RESIDENT`] of each memory mapped.
+    pooled_resident: Component,
 }
 
 impl Build {
@@ -62,6 +68,10 @@ impl Build {
         };
         let (engine, component) = compile(&Config::new())?;
         let (_, pooled) = compile(&crate::component::pooling_config(CONCURRENT as u32))?;
+        let (_, pooled_resident) = compile(&crate::component::pooling_config_keeping(
+            crate::component::POOL_INSTANCES,
+            KEEP_RESIDENT,
+        ))?;
         Ok(Self {
             label,
             bytes,
@@ -69,6 +79,7 @@ impl Build {
             engine,
             component,
             pooled,
+            pooled_resident,
         })
     }
 
@@ -80,6 +91,11 @@ impl Build {
     /// [`Build::instantiate`] with the pooling allocator.
     fn instantiate_pooled(&self, interface: &str, function: &str) -> Result<(Store<State>, Func)> {
         instantiate(&self.pooled, self.label, interface, function)
+    }
+
+    /// [`Build::instantiate`] with the pooling allocator keeping memory resident.
+    fn instantiate_pooled_resident(&self, interface: &str, function: &str) -> Result<(Store<State>, Func)> {
+        instantiate(&self.pooled_resident, self.label, interface, function)
     }
 }
 
@@ -149,7 +165,7 @@ pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Ve
     let reference = Val::String(inputs::SHORT_REFERENCE.to_owned());
     let body = Val::List(inputs::refresh_token_body().into_iter().map(Val::U8).collect());
     let scope_args = [reference, Val::Option(None)];
-    let token_args = [Val::U16(200), body];
+    let token_args = [Val::U16(200), body, Val::List(Vec::new())];
     let mut pairs: Vec<[Stat; 2]> = Vec::new();
     let mut per_build = Vec::new();
     for build in &builds {
@@ -189,6 +205,19 @@ pub fn compare(dir: &Path, pure: &[u8], client: &[u8], plan: &Plan) -> Result<Ve
             || {
                 let (mut store, resolve) = build
                     .instantiate_pooled("scope", "resolve-scope")
+                    .expect("instantiates");
+                call(&mut store, &resolve, &scope_args).expect("resolves");
+            },
+        ));
+        rows.push(measure(
+            format!(
+                "{label}: instantiate + resolve-scope short, pooling allocator keeping {} KiB resident",
+                KEEP_RESIDENT >> 10
+            ),
+            plan,
+            || {
+                let (mut store, resolve) = build
+                    .instantiate_pooled_resident("scope", "resolve-scope")
                     .expect("instantiates");
                 call(&mut store, &resolve, &scope_args).expect("resolves");
             },

@@ -21,7 +21,7 @@ use crate::{flow, inputs};
 
 /// Instances the pooling allocator keeps slots for: more than one thread of
 /// this benchmark ever holds, as a proxy sizes it to its concurrency.
-const POOL_INSTANCES: u32 = 16;
+pub const POOL_INSTANCES: u32 = 16;
 
 /// Core instances per component instance: the encoder adds small shim
 /// instances beside the main module.
@@ -93,7 +93,15 @@ fn config(pooling: bool) -> Config {
 /// An engine configuration with the pooling allocator, with slots for
 /// `instances` instances of a `pure` component.
 pub fn pooling_config(instances: u32) -> Config {
+    pooling_config_keeping(instances, 0)
+}
+
+/// [`pooling_config`] that keeps the first `resident` bytes of each linear
+/// memory mapped when its slot is freed (zeroing them instead), so that the
+/// next instance in the slot does not fault them in again.
+pub fn pooling_config_keeping(instances: u32, resident: usize) -> Config {
     let mut pool = PoolingAllocationConfig::default();
+    pool.linear_memory_keep_resident(resident);
     pool.total_component_instances(instances)
         .total_core_instances(instances * POOL_CORE_INSTANCES_PER_COMPONENT)
         .max_core_instances_per_component(POOL_CORE_INSTANCES_PER_COMPONENT)

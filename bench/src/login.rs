@@ -2,7 +2,7 @@
 //! 127.0.0.1): the `client` component in [`ClientRuntime`], and the native
 //! library's [`acr_auth::login_async`] over `acr-auth-hyper`'s
 //! [`HyperTransport`], which sends the same requests the same way (hyper,
-//! rustls, a fresh TLS connection per request).
+//! rustls, a connection per host kept across logins).
 
 use acr_auth::{Credentials, Secret};
 use acr_auth_host::client::ClientRuntime;

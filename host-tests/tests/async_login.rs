@@ -57,6 +57,32 @@ fn an_async_login_gets_the_refresh_and_access_tokens() {
 }
 
 #[test]
+fn a_transport_keeps_one_connection_for_a_login_and_the_next() {
+    let acr = TestAcr::builder(HOST).start();
+    let options = LoginOptions {
+        repository_scopes: vec!["repository:team/app:pull".to_owned()],
+        discover: true,
+        ..LoginOptions::default()
+    };
+    let runtime = runtime();
+    let mut transport = transport(&acr);
+    for _ in 0..2 {
+        runtime
+            .block_on(acr_auth::login_async(&mut transport, HOST, token(), options.clone()))
+            .expect("a login");
+    }
+    assert_eq!(acr.requests().len(), 6, "discovery, exchange and token, twice");
+    assert_eq!(acr.handshakes().len(), 1, "one connection for both logins");
+    // A connection the server closed is replaced.
+    acr.close_connections();
+    std::thread::sleep(Duration::from_millis(100));
+    runtime
+        .block_on(acr_auth::login_async(&mut transport, HOST, token(), options))
+        .expect("a login after the server closed the connection");
+    assert_eq!(acr.handshakes().len(), 2);
+}
+
+#[test]
 fn a_refusal_is_the_flows_typed_error() {
     let acr = TestAcr::builder(HOST)
         .exchange(Behaviour::acr_error(

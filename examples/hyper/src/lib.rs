@@ -22,14 +22,17 @@
 //! # }
 //! ```
 //!
-//! Each request goes over a fresh TLS connection to the host its URL names
-//! (or to the address [`HyperTransport::connect_to`] sets, as curl's
-//! `--connect-to`), with the flow's timeouts, following no redirect and
+//! Requests go over TLS to the host their URL names (or to the address
+//! [`HyperTransport::connect_to`] sets, as curl's `--connect-to`); the
+//! transport keeps one connection per origin open for its next request, so
+//! a login opens one connection per host, and a transport kept across
+//! logins reuses them. With the flow's timeouts, following no redirect and
 //! reading at most the body length the flow allows. Plain HTTP is refused
 //! except to the instance metadata service and loopback addresses, which
 //! the flow only asks for as a managed identity's platform endpoint. Files
 //! are read only from the Azure Arc agent's key directory.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,10 +51,18 @@ pub const ARC_KEY_DIRECTORY: &str = "/var/opt/azcmagent/tokens";
 /// The instance metadata service's link-local address.
 const METADATA_HOST: &str = "169.254.169.254";
 
+/// The sender of one open HTTP/1.1 connection.
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// Where a connection goes: whether over TLS, the host and the port.
+type Origin = (bool, String, u16);
+
 /// Sends the login flow's requests with hyper over rustls, on tokio.
 pub struct HyperTransport {
     tls: tokio_rustls::TlsConnector,
     connect_to: Option<SocketAddr>,
+    /// The connection each origin's last response came on, read to its end.
+    idle: HashMap<Origin, Sender>,
 }
 
 impl HyperTransport {
@@ -82,6 +93,7 @@ impl HyperTransport {
         Ok(Self {
             tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
             connect_to: None,
+            idle: HashMap::new(),
         })
     }
 
@@ -92,10 +104,12 @@ impl HyperTransport {
         self
     }
 
-    /// Sends one request over a fresh connection and reads its response.
-    async fn exchange(&self, outgoing: &Outgoing) -> Result<Response, TransportError> {
-        let (request, timeouts, max_body) = (&outgoing.request, &outgoing.timeouts, outgoing.max_response_len);
-        let uri: http::Uri = request
+    /// Sends one request over the origin's kept connection, or a new one
+    /// when there is none or it closed before the request went out, and
+    /// reads its response; keeps the connection when the body was read whole.
+    async fn exchange(&mut self, outgoing: &Outgoing) -> Result<Response, TransportError> {
+        let uri: http::Uri = outgoing
+            .request
             .url
             .parse()
             .map_err(|e| fail(TransportErrorKind::Protocol, format!("bad URL: {e}")))?;
@@ -111,27 +125,105 @@ impl HyperTransport {
             }
         };
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let origin = (tls, host, port);
+        let mut request = http_request(&uri, outgoing)?;
+        let first_byte = outgoing.timeouts.first_byte;
+        let waiting = || {
+            fail(
+                TransportErrorKind::Timeout,
+                "waiting for the response timed out".to_owned(),
+            )
+        };
+        if let Some(mut sender) = self.idle.remove(&origin).filter(|sender| !sender.is_closed()) {
+            match tokio::time::timeout(first_byte, sender.try_send_request(request)).await {
+                Err(_) => return Err(waiting()),
+                Ok(Ok(response)) => return self.read(origin, sender, response, outgoing).await,
+                Ok(Err(mut refused)) => match refused.take_message() {
+                    Some(unsent) => request = unsent,
+                    None => return Err(fail(TransportErrorKind::Protocol, refused.into_error().to_string())),
+                },
+            }
+        }
+        let mut sender = self.connect(&origin, outgoing).await?;
+        let response = tokio::time::timeout(first_byte, sender.send_request(request))
+            .await
+            .map_err(|_| waiting())?
+            .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
+        self.read(origin, sender, response, outgoing).await
+    }
+
+    /// Opens a connection to `origin`, over TLS unless it is plain, and
+    /// drives it on a task of its own until its sender is dropped.
+    async fn connect(&self, origin: &Origin, outgoing: &Outgoing) -> Result<Sender, TransportError> {
+        let (tls, host, port) = origin;
+        let connect = outgoing.timeouts.connect;
         let timeout = |what: &str| fail(TransportErrorKind::Timeout, format!("{what} timed out"));
         let tcp = async {
             match self.connect_to {
                 Some(address) => TcpStream::connect(address).await,
-                None => TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port)).await,
+                None => TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), *port)).await,
             }
             .map_err(|e| fail(TransportErrorKind::Connect, e.to_string()))
         };
-        let tcp = tokio::time::timeout(timeouts.connect, tcp)
+        let tcp = tokio::time::timeout(connect, tcp)
             .await
             .map_err(|_| timeout("connecting"))??;
-        if tls {
-            let name = ServerName::try_from(host.clone()).map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
-            let stream = tokio::time::timeout(timeouts.connect, self.tls.connect(name, tcp))
-                .await
-                .map_err(|_| timeout("the TLS handshake"))?
-                .map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
-            round_trip(stream, &uri, outgoing, max_body).await
-        } else {
-            round_trip(tcp, &uri, outgoing, max_body).await
+        if !tls {
+            return handshake(tcp).await;
         }
+        let name = ServerName::try_from(host.clone()).map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
+        let stream = tokio::time::timeout(connect, self.tls.connect(name, tcp))
+            .await
+            .map_err(|_| timeout("the TLS handshake"))?
+            .map_err(|e| fail(TransportErrorKind::Tls, e.to_string()))?;
+        handshake(stream).await
+    }
+
+    /// Reads `response`, at most the flow's body length, each chunk within its
+    /// timeout; keeps `sender` for `origin` once the body has been read whole.
+    async fn read(
+        &mut self,
+        origin: Origin,
+        sender: Sender,
+        response: http::Response<hyper::body::Incoming>,
+        outgoing: &Outgoing,
+    ) -> Result<Response, TransportError> {
+        let max_body = outgoing.max_response_len;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        // Each frame adds at least one byte until the cap, so this ends.
+        while let Some(frame) = tokio::time::timeout(outgoing.timeouts.between_bytes, body.frame())
+            .await
+            .map_err(|_| fail(TransportErrorKind::Timeout, "reading the body timed out".to_owned()))?
+        {
+            let frame = frame.map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > max_body {
+                    return Err(fail(
+                        TransportErrorKind::TooLarge,
+                        format!("the body is over {max_body} bytes"),
+                    ));
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        self.idle.insert(origin, sender);
+        Ok(Response {
+            status,
+            headers,
+            body: bytes,
+        })
     }
 }
 
@@ -166,20 +258,19 @@ impl AsyncTransport for HyperTransport {
     }
 }
 
-/// Sends the request on `stream` and reads the response, each phase within
-/// its timeout, at most `max_body` body bytes.
-async fn round_trip(
-    stream: impl AsyncRead + AsyncWrite + Send + Unpin + 'static,
-    uri: &http::Uri,
-    outgoing: &Outgoing,
-    max_body: usize,
-) -> Result<Response, TransportError> {
-    let (request, timeouts) = (&outgoing.request, &outgoing.timeouts);
-    let timeout = |what: &str| fail(TransportErrorKind::Timeout, format!("{what} timed out"));
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+/// Starts HTTP/1.1 on `stream`; its connection runs on a task of its own.
+async fn handshake(stream: impl AsyncRead + AsyncWrite + Send + Unpin + 'static) -> Result<Sender, TransportError> {
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
-    let driver = tokio::spawn(connection);
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// The flow's request for hyper: origin-form URI, `Host`, the headers, and
+/// the body in full (hyper sends its length, never chunks).
+fn http_request(uri: &http::Uri, outgoing: &Outgoing) -> Result<http::Request<Full<Bytes>>, TransportError> {
+    let request = &outgoing.request;
     let mut builder = http::Request::builder()
         .method(request.method)
         .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
@@ -187,49 +278,9 @@ async fn round_trip(
     for (name, value) in &request.headers {
         builder = builder.header(*name, value.as_str());
     }
-    // The body is known in full: hyper sends its length, never chunks.
-    let outgoing_request = builder
+    builder
         .body(Full::new(Bytes::from(request.body.expose().clone())))
-        .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
-    let response = tokio::time::timeout(timeouts.first_byte, sender.send_request(outgoing_request))
-        .await
-        .map_err(|_| timeout("waiting for the response"))?
-        .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let mut body = response.into_body();
-    let mut bytes = Vec::new();
-    // Each frame adds at least one byte until the cap, so this ends.
-    while let Some(frame) = tokio::time::timeout(timeouts.between_bytes, body.frame())
-        .await
-        .map_err(|_| timeout("reading the body"))?
-    {
-        let frame = frame.map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if bytes.len() + data.len() > max_body {
-                return Err(fail(
-                    TransportErrorKind::TooLarge,
-                    format!("the body is over {max_body} bytes"),
-                ));
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    driver.abort();
-    Ok(Response {
-        status,
-        headers,
-        body: bytes,
-    })
+        .map_err(|e| fail(TransportErrorKind::Protocol, e.to_string()))
 }
 
 /// Whether `host` is a loopback address or `localhost`.
