@@ -313,7 +313,11 @@ fn write_component(file: &str, component: &[u8], note: &str, imports: &[String])
     let out_dir = target_dir().join("components");
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join(file);
-    std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
+    // Written only when its bytes change: the crates that embed it rebuild
+    // whenever the file's modification time does.
+    if std::fs::read(&out).ok().as_deref() != Some(component) {
+        std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
+    }
     let listed = if imports.is_empty() {
         "none".to_owned()
     } else {
