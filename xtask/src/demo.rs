@@ -157,7 +157,7 @@ pub fn run(cli: &Path, test_acr: &Path) -> Result<()> {
     let helper = dir.join("bin/docker-credential-acr-auth");
     std::fs::create_dir_all(dir.join("bin"))?;
     let _ = std::fs::remove_file(&helper);
-    std::os::unix::fs::symlink(cli, &helper).context("linking the docker credential helper")?;
+    std::os::unix::fs::symlink(cli.canonicalize()?, &helper).context("linking the docker credential helper")?;
     let mut helper_env = workload_identity.to_vec();
     helper_env.push(("ACR_AUTH_CACERT", shown(&ca).into_owned()));
     helper_env.push(("ACR_AUTH_CONNECT_TO", connect_to.clone()));
@@ -348,22 +348,23 @@ impl<'a> Step<'a> {
         drop(pipe);
         let out = child.wait_with_output()?;
         let took = began.elapsed();
-        // The docker helper protocol puts errors on stdout: a failed step's
-        // output is shown only if it is JSON, redacted like any answer.
-        let output: Value = match serde_json::from_slice(&out.stdout) {
-            Ok(output) if out.status.success() => output,
-            _ => bail!(
-                "{} failed ({}): {}",
-                self.program,
-                out.status,
-                String::from_utf8_lossy(if out.stderr.is_empty() {
-                    &out.stdout
-                } else {
-                    &out.stderr
-                })
-                .trim()
-            ),
-        };
+        // A failure's message is on stderr, or on stdout for the docker
+        // helper protocol, and names no secret. A success is shown only as
+        // JSON, redacted.
+        ensure!(
+            out.status.success(),
+            "{} failed ({}): {}",
+            self.program,
+            out.status,
+            String::from_utf8_lossy(if out.stderr.is_empty() {
+                &out.stdout
+            } else {
+                &out.stderr
+            })
+            .trim()
+        );
+        let output: Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("{} succeeded but printed no JSON", self.program))?;
         println!("{:#}", redacted(&output));
         println!("({:.2} s)", took.as_secs_f64());
         Ok((took, output))
