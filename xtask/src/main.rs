@@ -8,9 +8,12 @@
 //!   Arc agent's key file, within its budget), then the pull proxy into
 //!   `target/components/acr_auth_proxy.wasm` (it may import only the `wasi:http/proxy` world's
 //!   interfaces, `wasi:config` and `wasi:keyvalue`).
-//! - `demo`: builds, then runs the `acr-auth` CLI on example inputs.
+//! - `demo`: builds the `pure` and `client` components and the `acr-auth` and `test-acr`
+//!   binaries, then shows the main job against the local test ACR on loopback: a scope, a
+//!   login with a workload identity, the kubelet credential provider and the docker credential
+//!   helper, each timed (see `demo.rs`).
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
-//!   then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
+//!   runs the demo on the debug build, then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
 //!   `examples/python/test.sh`), a skopeo pull through the docker credential helper
 //!   (`host-tests/skopeo-pull.sh`) and a skopeo copy of a whole image through the pull proxy
 //!   (`host-tests/skopeo-copy.sh`); skopeo, jq and redis-server (the proxy tests' shared cache)
@@ -25,13 +28,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail, ensure};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wit_component::{ComponentEncoder, DecodedWasm};
 
 use crate::stages::Stages;
 
 mod bench;
+mod demo;
 mod fuzz;
 mod proxy;
 mod stages;
@@ -98,7 +100,7 @@ struct Build {
     /// set: it catches a dependency or feature that grows the component by
     /// surprise (every host compiles the component when it loads it, and
     /// compile time grows with size). Growth on purpose moves the budget, in
-    /// the same change, with the measured size in the README's "Size".
+    /// the same change, with the measured size in docs/size.md.
     budget: usize,
 }
 
@@ -132,12 +134,18 @@ const BUILDS: [Build; 2] = [
 /// checks their imports; returns their paths in that order. Also writes the
 /// WIT package as a binary, for others to depend on.
 fn build() -> Result<Vec<PathBuf>> {
-    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
-    install_wasm_opt()?;
-    let mut components = BUILDS.iter().map(build_component).collect::<Result<Vec<_>>>()?;
+    let mut components = build_components()?;
     components.push(proxy::build_proxy()?);
     build_wit_package()?;
     Ok(components)
+}
+
+/// Builds the [`BUILDS`], the `pure` and `client` components, and checks
+/// their imports; returns their paths in that order.
+fn build_components() -> Result<Vec<PathBuf>> {
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    install_wasm_opt()?;
+    BUILDS.iter().map(build_component).collect()
 }
 
 /// Encodes `wit/` as a binary WIT package (`wasm-tools component wit --wasm`
@@ -181,7 +189,7 @@ fn build_component(build: &Build) -> Result<PathBuf> {
     ensure!(
         component.len() <= build.budget,
         "{} is {} bytes, over its budget of {} bytes: if the growth is meant, raise the budget \
-         (see the README's \"Size\")",
+         (see docs/size.md)",
         build.file,
         component.len(),
         build.budget
@@ -315,7 +323,11 @@ fn write_component(file: &str, component: &[u8], note: &str, imports: &[String])
     let out_dir = target_dir().join("components");
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join(file);
-    std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
+    // Written only when its bytes change: the crates that embed it rebuild
+    // whenever the file's modification time does.
+    if std::fs::read(&out).ok().as_deref() != Some(component) {
+        std::fs::write(&out, component).with_context(|| format!("writing {}", out.display()))?;
+    }
     let listed = if imports.is_empty() {
         "none".to_owned()
     } else {
@@ -387,6 +399,7 @@ fn test_stages(stages: &mut Stages, extra: &[String]) -> Result<()> {
     let components = stages.run("components", build)?;
     stages.run("clippy", || clippy(&components))?;
     let cli = stages.run("debug build", || build_cli(&components))?;
+    stages.run("demo", || demo::run(&cli, &test_acr()))?;
     stages.run("Debian packages", install_debian_packages)?;
     stages.run("Rust tests", || {
         run(
@@ -420,7 +433,7 @@ fn clippy(components: &[PathBuf]) -> Result<()> {
 /// no other network, so the packages are installed first.
 fn test_other_hosts() -> Result<()> {
     // Built with the workspace's binaries by `build_cli`.
-    let test_acr = target_dir().join("debug/test-acr");
+    let test_acr = test_acr();
     run_in(
         &root().join("examples/node"),
         Command::new("npm").args(["ci", "--no-audit", "--no-fund"]),
@@ -443,7 +456,7 @@ fn test_other_hosts() -> Result<()> {
 /// `cli` as the docker credential helper (`host-tests/skopeo-pull.sh`).
 fn skopeo_pull(cli: &Path) -> Result<()> {
     run(Command::new(root().join("host-tests/with-test-acr.sh"))
-        .arg(target_dir().join("debug/test-acr"))
+        .arg(test_acr())
         .args(["bash", "host-tests/skopeo-pull.sh"])
         .arg(cli))
 }
@@ -453,7 +466,7 @@ fn skopeo_pull(cli: &Path) -> Result<()> {
 /// (`host-tests/skopeo-copy.sh`).
 fn skopeo_copy(components: &[PathBuf]) -> Result<()> {
     run(Command::new(root().join("host-tests/with-test-acr.sh"))
-        .arg(target_dir().join("debug/test-acr"))
+        .arg(test_acr())
         .args(["bash", "host-tests/skopeo-copy.sh"])
         .arg(target_dir().join("debug/acr-auth-proxy"))
         .arg(&components[2]))
@@ -487,71 +500,32 @@ fn install_debian_packages() -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// Shows the main job: scope, exchange request and token parsing, each run
-/// through the component by the CLI.
+/// Shows the main job against the local test ACR (see [`demo`]). Builds only
+/// what it runs: the `pure` and `client` components, and the `acr-auth` and
+/// `test-acr` binaries.
 fn demo() -> Result<()> {
-    let components = build()?;
-    let cli = build_cli(&components)?;
-    let dir = target_dir().join("demo");
-    std::fs::create_dir_all(&dir)?;
+    let (cli, test_acr) = build_demo_binaries(&build_components()?)?;
+    demo::run(&cli, &test_acr)
+}
 
-    let token_file = dir.join("entra-token.txt");
-    std::fs::write(
-        &token_file,
-        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.example-entra-token.sig\n",
-    )?;
+/// Builds the two binaries the demo runs. The features are the whole
+/// workspace's, as in [`build_cli`], so that a later `cargo xtask test`
+/// builds nothing of this again.
+fn build_demo_binaries(components: &[PathBuf]) -> Result<(PathBuf, PathBuf)> {
+    run(with_components(
+        cargo().args(["build", "--workspace", "--bin", "acr-auth", "--bin", "test-acr"]),
+        components,
+    ))?;
+    Ok((target_dir().join("debug/acr-auth"), test_acr()))
+}
 
-    // An exchange response whose refresh token carries the claims ACR issues.
-    let claims = serde_json::json!({
-        "jti": "2f7d3e6a-0c2b-4a35-9b7e-3d1f0a9c8b21",
-        "sub": "00000000-0000-0000-0000-000000000000",
-        "nbf": 1_767_222_000,
-        "exp": 1_767_232_800,
-        "iat": 1_767_222_000,
-        "iss": "Azure Container Registry",
-        "aud": "myregistry.azurecr.io",
-        "version": "1.0",
-        "grant_type": "refresh_token",
-        "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    });
-    let jwt = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
-        URL_SAFE_NO_PAD.encode(claims.to_string()),
-        URL_SAFE_NO_PAD.encode(b"example signature"),
-    );
-    let response_file = dir.join("exchange-response.json");
-    std::fs::write(&response_file, serde_json::json!({ "refresh_token": jwt }).to_string())?;
+/// The local test ACR's binary (`host-tests/support/src/bin/test-acr.rs`).
+fn test_acr() -> PathBuf {
+    target_dir().join("debug/test-acr")
+}
 
-    let steps: [(&str, Vec<&std::ffi::OsStr>); 4] = [
-        (
-            "which token does an image reference need?",
-            vec!["scope".as_ref(), "MyRegistry.azurecr.io/team/app:1.2".as_ref()],
-        ),
-        (
-            "and in the China cloud?",
-            vec!["scope".as_ref(), "oci://myregistry.azurecr.cn/charts".as_ref()],
-        ),
-        (
-            "the request that trades an Entra token for an ACR refresh token",
-            vec![
-                "exchange-request".as_ref(),
-                "myregistry.azurecr.io".as_ref(),
-                "--entra-token-file".as_ref(),
-                token_file.as_os_str(),
-                "--tenant".as_ref(),
-                "72f988bf-86f1-41af-91ab-2d7cd011db47".as_ref(),
-            ],
-        ),
-        (
-            "reading the registry's answer",
-            vec!["parse-refresh-token".as_ref(), response_file.as_os_str()],
-        ),
-    ];
-    for (what, args) in steps {
-        let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
-        println!("\n# {what}\n$ acr-auth {}", shown.join(" "));
-        run(Command::new(&cli).args(&args))?;
-    }
-    Ok(())
+/// `path` relative to the workspace root when it is under it, for commands
+/// a reader can copy.
+fn shown(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.strip_prefix(root()).unwrap_or(path).to_string_lossy()
 }

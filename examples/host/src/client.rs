@@ -121,17 +121,32 @@ pub struct ClientRuntime {
 pub const ARC_KEY_DIRECTORY: &str = "/var/opt/azcmagent/tokens";
 
 impl ClientRuntime {
-    /// Compiles the embedded client component, [`CLIENT_COMPONENT`](crate::CLIENT_COMPONENT).
+    /// Compiles the embedded client component, [`CLIENT_COMPONENT`](crate::CLIENT_COMPONENT),
+    /// or loads it from wasmtime's on-disk cache when an earlier run compiled
+    /// it, as [`Embedder::new_cached`](crate::Embedder::new_cached) does for
+    /// `pure`: a CLI or credential provider started for each pull then
+    /// compiles it once per machine. Without a usable cache directory it
+    /// compiles every time.
     #[cfg(feature = "embed")]
     pub fn new(network: Network) -> Result<Self> {
-        Self::from_component(crate::CLIENT_COMPONENT, network)
+        let cached = || -> Result<Self> {
+            let mut config = Config::new();
+            config.cache(Some(wasmtime::Cache::new(wasmtime::CacheConfig::new())?));
+            Self::with_config(crate::CLIENT_COMPONENT, network.clone(), config)
+        };
+        cached().or_else(|_| Self::from_component(crate::CLIENT_COMPONENT, network))
     }
 
     /// Compiles a client component from its bytes, with [`ClientLimits::default`].
     /// A thread advances the engine's epoch every 10 ms for as long as the
     /// engine lives.
     pub fn from_component(bytes: &[u8], network: Network) -> Result<Self> {
-        let mut config = Config::new();
+        Self::with_config(bytes, network, Config::new())
+    }
+
+    /// [`ClientRuntime::from_component`] with `config`, plus the epoch
+    /// interruption the limits need.
+    fn with_config(bytes: &[u8], network: Network, mut config: Config) -> Result<Self> {
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         let component = Component::new(&engine, bytes)
