@@ -123,7 +123,7 @@ fn pack_npm(out: &Path) -> Result<PathBuf> {
     let dir = root().join("examples/node");
     run_in(
         &dir,
-        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]),
+        Command::new("npm").args(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]),
     )?;
     run_in(
         &dir,
@@ -246,7 +246,13 @@ fn test_npm(tarball: &Path, dir: &Path, test_acr: &Path) -> Result<()> {
     run_in(
         dir,
         Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args([
+                "install",
+                "--prefer-offline",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ])
             .arg(tarball)
             .arg(typescript),
     )?;
