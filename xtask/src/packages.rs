@@ -52,7 +52,7 @@ pub fn command(args: &[String]) -> Result<()> {
 }
 
 /// The packages' artifacts, in `target/packages/`.
-pub struct Artifacts {
+struct Artifacts {
     /// The npm tarball.
     npm: PathBuf,
     /// The wheel.
@@ -63,7 +63,7 @@ pub struct Artifacts {
 
 /// Builds the three packages from the components `cargo xtask build` wrote
 /// and writes them to `target/packages/`.
-pub fn package() -> Result<Artifacts> {
+fn package() -> Result<Artifacts> {
     let out = target_dir().join("packages");
     if out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
