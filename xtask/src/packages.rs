@@ -21,6 +21,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail, ensure};
 
@@ -84,13 +85,32 @@ fn package() -> Result<Artifacts> {
 /// Builds the packages and runs each one's tests where it is installed, the
 /// Node and Python logins against the test ACR `test_acr` serves.
 pub fn test(test_acr: &Path) -> Result<()> {
-    let artifacts = package()?;
+    let artifacts = timed("building the packages", package)?;
     let work = std::env::temp_dir().join(format!("acr-auth-packages-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let result = test_npm(&artifacts.npm, &work.join("node"), test_acr)
-        .and_then(|()| test_wheel(&artifacts.wheel, &work.join("python"), test_acr))
-        .and_then(|()| test_crate(&artifacts.krate, &work.join("crate")));
+    let result = timed("the npm package's tests", || {
+        test_npm(&artifacts.npm, &work.join("node"), test_acr)
+    })
+    .and_then(|()| {
+        timed("the wheel's tests", || {
+            test_wheel(&artifacts.wheel, &work.join("python"), test_acr)
+        })
+    })
+    .and_then(|()| {
+        timed("the crate's tests", || {
+            test_crate(&artifacts.krate, &work.join("crate"))
+        })
+    });
     std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    result
+}
+
+/// Runs one part of the stage and says how long it took, so that a slow
+/// stage says which package its time went to.
+fn timed<T>(what: &str, part: impl FnOnce() -> Result<T>) -> Result<T> {
+    let began = Instant::now();
+    let result = part();
+    println!("packages: {what} took {:.1} s", began.elapsed().as_secs_f64());
     result
 }
 
@@ -325,10 +345,17 @@ fn test_wheel(wheel: &Path, dir: &Path, test_acr: &Path) -> Result<()> {
 
 /// Unpacks the `.crate` file into `dir` and runs its tests there, offline
 /// (from the registry cache the workspace's build filled), with a target
-/// directory of its own that is kept between runs.
+/// directory of its own that is kept between runs, so that only the crate
+/// itself is built again.
+///
+/// The files are unpacked with the time of unpacking (`tar -m`), not the
+/// times the `.crate` file records: the tests name their case files by
+/// their path at compile time (`CARGO_MANIFEST_DIR`), which is a new
+/// directory each run, and cargo builds them again only if a source file is
+/// newer than its last build.
 fn test_crate(krate: &Path, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    run_in(dir, Command::new("tar").arg("xzf").arg(krate))?;
+    run_in(dir, Command::new("tar").arg("-xzmf").arg(krate))?;
     let unpacked = dir.join(format!("acr-auth-{VERSION}"));
     run_in(
         &unpacked,
