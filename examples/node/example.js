@@ -7,7 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 
-import { LoginFlow, resolveScope } from './acr-auth.js';
+import { LoginFlow, resolveScope } from 'acr-auth';
 
 const MEASURED = 20_000;
 

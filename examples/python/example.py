@@ -4,6 +4,9 @@ credential it yields), and what a call and a whole login cost through the
 component.
 
     python example.py [REFERENCE]
+
+with the package installed, or from the source tree with
+`ACR_AUTH_COMPONENT=../../target/components/acr_auth.wasm`.
 """
 
 import base64

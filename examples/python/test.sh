@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Python host's tests: creates (or reuses) the virtualenv at
 # <repo>/target/python-venv, installs requirements.txt into it and runs pytest.
-# Needs the pure component built by `cargo xtask build`. The live login tests
+# Needs the pure component built by `cargo xtask build` (the package is not
+# installed here, so it is named in ACR_AUTH_COMPONENT). The live login tests
 # run only under host-tests/with-test-acr.sh, which provides the test registry.
 # Extra arguments go to pytest.
 set -euo pipefail
@@ -14,6 +15,7 @@ if [[ ! -f "$component" ]]; then
     echo "error: $component is missing: run cargo xtask build" >&2
     exit 1
 fi
+export ACR_AUTH_COMPONENT="$component"
 if [[ ! -x "$venv/bin/python" ]]; then
     "${PYTHON:-python3.11}" -m venv "$venv"
 fi

@@ -8,13 +8,18 @@
 //!   Arc agent's key file, within its budget), then the pull proxy into
 //!   `target/components/acr_auth_proxy.wasm` (it may import only the `wasi:http/proxy` world's
 //!   interfaces, `wasi:config` and `wasi:keyvalue`).
+//! - `package [--test]`: builds, then the npm, PyPI and crates.io packages into
+//!   `target/packages/`; with `--test`, also runs each one's tests where it is installed (see
+//!   [`packages`]).
 //! - `demo`: builds the `pure` and `client` components and the `acr-auth` and `test-acr`
 //!   binaries, then shows the main job against the local test ACR on loopback: a scope, a
 //!   login with a workload identity, the kubelet credential provider and the docker credential
 //!   helper, each timed (see `demo.rs`).
 //! - `test`: checks formatting, builds, runs clippy on the whole workspace (`-D warnings`),
-//!   runs the demo on the debug build, then runs every test: the workspace's, the Node and Python hosts' (`examples/node/test.sh`,
-//!   `examples/python/test.sh`), a skopeo pull through the docker credential helper
+//!   runs the demo on the debug build, then runs every test: the workspace's, the Node and
+//!   Python hosts' (`examples/node/test.sh`, `examples/python/test.sh`), the three packages'
+//!   tests where each is installed (see [`packages`]), a skopeo pull through the docker
+//!   credential helper
 //!   (`host-tests/skopeo-pull.sh`) and a skopeo copy of a whole image through the pull proxy
 //!   (`host-tests/skopeo-copy.sh`); skopeo, jq and redis-server (the proxy tests' shared cache)
 //!   are installed with apt-get first when missing; then the
@@ -35,6 +40,7 @@ use crate::stages::Stages;
 mod bench;
 mod demo;
 mod fuzz;
+mod packages;
 mod proxy;
 mod stages;
 mod wit_types;
@@ -47,11 +53,12 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("build") => build().map(drop),
         Some("demo") => demo(),
+        Some("package") => packages::command(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(fuzz::seconds(&args[1..])?),
         _ => bail!(
-            "usage: cargo xtask <build|demo|test [-- cargo test args]|bench [--quick] [--baseline DIR]|fuzz [--seconds N]>"
+            "usage: cargo xtask <build|package [--test]|demo|test [-- cargo test args]|bench [--quick] [--baseline DIR]|fuzz [--seconds N]>"
         ),
     }
 }
@@ -409,6 +416,7 @@ fn test_stages(stages: &mut Stages, extra: &[String]) -> Result<()> {
         )
     })?;
     stages.run("Node and Python tests", test_other_hosts)?;
+    stages.run("packages", || packages::test(&target_dir().join("debug/test-acr")))?;
     stages.run("skopeo pull", || skopeo_pull(&cli))?;
     stages.run("skopeo copy through the proxy", || skopeo_copy(&components))?;
     // The benchmark must work; its numbers, from a debug build, are not judged.

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 
-import * as acr from '../acr-auth.js';
+import * as acr from 'acr-auth';
 
 /** A response body holding a token whose claims are `claims`. */
 function tokenBody(field, claims) {
@@ -49,7 +49,7 @@ const CUSTOM_CLOUD_JSON = JSON.stringify({
 });
 
 it('acr-auth.d.ts declares exactly the values the module exports', () => {
-    const declarations = readFileSync(new URL('../acr-auth.d.ts', import.meta.url), 'utf8');
+    const declarations = readFileSync(new URL('acr-auth.d.ts', import.meta.resolve('acr-auth')), 'utf8');
     const declared = [...declarations.matchAll(/^export (?:class|function|const) (\w+)/gm)].map(([, name]) => name);
     assert.deepEqual(declared.sort(), Object.keys(acr).sort());
 });

@@ -6,12 +6,19 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 
-import { AcrAuthError, EntraResponseError, parseCloudEnvironment } from '../acr-auth.js';
+import { AcrAuthError, EntraResponseError, parseCloudEnvironment } from 'acr-auth';
 
-/** The directories that hold case files, relative to this file: the repository's. */
-const CASE_DIRS = ['../../../host-tests/cases/', '../../../tests/cases/'].map((dir) => new URL(dir, import.meta.url));
+/**
+ * The directories that hold case files: the one `ACR_AUTH_CASES_DIR` names (the tests of the
+ * installed package run outside the repository, with a copy of the case files), else the
+ * repository's `tests/cases/`.
+ */
+const CASE_DIRS = [
+    process.env.ACR_AUTH_CASES_DIR ? pathToFileURL(`${process.env.ACR_AUTH_CASES_DIR}/`) : new URL('../../../tests/cases/', import.meta.url),
+];
 
 /** The names of all case files, without `.json`, sorted. */
 export function caseFileNames() {

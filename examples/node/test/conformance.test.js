@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import * as acr from '../acr-auth.js';
+import * as acr from 'acr-auth';
 import {
     caseFileNames,
     check,

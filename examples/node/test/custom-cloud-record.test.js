@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import * as acr from '../acr-auth.js';
+import * as acr from 'acr-auth';
 import { cloudRecord, camelKeys, readCaseFile } from './cases.js';
 
 const { cases } = readCaseFile('custom-cloud-record');

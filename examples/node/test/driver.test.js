@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
-import { LoginError, login } from '../acr-auth.js';
+import { LoginError, login } from 'acr-auth';
 import { startLoopbackServer } from './loopback-server.js';
 
 /** The identity header App Service hands its apps: a secret, sent to the endpoint only. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 
-import * as acr from '../acr-auth.js';
+import * as acr from 'acr-auth';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';

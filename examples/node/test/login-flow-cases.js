@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 
-import { LoginError } from '../acr-auth.js';
+import { LoginError } from 'acr-auth';
 import { camelKeys, identity, readCaseFile } from './cases.js';
 
 /**

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { LoginFlow, login } from '../acr-auth.js';
+import { LoginFlow, login } from 'acr-auth';
 import {
     MAX_RESPONSE_LEN,
     checkEnd,

@@ -33,7 +33,7 @@ import {
     parseRefreshToken,
     readIdentityFromEnvironment,
     resolveScope,
-} from '../acr-auth.js';
+} from 'acr-auth';
 import { startLoopbackServer } from './loopback-server.js';
 
 const host = process.env.ACR_TEST_HOST;
@@ -258,7 +258,7 @@ describe('login against the test registry', () => {
         delete env.NODE_EXTRA_CA_CERTS;
         delete env.SSL_CERT_FILE;
         const script = `
-            import { login } from ${JSON.stringify(new URL('../acr-auth.js', import.meta.url).href)};
+            import { login } from ${JSON.stringify(import.meta.resolve('acr-auth'))};
             try {
                 await login(process.env.ACR_TEST_HOST, { entraToken: process.env.ACR_TEST_ENTRA_TOKEN });
                 console.log(JSON.stringify({ loggedIn: true }));

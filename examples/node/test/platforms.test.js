@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 
-import { LoginError, defaultIo, login, readIdentityFromEnvironment } from '../acr-auth.js';
+import { LoginError, defaultIo, login, readIdentityFromEnvironment } from 'acr-auth';
 import { startLoopbackServer } from './loopback-server.js';
 
 const host = process.env.ACR_TEST_HOST;

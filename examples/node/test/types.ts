@@ -16,7 +16,7 @@ import {
     type Identity,
     type LoginEvent,
     type LoginStep,
-} from '../acr-auth.js';
+} from 'acr-auth';
 
 declare const response: Response;
 

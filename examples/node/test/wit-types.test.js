@@ -16,14 +16,23 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
-import * as api from '../acr-auth.js';
+import * as api from 'acr-auth';
 
-/** Where `cargo xtask build` writes the components and the WIT description. */
-const COMPONENTS_DIR = process.env.ACR_AUTH_COMPONENTS_DIR
-    ? `${process.env.ACR_AUTH_COMPONENTS_DIR}/`
-    : fileURLToPath(new URL('../../../target/components/', import.meta.url));
+/**
+ * The WIT description, `acr_auth_wit.json`: the file `ACR_AUTH_WIT_JSON` names (the tests of the
+ * installed package run outside the repository, with a copy), else the one `cargo xtask build`
+ * writes beside the components.
+ */
+const WIT_DESCRIPTION =
+    process.env.ACR_AUTH_WIT_JSON ??
+    (process.env.ACR_AUTH_COMPONENTS_DIR
+        ? `${process.env.ACR_AUTH_COMPONENTS_DIR}/acr_auth_wit.json`
+        : fileURLToPath(new URL('../../../target/components/acr_auth_wit.json', import.meta.url)));
 
-/** This package's directory, where `tsc` runs. */
+/**
+ * The directory of the project the tests run in, where `tsc` runs: this package's, or the one the
+ * installed package's tests run in. Either way `acr-auth` names the package.
+ */
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /**
@@ -90,7 +99,7 @@ const union = (names) => names.map((name) => `'${name}'`).join(' | ');
 
 /** The WIT description `cargo xtask build` wrote. */
 function witDescription() {
-    return JSON.parse(readFileSync(`${COMPONENTS_DIR}acr_auth_wit.json`, 'utf8'));
+    return JSON.parse(readFileSync(WIT_DESCRIPTION, 'utf8'));
 }
 
 /**
@@ -179,7 +188,7 @@ function resourceProblems(type, name) {
 function failingAssertions(assertions) {
     const lines = [
         '// Written by test/wit-types.test.js from acr_auth_wit.json; compiles only if acr-auth.d.ts follows the WIT.',
-        "import * as api from '../acr-auth.js';",
+        "import * as api from 'acr-auth';",
         'type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;',
         'type Has<T, K extends PropertyKey> = K extends keyof T ? true : false;',
         'type HasSome<T, K extends PropertyKey> = K extends (T extends unknown ? keyof T : never) ? true : false;',

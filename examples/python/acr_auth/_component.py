@@ -76,12 +76,14 @@ from ._types import (
     ResponseErrorKind,
 )
 
-#: The `pure` component file that `cargo xtask build` writes, unless
-#: `ACR_AUTH_COMPONENT` names another file or `ACR_AUTH_COMPONENTS_DIR`
-#: another directory.
+#: The `pure` component file: the one the package carries as package data,
+#: unless `ACR_AUTH_COMPONENT` names another file or `ACR_AUTH_COMPONENTS_DIR`
+#: another directory (run from the source tree, where `cargo xtask build`
+#: writes it to `target/components/`).
 DEFAULT_COMPONENT = (
-    Path(os.environ.get("ACR_AUTH_COMPONENTS_DIR") or Path(__file__).resolve().parents[3] / "target" / "components")
-    / "acr_auth.wasm"
+    Path(os.environ["ACR_AUTH_COMPONENTS_DIR"]) / "acr_auth.wasm"
+    if os.environ.get("ACR_AUTH_COMPONENTS_DIR")
+    else Path(__file__).resolve().with_name("acr_auth.wasm")
 )
 
 #: The linear memory one store may use: far more than the documented input

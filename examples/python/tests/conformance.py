@@ -16,6 +16,7 @@ import dataclasses
 import decimal
 import enum
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ import pytest
 
 import acr_auth
 
-#: The repository's root.
-REPO = Path(__file__).resolve().parents[3]
-
-#: Where the case files are, shared with the Rust tests and never copied.
-CASE_DIRS = (REPO / "host-tests" / "cases", REPO / "tests" / "cases")
+#: Where the case files are, shared with the Rust tests: the repository's
+#: `tests/cases/`, or the directory `ACR_AUTH_CASES_DIR` names (the tests of
+#: the installed wheel run outside the repository, with a copy of them).
+CASE_DIRS = (
+    Path(os.environ.get("ACR_AUTH_CASES_DIR") or Path(__file__).resolve().parents[3] / "tests" / "cases"),
+)
 
 
 def case_file(name: str) -> Any:
