@@ -41,7 +41,15 @@ const MAX_INPUT_LEN: u64 = 1 << 20;
 
 /// Azure Container Registry authentication, run through the acr-auth WebAssembly component.
 #[derive(Parser)]
-#[command(name = "acr-auth", version)]
+#[command(
+    name = "acr-auth",
+    version,
+    after_help = "Installed or linked as docker-credential-acr-auth, the binary is a docker credential \
+helper (get, erase, list, version). It logs in with the identity `login` takes from the environment \
+and caches the refresh token per registry and identity in $XDG_CACHE_HOME/acr-auth (else \
+~/.cache/acr-auth; directory 0700, files 0600) until five minutes before it expires; `docker logout` \
+(erase) removes it, ACR_AUTH_TOKEN_CACHE=off turns the cache off."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
