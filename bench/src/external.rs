@@ -3,9 +3,11 @@
 //! read from what their examples print. A host that is not set up is skipped
 //! with a note, never failed.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
 use anyhow::{Context as _, Result, bail, ensure};
 
 use crate::stats::{Plan, Stat, measure};
@@ -68,6 +70,83 @@ pub fn cli(cli: &Path, target: &Path, plan: &Plan) -> Result<Vec<Stat>> {
         });
     }
     Ok(rows)
+}
+
+/// The registry the docker helper rows log in to: the test ACR's name.
+const HELPER_HOST: &str = "helperbenchregistry.azurecr.io";
+
+/// Measures the docker credential helper's `get` (the CLI installed as
+/// `docker-credential-acr-auth`) as a whole process against the local test
+/// ACR, which also answers Entra: a first `get`, which logs in (a client
+/// secret for an Entra token, then the exchange for a refresh token), and
+/// a `get` answered from the refresh-token cache, which sends no request.
+/// Both find the compiled components where earlier runs left them.
+pub fn docker_helper(cli: &Path, target: &Path, plan: &Plan) -> Result<Vec<Stat>> {
+    let app = TestApp {
+        tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+        client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".into(),
+        credential: "bench-client-secret".into(),
+    };
+    let acr = TestAcr::builder(HELPER_HOST).entra_app(app.clone()).start();
+    let dir = target.join("bench/docker-helper");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("bin"))?;
+    let helper = dir.join("bin/docker-credential-acr-auth");
+    std::fs::copy(cli, &helper).with_context(|| format!("copying {}", cli.display()))?;
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, acr.ca_pem())?;
+    let home = dir.join("home");
+    let rules = [HELPER_HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()));
+    let mut get = Command::new(&helper);
+    get.arg("get")
+        .env("ACR_AUTH_CACERT", &ca)
+        .env("ACR_AUTH_CONNECT_TO", rules.join(","))
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .envs([
+            ("AZURE_TENANT_ID", &app.tenant),
+            ("AZURE_CLIENT_ID", &app.client_id),
+            ("AZURE_CLIENT_SECRET", &app.credential),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut run = || {
+        let mut child = get.spawn().expect("the helper starts");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(HELPER_HOST.as_bytes()).expect("writing the server");
+        drop(stdin);
+        let status = child.wait().expect("the helper finishes");
+        assert!(status.success(), "the helper failed: {status}");
+    };
+    // Compiles the pure component into the on-disk cache of this home.
+    run();
+    let profile = cli
+        .parent()
+        .and_then(Path::file_name)
+        .map_or_else(String::new, |p| p.to_string_lossy().into_owned());
+    let tokens = home.join(".cache/acr-auth");
+    let login = measure(
+        format!("docker helper `get` ({profile} build): login, Entra + exchange against the test ACR"),
+        plan,
+        || {
+            let _ = std::fs::remove_dir_all(&tokens);
+            run();
+        },
+    );
+    let requests = acr.requests().len();
+    let cached = measure(
+        format!("docker helper `get` ({profile} build): refresh token from its cache, no request"),
+        plan,
+        &mut run,
+    )
+    .versus(&login);
+    ensure!(
+        acr.requests().len() == requests,
+        "a cached `get` sent {} requests",
+        acr.requests().len() - requests
+    );
+    Ok(vec![login, cached])
 }
 
 /// A host of another language and how to read its example's output.

@@ -9,7 +9,8 @@
 //! through the native library, and the pull proxy in front of that test ACR
 //! (pulls per second against the same client straight to it, logins per
 //! 1,000 pulls, memory per in-flight request). Then, as other processes: the
-//! `acr-auth` CLI, and the Node and Python hosts' examples when they are set
+//! `acr-auth` CLI, its docker credential helper's `get` with a login and from
+//! its token cache, and the Node and Python hosts' examples when they are set
 //! up.
 //!
 //! With `--baseline DIR`, it also measures another build's components beside
@@ -111,6 +112,7 @@ fn main() -> Result<()> {
     let cli = std::env::current_exe()?.with_file_name("acr-auth");
     if cli.exists() {
         rows.extend(external::cli(&cli, &target, &plan)?);
+        rows.extend(external::docker_helper(&cli, &target, &plan)?);
     } else {
         notes.push(format!(
             "CLI: skipped, no {} (cargo xtask bench builds it)",

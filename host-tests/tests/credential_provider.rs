@@ -8,7 +8,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acr_auth_test_support::acr_server::{ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, docker_helper, run_command, temp_file, without_identity};
+use acr_auth_test_support::cli::{
+    command, docker_helper, empty_home, run_command, run_helper, temp_file, without_identity,
+};
 use serde_json::{Value, json};
 
 const HOST: &str = "providerregistry.azurecr.io";
@@ -17,14 +19,17 @@ const CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const SA_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbTpwdWxsZXIifQ.c2ln";
 const REFRESH_TOKEN_USERNAME: &str = "00000000-0000-0000-0000-000000000000";
 
+/// The app the test Entra knows, signing in with `credential`.
+fn app(credential: &str) -> TestApp {
+    TestApp {
+        tenant: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        credential: credential.into(),
+    }
+}
+
 fn server(credential: &str) -> TestAcr {
-    TestAcr::builder(HOST)
-        .entra_app(TestApp {
-            tenant: TENANT.into(),
-            client_id: CLIENT_ID.into(),
-            credential: credential.into(),
-        })
-        .start()
+    TestAcr::builder(HOST).entra_app(app(credential)).start()
 }
 
 /// `--connect-to` rules that send the registry and Entra to the server.
@@ -272,21 +277,11 @@ fn login_without_a_token_file_uses_the_environments_identity() {
     assert_eq!(acr.requests()[0].field("client_secret"), Some(secret));
 }
 
-/// Runs the helper's `action` with `stdin` against `acr`'s registry and Entra.
+/// Runs the helper's `action` with `stdin` against `acr`'s registry and
+/// Entra, as the app `acr` knows, with an empty home of its own.
 fn helper(path: &Path, acr: &TestAcr, action: &str, stdin: &str) -> Output {
-    let ca = temp_file(&format!("helper-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
-    let mut cmd = without_identity(Command::new(path));
-    cmd.arg(action)
-        .env("ACR_AUTH_CACERT", &ca)
-        .env("ACR_AUTH_CONNECT_TO", connect_to(acr).join(","))
-        .envs([
-            ("AZURE_CLIENT_ID", CLIENT_ID),
-            ("AZURE_TENANT_ID", TENANT),
-            ("AZURE_CLIENT_SECRET", "helper-secret-value"),
-        ]);
-    let mut out = run_command(cmd, stdin);
-    out.stdout = String::from_utf8(out.stdout).expect("UTF-8").trim_end().into();
-    out
+    let home = empty_home(&format!("helper-{}", acr.port()));
+    run_helper(path, acr, &app("helper-secret-value"), &home, action, stdin)
 }
 
 #[test]

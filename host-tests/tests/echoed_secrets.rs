@@ -8,13 +8,13 @@
 //! random (`tests/properties.rs`); this runs the same through the component,
 //! the CLI, the kubelet provider and the docker helper.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use acr_auth_host::client::wit::entra::{ClientSecret, FederatedToken, Identity};
 use acr_auth_host::client::wit::flow::{Credentials, LoginOptions};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Behaviour, ENTRA_HOST, TestAcr, TestApp};
-use acr_auth_test_support::cli::{command, docker_helper, login_args, run_command, temp_file};
+use acr_auth_test_support::cli::{command, docker_helper, empty_home, login_args, run_command, run_helper, temp_file};
 use acr_auth_test_support::client::{assert_no_secret, assert_text_has_no_secret, client, options, runtime};
 use acr_auth_test_support::inputs::unsigned_jwt;
 use serde_json::json;
@@ -271,18 +271,7 @@ fn the_docker_helper_prints_no_echoed_client_secret() {
         .entra(Behaviour::Echo { status: 401 })
         .start();
     let helper = docker_helper("echo");
-    let ca = temp_file("echo-helper-ca.pem", acr.ca_pem().as_bytes());
-    let rules = [HOST, ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()));
-    let mut cmd = Command::new(&helper);
-    cmd.arg("get")
-        .env("ACR_AUTH_CACERT", &ca)
-        .env("ACR_AUTH_CONNECT_TO", rules.join(","))
-        .envs([
-            ("AZURE_CLIENT_ID", CLIENT_ID),
-            ("AZURE_TENANT_ID", TENANT),
-            ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
-        ]);
-    let out = run_command(cmd, HOST);
+    let out = run_helper(&helper, &acr, &app(CLIENT_SECRET), &empty_home("echo"), "get", HOST);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     assert_echoed(&acr, CLIENT_SECRET);
     assert_text_has_no_secret(&printed(&out), &[CLIENT_SECRET]);

@@ -16,7 +16,7 @@ use acr_auth_host::client::wit::entra::{AppService, Identity, ManagedIdentity, M
 use acr_auth_host::client::wit::flow::{Credentials, LoginErrorKind};
 use acr_auth_host::network::{Network, connect_to_rule};
 use acr_auth_test_support::acr_server::{Platform, RecordedRequest, TestAcr};
-use acr_auth_test_support::cli::{command, docker_helper, run_command, temp_file};
+use acr_auth_test_support::cli::{command, docker_helper, empty_home, run_command, temp_file};
 use acr_auth_test_support::client::{assert_no_secret, options, runtime};
 use serde_json::{Value, json};
 
@@ -376,10 +376,13 @@ fn the_kubelet_provider_and_docker_helper_use_the_platforms_identity() {
     let ca = temp_file("platform-helper-ca.pem", acr.ca_pem().as_bytes());
     let rule = format!("{HOST}:443:127.0.0.1:{}", acr.port());
     let ca = ca.display().to_string();
+    let home = empty_home("platform-helper");
+    let cache = home.join(".cache").display().to_string();
     let env = [
         ("MSI_ENDPOINT", msi.as_str()),
         ("ACR_AUTH_CACERT", &ca),
         ("ACR_AUTH_CONNECT_TO", &rule),
+        ("XDG_CACHE_HOME", &cache),
     ];
     let mut get = Command::new(&helper);
     get.arg("get");

@@ -218,7 +218,7 @@ pub enum HelperRequest {
     Get(String),
     /// `store`: credentials docker wants kept (this helper keeps none).
     Store,
-    /// `erase`: forget a server's credentials (none are kept).
+    /// `erase`: forget a server's credentials (its cached refresh token).
     Erase(String),
     /// `list`: the servers with kept credentials (none).
     List,

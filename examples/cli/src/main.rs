@@ -6,6 +6,7 @@
 
 mod credentials;
 mod output;
+mod token_cache;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ use crate::output::{
     challenge_json, credential_json, login_error_message, login_json, request_error_message, request_json,
     response_error_message, scope_json,
 };
+use crate::token_cache::{CacheKey, TokenCache, cache_dir, cached_credential, fresh};
 
 /// The most bytes read from any input file: far above every cap the
 /// component applies, so the component, not this host, refuses oversize input.
@@ -39,7 +41,15 @@ const MAX_INPUT_LEN: u64 = 1 << 20;
 
 /// Azure Container Registry authentication, run through the acr-auth WebAssembly component.
 #[derive(Parser)]
-#[command(name = "acr-auth", version)]
+#[command(
+    name = "acr-auth",
+    version,
+    after_help = "Installed or linked as docker-credential-acr-auth, the binary is a docker credential \
+helper (get, erase, list, version). It logs in with the identity `login` takes from the environment \
+and caches the refresh token per registry and identity in $XDG_CACHE_HOME/acr-auth (else \
+~/.cache/acr-auth; directory 0700, files 0600) until five minutes before it expires; `docker logout` \
+(erase) removes it, ACR_AUTH_TOKEN_CACHE=off turns the cache off."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -385,12 +395,14 @@ fn unix_now() -> u64 {
 /// The identity comes from the environment, as `login` chooses it;
 /// `ACR_AUTH_CACERT` (a PEM file) and `ACR_AUTH_CONNECT_TO` (comma-separated
 /// HOST:PORT:ADDR:PORT rules) stand in for the flags a helper cannot be given.
+/// `get` answers from the refresh-token cache while it can and `erase`
+/// empties it (see [`token_cache`]).
 fn docker_credential_helper() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let answer = read_helper_request(&args, std::io::stdin()).and_then(|request| match request {
         HelperRequest::Get(server) => helper_get(&server).map(|answer| Some(answer.to_string())),
         HelperRequest::List => Ok(Some("{}".to_owned())),
-        HelperRequest::Erase(_) => Ok(None),
+        HelperRequest::Erase(server) => helper_erase(&server).map(|()| None),
         HelperRequest::Version => Ok(Some(helper_version())),
         HelperRequest::Help => Ok(Some(helper_usage())),
         HelperRequest::Store => Err(anyhow!(
@@ -411,12 +423,26 @@ fn docker_credential_helper() -> ExitCode {
     }
 }
 
-/// The helper's `get`: logs in to `server` with the host's identity. A
-/// server that is not an ACR login server has no credentials here.
+/// The helper's `get`: the refresh token cached for `server` and this
+/// host's identity while it is fresh (see [`token_cache`]), else a login
+/// with that identity, whose token is then cached. A server that is not an
+/// ACR login server has no credentials here.
 fn helper_get(server: &str) -> Result<Value> {
     let runtime = Runtime::new()?;
-    if runtime.resolve_scope(server, None)?.is_err() {
+    let Some(key) = helper_cache_key(&runtime, server)? else {
         return Err(anyhow!(NOT_FOUND));
+    };
+    let dir = cache_dir(&ProcessEnvironment);
+    let now = unix_now();
+    let cached = dir.as_deref().and_then(|dir| {
+        let entry = TokenCache::open(dir).and_then(|cache| cache.load(&key)).ok()?;
+        cached_credential(&entry, &key, now, |token| {
+            let body = serde_json::json!({ "refresh_token": token }).to_string();
+            runtime.parse_refresh_token(200, body.as_bytes(), &[]).ok()?.ok()
+        })
+    });
+    if let Some(credential) = cached {
+        return Ok(helper_credentials(server, &credential.username, &credential.password));
     }
     let ca = std::env::var_os("ACR_AUTH_CACERT")
         .map(|path| read_input(Path::new(&path)))
@@ -433,11 +459,45 @@ fn helper_get(server: &str) -> Result<Value> {
     let result = client
         .login(server, &Credentials::Identity(identity), &identity_login_options())?
         .map_err(|e| anyhow!(login_error_message(&e)))?;
-    Ok(helper_credentials(
-        server,
-        &result.credential.username,
-        &result.credential.password,
-    ))
+    let credential = &result.credential;
+    if let Some(dir) = &dir
+        && fresh(credential.expires_at, now)
+    {
+        // A cache that cannot be written costs the next `get` a login, no more.
+        let _ = TokenCache::create(dir).and_then(|cache| cache.store(&key, &key.entry(&credential.password)));
+    }
+    Ok(helper_credentials(server, &credential.username, &credential.password))
+}
+
+/// The helper's `erase`: forgets the refresh token cached for `server` and
+/// the identity the environment names. Nothing to forget for a server that
+/// is not an ACR login server, or without a cache or an identity.
+fn helper_erase(server: &str) -> Result<()> {
+    let runtime = Runtime::new()?;
+    // Without an identity in the environment no entry can be its.
+    let (Ok(Some(key)), Some(dir)) = (helper_cache_key(&runtime, server), cache_dir(&ProcessEnvironment)) else {
+        return Ok(());
+    };
+    match TokenCache::open(&dir) {
+        Ok(cache) => cache
+            .remove(&key)
+            .with_context(|| format!("removing the cached token for {server}")),
+        // No cache directory (or none to trust): no entry.
+        Err(_) => Ok(()),
+    }
+}
+
+/// What the token for `server` is cached under: its login server and the
+/// identity the environment describes (chosen by the component, as a login
+/// chooses it). `None` when `server` is not an ACR login server.
+fn helper_cache_key(runtime: &Runtime, server: &str) -> Result<Option<CacheKey>> {
+    let Ok(scope) = runtime.resolve_scope(server, None)? else {
+        return Ok(None);
+    };
+    let identity = runtime
+        .identity_from_environment(&identity_variables(&ProcessEnvironment))?
+        .map_err(|e| anyhow!(e.message))?;
+    Ok(Some(CacheKey::new(&scope.login_server, &identity)))
 }
 
 /// Reads and parses `--cloud-config`, when given.

@@ -224,6 +224,15 @@ impl Embedder {
         })
     }
 
+    /// Calls `identity-from-environment`: which identity the environment
+    /// `variables` describe, without reading a file or sending a request.
+    pub fn identity_from_environment(
+        &self,
+        variables: &[(String, String)],
+    ) -> Result<Result<entra::EnvironmentIdentity, entra::EnvironmentError>, CallError> {
+        self.call(|store, pure| pure.acr_auth_entra().call_identity_from_environment(store, variables))
+    }
+
     /// Starts a login flow (the `login-flow` resource) in a store of its
     /// own, which lives as long as the flow: each step gets this embedder's
     /// fuel afresh, and the memory limit holds for the whole flow.

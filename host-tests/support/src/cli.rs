@@ -2,12 +2,12 @@
 //! it and names it in `ACR_AUTH_CLI`.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::acr_server::TestAcr;
+use crate::acr_server::{ENTRA_HOST, TestAcr, TestApp};
 
 /// A command running the CLI binary: `ACR_AUTH_CLI`, or the workspace's
 /// debug build.
@@ -80,12 +80,12 @@ pub fn run_command(cmd: Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("writing stdin");
+    let written = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    // A program may end without reading its input (the helper's `store`
+    // reads none), closing the pipe first.
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+    }
     child.wait_with_output().expect("the program finishes")
 }
 
@@ -143,4 +143,43 @@ pub fn login_args(acr: &TestAcr, reference: &str, entra_token: &str, name: &str)
         "--connect-to".into(),
         format!("{}:443:127.0.0.1:{}", acr.host(), acr.port()),
     ]
+}
+
+/// A home directory of its own for the test `name`, empty but for
+/// `.cache/wasmtime`, a link to a compiled-code cache this test process
+/// shares (so that only its first CLI run compiles the component): a helper
+/// run with it as `HOME` and `XDG_CACHE_HOME=$HOME/.cache` keeps its token
+/// cache there, never in the user's.
+pub fn empty_home(name: &str) -> PathBuf {
+    let home = temp_file(&format!("{name}-home"), b"").with_extension("dir");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join(".cache")).expect("a home directory");
+    let compiled = temp_file("compiled-code", b"").with_extension("dir");
+    std::fs::create_dir_all(&compiled).expect("a compiled-code cache");
+    std::os::unix::fs::symlink(&compiled, home.join(".cache/wasmtime")).expect("linking the compiled-code cache");
+    home
+}
+
+/// Runs the docker helper at `path` with `action` and `stdin`, signing in as
+/// `app` with its client secret, against `acr`'s registry and Entra (its CA
+/// in `ACR_AUTH_CACERT`, both hosts sent to its port), with `home` as its
+/// home and cache directory. Its stdout is returned without the trailing
+/// newline.
+pub fn run_helper(path: &Path, acr: &TestAcr, app: &TestApp, home: &Path, action: &str, stdin: &str) -> Output {
+    let ca = temp_file(&format!("helper-ca-{}.pem", acr.port()), acr.ca_pem().as_bytes());
+    let rules = [acr.host(), ENTRA_HOST].map(|host| format!("{host}:443:127.0.0.1:{}", acr.port()));
+    let mut cmd = Command::new(path);
+    cmd.arg(action)
+        .env("ACR_AUTH_CACERT", &ca)
+        .env("ACR_AUTH_CONNECT_TO", rules.join(","))
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .envs([
+            ("AZURE_CLIENT_ID", &app.client_id),
+            ("AZURE_TENANT_ID", &app.tenant),
+            ("AZURE_CLIENT_SECRET", &app.credential),
+        ]);
+    let mut out = run_command(cmd, stdin);
+    out.stdout = String::from_utf8(out.stdout).expect("UTF-8").trim_end().into();
+    out
 }
