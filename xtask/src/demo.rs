@@ -158,9 +158,16 @@ pub fn run(cli: &Path, test_acr: &Path) -> Result<()> {
     std::fs::create_dir_all(dir.join("bin"))?;
     let _ = std::fs::remove_file(&helper);
     std::os::unix::fs::symlink(cli.canonicalize()?, &helper).context("linking the docker credential helper")?;
+    // A token cache of the demo's own, empty, instead of the user's.
+    let token_cache = dir.join("token-cache");
+    let _ = std::fs::remove_dir_all(&token_cache);
     let mut helper_env = workload_identity.to_vec();
     helper_env.push(("ACR_AUTH_CACERT", shown(&ca).into_owned()));
     helper_env.push(("ACR_AUTH_CONNECT_TO", connect_to.clone()));
+    helper_env.push((
+        "ACR_AUTH_TOKEN_CACHE",
+        std::path::absolute(&token_cache)?.display().to_string(),
+    ));
     let helper_shown = shown(&helper);
     let args = ["get".to_owned()];
     let step = Step::new(
@@ -175,6 +182,20 @@ pub fn run(cli: &Path, test_acr: &Path) -> Result<()> {
     ensure!(
         answer["ServerURL"] == REGISTRY && answer["Username"] == REFRESH_TOKEN_USERNAME && is_jwt(&answer["Secret"]),
         "the docker credential helper's answer has no credentials for {REGISTRY}"
+    );
+    // 5. The next pull: the helper answers from its token cache.
+    let step = Step::new(
+        "5. the next pull asks the helper again: it answers from its token cache (the refresh token, until \
+         five minutes before it expires), with no request",
+        &helper_shown,
+        &args,
+    )
+    .with_env(&helper_env);
+    let (took, again) = step.run(Command::new(&helper), Some(&json!(REGISTRY)))?;
+    times.push(("docker helper get, cached", took));
+    ensure!(
+        again == answer,
+        "the docker credential helper's second answer is not the token it cached"
     );
 
     let port = server.port;
@@ -455,11 +476,11 @@ fn check_requests(received: &[Value], service_account_token: &str) -> Result<Vec
         };
         lines.push(format!("{method} https://{host}{path}    {what}"));
     }
-    // The docker helper may answer from a token cache; `login` and the
-    // kubelet provider always ask Entra.
+    // `login`, the kubelet provider and the helper's first `get` each ask
+    // Entra; the second `get` asks no one.
     ensure!(
-        entra >= 2,
-        "the test ACR saw {entra} Entra token requests, not one for each login"
+        entra == 3,
+        "the test ACR saw {entra} Entra token requests, not one for each of the three logins"
     );
     Ok(lines)
 }

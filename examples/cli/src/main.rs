@@ -48,7 +48,8 @@ const MAX_INPUT_LEN: u64 = 1 << 20;
 helper (get, erase, list, version). It logs in with the identity `login` takes from the environment \
 and caches the refresh token per registry and identity in $XDG_CACHE_HOME/acr-auth (else \
 ~/.cache/acr-auth; directory 0700, files 0600) until five minutes before it expires; `docker logout` \
-(erase) removes it, ACR_AUTH_TOKEN_CACHE=off turns the cache off."
+(erase) removes it, ACR_AUTH_TOKEN_CACHE=off turns the cache off (an absolute path names another \
+directory)."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -37,7 +37,8 @@ use crate::credentials::{CACHE_SKEW_SECS, Environment};
 /// The cache's directory under the user's cache directory.
 pub const CACHE_DIR_NAME: &str = "acr-auth";
 
-/// The variable that turns the cache off when set to `off`.
+/// The variable that turns the cache off (`off`) or names its directory (an
+/// absolute path).
 pub const CACHE_VARIABLE: &str = "ACR_AUTH_TOKEN_CACHE";
 
 /// The most bytes read from an entry: a refresh token is at most 32 KiB
@@ -154,15 +155,18 @@ pub fn cached_credential(
     (for_registry && fresh(credential.expires_at, now)).then_some(credential)
 }
 
-/// Where the cache lives for `env`: `$XDG_CACHE_HOME/acr-auth`, else
+/// Where the cache lives for `env`: the absolute directory
+/// [`CACHE_VARIABLE`] names, else `$XDG_CACHE_HOME/acr-auth`, else
 /// `$HOME/.cache/acr-auth` (relative paths are ignored, as the XDG base
 /// directory specification says); `None` when [`CACHE_VARIABLE`] is `off`
-/// or neither is set.
+/// or no directory is named.
 pub fn cache_dir(env: &dyn Environment) -> Option<PathBuf> {
-    if env.var(CACHE_VARIABLE).as_deref() == Some("off") {
-        return None;
-    }
     let absolute = |path: &String| Path::new(path).is_absolute();
+    match env.var(CACHE_VARIABLE) {
+        Some(off) if off == "off" => return None,
+        Some(dir) if absolute(&dir) => return Some(PathBuf::from(dir)),
+        _ => {}
+    }
     let base = env
         .var("XDG_CACHE_HOME")
         .filter(absolute)
@@ -468,6 +472,14 @@ mod tests {
             Some(PathBuf::from("/home/u/.cache/acr-auth"))
         );
         assert_eq!(dir(&[("HOME", "/home/u"), ("ACR_AUTH_TOKEN_CACHE", "off")]), None);
+        assert_eq!(
+            dir(&[("HOME", "/home/u"), ("ACR_AUTH_TOKEN_CACHE", "/run/acr")]),
+            Some(PathBuf::from("/run/acr"))
+        );
+        assert_eq!(
+            dir(&[("HOME", "/home/u"), ("ACR_AUTH_TOKEN_CACHE", "relative")]),
+            Some(PathBuf::from("/home/u/.cache/acr-auth"))
+        );
         assert_eq!(dir(&[]), None);
     }
 
