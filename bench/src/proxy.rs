@@ -69,8 +69,9 @@ fn acr(token: Behaviour) -> TestAcr {
         .start()
 }
 
-/// A proxy for `acr` with an empty in-memory cache, on a free port.
-async fn start_proxy(component: &[u8], acr: &TestAcr) -> Result<SocketAddr> {
+/// A proxy for `acr` with an empty in-memory cache, on a free port; it keeps
+/// its connections to the registry when `reuse`, else opens one per request.
+async fn start_proxy(component: &[u8], acr: &TestAcr, reuse: bool) -> Result<SocketAddr> {
     let config = [
         ("registry", HOST),
         ("AZURE_TENANT_ID", TENANT),
@@ -86,6 +87,11 @@ async fn start_proxy(component: &[u8], acr: &TestAcr) -> Result<SocketAddr> {
             connect_to_rule(ENTRA_HOST, acr.addr()),
         ],
     )?;
+    let network = if reuse {
+        network
+    } else {
+        network.without_connection_reuse()
+    };
     let settings = Settings {
         config,
         cache: KeyValue::memory(),
@@ -175,12 +181,17 @@ where
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Pulls per second through the proxy with a warm cache and straight to the
-/// test ACR with the access token the proxy got, alternating runs.
+/// Pulls per second through the proxy with a warm cache (keeping its
+/// registry connections, and opening one per pull as it did before), and
+/// straight to the test ACR with the access token the proxy got, alternating
+/// runs.
 async fn throughput(component: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
     let acr = acr(Behaviour::Normal);
-    let proxy = start_proxy(component, &acr).await?;
-    pull(&mut connect_plain(proxy).await?, &proxy.to_string(), &[]).await?;
+    let proxy = start_proxy(component, &acr, true).await?;
+    let unpooled = start_proxy(component, &acr, false).await?;
+    for warm in [proxy, unpooled] {
+        pull(&mut connect_plain(warm).await?, &warm.to_string(), &[]).await?;
+    }
     let token = acr
         .issued_access_tokens()
         .first()
@@ -189,9 +200,11 @@ async fn throughput(component: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
         .clone();
     let bearer = format!("Bearer {token}");
     let runs = plan.min_samples.min(5);
-    let (mut through, mut direct) = (Vec::new(), Vec::new());
+    let (mut through, mut through_unpooled, mut direct) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         through.push(pulls_per_second(|| connect_plain(proxy), &proxy.to_string(), &[], plan.budget).await?);
+        through_unpooled
+            .push(pulls_per_second(|| connect_plain(unpooled), &unpooled.to_string(), &[], plan.budget).await?);
         let headers = [("authorization", bearer.as_str())];
         direct.push(pulls_per_second(|| connect_tls(&acr), HOST, &headers, plan.budget).await?);
     }
@@ -206,14 +219,20 @@ async fn throughput(component: &[u8], plan: &Plan) -> Result<Vec<Stat>> {
         through,
     )
     .versus(&direct);
-    Ok(vec![direct, through])
+    let through_unpooled = Stat::from_samples(
+        format!("manifest pulls through the proxy, warm cache, {CLIENTS} connections, a registry connection per pull"),
+        "pulls/s",
+        through_unpooled,
+    )
+    .versus(&direct);
+    Ok(vec![direct, through, through_unpooled])
 }
 
 /// Logins (Entra requests, exchanges, token requests) the test ACR sees for
 /// [`PULLS`] pulls through a proxy that starts with an empty cache.
 async fn logins_per_thousand(component: &[u8]) -> Result<Vec<Stat>> {
     let acr = acr(Behaviour::Normal);
-    let proxy = start_proxy(component, &acr).await?;
+    let proxy = start_proxy(component, &acr, true).await?;
     let workers: Vec<_> = (0..CLIENTS)
         .map(|_| {
             tokio::spawn(async move {
@@ -270,7 +289,7 @@ async fn memory_per_request(component: &[u8], in_flight: usize) -> Result<Stat> 
     let acr = acr(Behaviour::SlowDrip {
         every: Duration::from_millis(10),
     });
-    let proxy = start_proxy(component, &acr).await?;
+    let proxy = start_proxy(component, &acr, true).await?;
     // The component compiled, the runtime's threads and the allocator warm.
     pull(&mut connect_plain(proxy).await?, &proxy.to_string(), &[])
         .await
