@@ -5,7 +5,7 @@
 //! which is out of bounds, instead of into the data.
 
 use acr_auth_host::{CLIENT_COMPONENT, COMPONENT, CallError, Embedder, Limits};
-use acr_auth_test_support::inputs::{largest_refresh_token_response, maximal_scopes, maximal_token};
+use acr_auth_test_support::inputs::{largest_refresh_token_response, maximal_scopes, maximal_token, reference_of_len};
 use acr_auth_test_support::proxy_component;
 use acr_auth_test_support::stack::{layout, with_stack_size};
 
@@ -90,4 +90,22 @@ fn the_largest_accepted_inputs_fit_in_256_kib_of_memory() {
     let body = largest_refresh_token_response();
     let parsed = embedder.parse_refresh_token(200, &body, &[]).unwrap();
     assert!(parsed.is_ok(), "the largest accepted response: {parsed:?}");
+    let reference = reference_of_len(acr_auth::MAX_REFERENCE_LEN);
+    let scope = embedder.resolve_scope(&reference, None).unwrap();
+    assert!(scope.is_ok(), "the longest reference: {scope:?}");
+    // A challenge of the largest accepted length: ACR's, padded with parameters.
+    let start = r#"Bearer realm="https://myregistry.azurecr.io/oauth2/token",service="myregistry.azurecr.io""#;
+    let pad = ",p=\"".to_owned() + &"v".repeat(acr_auth::MAX_CHALLENGE_LEN - start.len() - 5) + "\"";
+    let header = format!("{start}{pad}");
+    assert_eq!(header.len(), acr_auth::MAX_CHALLENGE_LEN);
+    let challenge = embedder.parse_challenge(&header, None).unwrap();
+    assert!(challenge.is_ok(), "the longest challenge: {challenge:?}");
+    // A cloud environment file of the largest accepted size, the rest whitespace.
+    let fields = r#"{"resourceManagerEndpoint":"https://management.contoso.private/","activeDirectoryEndpoint":"https://login.contoso.private/","containerRegistryDNSSuffix":"azurecr.contoso.private"}"#;
+    let file = format!(
+        "{fields}{}",
+        " ".repeat(acr_auth::MAX_CLOUD_ENVIRONMENT_LEN - fields.len())
+    );
+    let cloud = embedder.parse_cloud_environment(&file).unwrap();
+    assert!(cloud.is_ok(), "the largest cloud environment file: {cloud:?}");
 }
